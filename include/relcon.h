@@ -1,0 +1,190 @@
+/*
+ * relcon.h — the public C API of librelcon, the RelCon motion-encoder runtime.
+ *
+ * What it does: turns a window of 3-axis accelerometer samples (interleaved x,y,z floats, in g) into
+ * the RelCon embedding, using a weight blob written by the Python exporter (export/, docs/blob-format.md).
+ *
+ * Lifecycle (no allocation anywhere, no free function):
+ *
+ *     relcon_model_info info;
+ *     relcon_inspect(blob, blob_bytes, max_samples, &info);        // validates the blob, sizes the arena
+ *     void *arena = <info.arena_bytes bytes, RELCON_ARENA_ALIGN-aligned, owned by the caller>;
+ *     relcon_session *s;
+ *     relcon_session_init(blob, blob_bytes, max_samples, arena, info.arena_bytes, &s);
+ *     relcon_embed(s, samples, n_samples, embedding, info.embedding_dim);   // any n_samples in
+ *                                                                          // [info.min_samples, max_samples]
+ *
+ * Ownership: the blob is used in place (weights are never copied): it must stay valid and unchanged for the
+ * lifetime of every session made from it. The session lives inside the caller's arena; dropping the arena
+ * ends the session.
+ *
+ * Thread safety: functions that take no session are reentrant and may be called from any thread. A session
+ * may be used by one thread at a time; different sessions (even on the same blob) are independent.
+ *
+ * Errors: every fallible function returns a relcon_status; results go through out_* parameters, which are
+ * written only on RELCON_OK. No function aborts, traps or reads out of bounds on a bad argument or a corrupt
+ * blob: NULL pointers, wrong sizes and damaged blobs come back as a status.
+ *
+ * Status values are pinned forever; new ones are only ever added. Released signatures never change (a new
+ * behaviour gets a new _v2 function).
+ */
+#ifndef RELCON_H
+#define RELCON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Versions -------------------------------------------------------------------------------------- */
+
+/* Header version. Compare with relcon_version() to catch a header/library mismatch at start-up:
+ *   if (relcon_version() / 10000 != RELCON_VERSION_MAJOR) { ... wrong library ... } */
+#define RELCON_VERSION_MAJOR 0
+#define RELCON_VERSION_MINOR 2
+#define RELCON_VERSION_PATCH 0
+#define RELCON_VERSION_NUMBER (RELCON_VERSION_MAJOR * 10000 + RELCON_VERSION_MINOR * 100 + RELCON_VERSION_PATCH)
+
+/* Newest blob format this header describes (docs/blob-format.md). */
+#define RELCON_BLOB_FORMAT_VERSION 1
+
+/* The arena passed to relcon_session_init must be aligned to this many bytes. */
+#define RELCON_ARENA_ALIGN 64
+/* The blob's first byte must be aligned to this many bytes (malloc, mmap and 16-aligned flash all qualify). */
+#define RELCON_BLOB_ALIGN 16
+
+#if defined(__clang__)
+#define RELCON_CLOSED_ENUM __attribute__((enum_extensibility(closed)))
+#else
+#define RELCON_CLOSED_ENUM
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define RELCON_NODISCARD __attribute__((warn_unused_result))
+#else
+#define RELCON_NODISCARD
+#endif
+
+/* ---- Status ---------------------------------------------------------------------------------------- */
+
+/* Grouped by decade: 1x arguments, 2x blob, 3x arena/session, 4x input data, 5x lookups. Pinned forever. */
+typedef enum RELCON_CLOSED_ENUM relcon_status {
+    RELCON_OK = 0,
+
+    RELCON_E_NULL_ARGUMENT = 10,      /* a required pointer was NULL */
+    RELCON_E_INVALID_ARGUMENT = 11,   /* a size or count out of its documented range */
+    RELCON_E_BUFFER_TOO_SMALL = 12,   /* an output buffer is smaller than the result */
+
+    RELCON_E_BLOB_TOO_SMALL = 20,     /* fewer bytes than the header, or than the header's total_bytes */
+    RELCON_E_BLOB_MAGIC = 21,         /* not a relcon blob */
+    RELCON_E_BLOB_VERSION = 22,       /* a blob format version this library does not read */
+    RELCON_E_BLOB_CHECKSUM = 23,      /* CRC-32 mismatch: the blob is damaged */
+    RELCON_E_BLOB_BOUNDS = 24,        /* a table or tensor reaches outside the blob */
+    RELCON_E_BLOB_ALIGNMENT = 25,     /* the blob pointer or a tensor offset is misaligned */
+    RELCON_E_BLOB_TENSOR = 26,        /* a tensor record is malformed (data type, rank, size) */
+    RELCON_E_BLOB_GRAPH = 27,         /* the layer list is malformed (operator, wiring, shapes) */
+    RELCON_E_BLOB_CONTRACT = 28,      /* the sensor contract is malformed */
+    RELCON_E_BLOB_METADATA = 29,      /* the metadata strings are malformed */
+
+    RELCON_E_ARENA_TOO_SMALL = 30,    /* the arena is smaller than relcon_inspect's arena_bytes */
+    RELCON_E_ARENA_MISALIGNED = 31,   /* the arena is not RELCON_ARENA_ALIGN-aligned */
+    RELCON_E_SESSION_INVALID = 32,    /* the pointer is not an initialised session (or it was overwritten) */
+
+    RELCON_E_WINDOW_TOO_SHORT = 40,   /* n_samples < min_samples of the architecture */
+    RELCON_E_WINDOW_TOO_LONG = 41,    /* n_samples > the max_samples the session was planned for */
+    RELCON_E_INPUT_NOT_FINITE = 42,   /* a sample is NaN or infinite */
+
+    RELCON_E_NOT_FOUND = 50           /* the metadata key is not in the blob */
+} relcon_status;
+
+/* Units of the input samples (sensor contract). */
+#define RELCON_UNITS_G 1              /* standard gravity, 1 g = 9.80665 m/s^2 */
+
+/* Tensor data types of a blob (docs/blob-format.md). */
+#define RELCON_DTYPE_F32 1
+#define RELCON_DTYPE_F16 2
+#define RELCON_DTYPE_I8 3
+#define RELCON_DTYPE_I32 4
+
+/* ---- Model description ----------------------------------------------------------------------------- */
+
+/* Everything a caller needs to know before allocating, read from the blob alone. */
+typedef struct relcon_model_info {
+    uint32_t format_version;   /* blob format version */
+    uint32_t weight_dtype;     /* RELCON_DTYPE_* of the convolution weights */
+    uint32_t input_channels;   /* axes per sample (3) */
+    uint32_t embedding_dim;    /* floats written by relcon_embed */
+    float sample_rate_hz;      /* sensor contract: samples per second the model was trained on */
+    uint32_t window_samples;   /* sensor contract: window length the model was trained on */
+    uint32_t min_samples;      /* shortest window the architecture accepts */
+    uint32_t units;            /* sensor contract: RELCON_UNITS_* of the input */
+    char axis_order[4];        /* sensor contract: NUL-terminated, e.g. "xyz" (device axes -> model axes) */
+    float input_scale[3];      /* the runtime feeds x*input_scale[a] + input_offset[a] to the network */
+    float input_offset[3];
+    float input_clip;          /* after scaling, inputs are clamped to [-input_clip, input_clip]; 0 = none */
+    uint32_t n_layers;         /* layers in the graph */
+    uint32_t n_tensors;        /* tensors in the blob */
+    uint64_t n_parameters;     /* weight and bias values */
+    uint64_t macs;             /* multiply-accumulates per window of n_samples (the argument of inspect) */
+    uint64_t blob_bytes;       /* total_bytes of the blob */
+    uint64_t arena_bytes;      /* arena needed by a session planned for n_samples */
+    uint32_t n_samples;        /* the window length arena_bytes and macs were computed for */
+    uint32_t reserved;         /* 0 */
+} relcon_model_info;
+
+/* ---- Functions ------------------------------------------------------------------------------------- */
+
+/* Library version as MAJOR*10000 + MINOR*100 + PATCH. Never fails. */
+uint32_t relcon_version(void);
+
+/* Library version as "MAJOR.MINOR.PATCH", a static string. Never NULL. */
+const char *relcon_version_string(void);
+
+/* A static English description of a status, e.g. "blob checksum mismatch". Never NULL, also for values
+ * that are not in the enum ("unknown status"). */
+const char *relcon_status_string(relcon_status status);
+
+/* Validates a blob completely (checksum over every byte, bounds, tensors, graph, contract, metadata) and
+ * describes it. n_samples is the longest window the caller will run (it sizes arena_bytes and macs);
+ * 0 means the contract's window_samples.
+ *   blob:       blob_bytes bytes, RELCON_BLOB_ALIGN-aligned; only read.
+ *   out_info:   written on RELCON_OK only.
+ * Reentrant. Costs one pass over the blob (CRC-32). */
+RELCON_NODISCARD relcon_status relcon_inspect(const void *blob, size_t blob_bytes, uint32_t n_samples,
+                                              relcon_model_info *out_info);
+
+/* Looks up a metadata string of the blob (keys such as "model_name", "training_data", "source_commit").
+ *   out_value: set to a NUL-terminated UTF-8 string inside the blob (valid as long as the blob is).
+ * Validates the blob first, like relcon_inspect. Reentrant. Returns RELCON_E_NOT_FOUND for a missing key. */
+RELCON_NODISCARD relcon_status relcon_meta(const void *blob, size_t blob_bytes, const char *key,
+                                           const char **out_value);
+
+/* Opaque session; it lives inside the caller's arena. */
+typedef struct relcon_session relcon_session;
+
+/* Validates the blob (as relcon_inspect) and creates a session inside the arena, planned for windows of up
+ * to max_samples samples (0 = the contract's window_samples).
+ *   arena:        arena_bytes bytes, RELCON_ARENA_ALIGN-aligned, at least relcon_inspect(..., max_samples)'s
+ *                 arena_bytes. Owned by the caller; the session uses all of it and nothing else.
+ *   out_session:  set to a pointer inside the arena, on RELCON_OK only.
+ * The blob must outlive the session. Never allocates. */
+RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob_bytes, uint32_t max_samples,
+                                                   void *arena, size_t arena_bytes,
+                                                   relcon_session **out_session);
+
+/* Embeds one window.
+ *   samples:        n_samples interleaved x,y,z floats (3*n_samples values), in g, in the contract's axis
+ *                   order, at the contract's sample rate; only read.
+ *   n_samples:      min_samples <= n_samples <= the session's max_samples.
+ *   out_embedding:  receives embedding_dim floats; embedding_capacity is its length in floats.
+ * Never allocates; one session at a time per thread. On error out_embedding is left unchanged. */
+RELCON_NODISCARD relcon_status relcon_embed(relcon_session *session, const float *samples, uint32_t n_samples,
+                                            float *out_embedding, uint32_t embedding_capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RELCON_H */
