@@ -1,0 +1,3 @@
+from relcon_export.cli import main
+
+raise SystemExit(main())
