@@ -1,0 +1,92 @@
+# relcon — one entry point for native builds and every test.
+#
+#   make demo    export an encoder and embed a real recording from C (the README's main job)
+#   make test    everything: Python (pytest), Swift (swift test), C (cmocka against librelcon.so), .so checks
+#
+# A fresh machine needs nothing but Swift, a C compiler and Python 3: `make deps` installs the Debian
+# packages (libopenblas-dev, libcmocka-dev) and `make venv` the pinned Python environment in .venv.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+EXPORT := $(VENV)/bin/relcon-export
+DATA ?= $(abspath ../shared/data)
+export RELCON_DATA_DIR ?= $(DATA)
+
+LIBDIR := $(abspath .build/release)
+LIB := $(LIBDIR)/librelcon.so
+CBUILD := .build/ctests
+FIX := .build/fixtures
+CC ?= cc
+CFLAGS := -O2 -g -std=c11 -Wall -Wextra -Werror -Iinclude -ITests/CTests
+LDLIBS := -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
+APT_PACKAGES := libopenblas-dev libcmocka-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+
+$(VENV)/.stamp: export/requirements.txt export/pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r export/requirements.txt
+	$(PY) -m pip install -q -e export
+	touch $@
+
+venv: $(VENV)/.stamp
+
+build:
+	swift build -c release
+
+$(LIB): build
+
+# Golden vectors for the reference and compact configs (too big to commit): written by the exporter
+# from real windows of ../shared/data. Skipped, with a message, when the data is absent.
+fixtures: venv
+	@mkdir -p $(FIX)
+	@if [ -d "$(RELCON_DATA_DIR)" ]; then \
+	  for cfg in reference compact; do \
+	    [ -f $(FIX)/$$cfg.golden ] || $(EXPORT) golden --config $$cfg --seed 7 --n-windows 8 --out-dir $(FIX) --name $$cfg || exit 1; \
+	  done; \
+	else echo "fixtures: SKIP reference/compact golden vectors: $(RELCON_DATA_DIR) not found (set RELCON_DATA_DIR)"; fi
+
+test-python: venv
+	$(PY) -m pytest export/tests -q
+
+test-swift:
+	swift test
+
+$(CBUILD)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
+	@mkdir -p $(CBUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lcmocka
+
+CTESTS := $(addprefix $(CBUILD)/,test_api test_blobs test_golden test_noalloc)
+
+test-c: build fixtures $(CTESTS)
+	Tests/CTests/check_so.sh $(LIB)
+	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_api 2>&1
+	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_blobs 2>&1
+	@pairs="Tests/Fixtures/tiny.blob Tests/Fixtures/tiny.golden"; blobs="Tests/Fixtures/tiny.blob"; \
+	for cfg in reference compact; do \
+	  if [ -f $(FIX)/$$cfg.golden ]; then pairs="$$pairs $(FIX)/$$cfg.blob $(FIX)/$$cfg.golden"; blobs="$$blobs $(FIX)/$$cfg.blob"; \
+	  else echo "test-c: SKIP $$cfg golden test: no $(FIX)/$$cfg.golden (needs $(RELCON_DATA_DIR))"; fi; \
+	done; \
+	$(CBUILD)/test_golden $$pairs 2>&1 && $(CBUILD)/test_noalloc $$blobs 2>&1
+
+check-so: build
+	Tests/CTests/check_so.sh $(LIB)
+
+test: deps venv
+	$(MAKE) test-python
+	$(MAKE) build
+	$(MAKE) test-swift
+	$(MAKE) test-c
+	@echo "make test: all suites passed"
+
+clean:
+	rm -rf .build/ctests .build/fixtures .build/demo

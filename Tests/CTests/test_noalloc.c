@@ -1,0 +1,105 @@
+/* cmocka: librelcon.so never touches the heap. This executable defines the malloc family itself; the dynamic
+ * linker binds the library's calls to these definitions, so every allocation made inside librelcon.so is
+ * counted. inspect, meta, session_init and 1000 embeds (several window lengths) must count zero.
+ *
+ *   test_noalloc BLOB [BLOB ...]
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "test_util.h"
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+
+static volatile long g_counting;   /* only calls made while this is set are counted */
+static volatile long g_calls;
+
+#define COUNT() do { if (g_counting) g_calls++; } while (0)
+void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { COUNT(); return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
+void free(void *p) { COUNT(); __libc_free(p); }
+void *memalign(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
+void *aligned_alloc(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
+int posix_memalign(void **out, size_t a, size_t n) {
+    COUNT();
+    void *p = __libc_memalign(a, n);
+    if (!p) return 12;
+    *out = p;
+    return 0;
+}
+
+static const char **g_blobs;
+static int g_n_blobs;
+
+static void test_counter_works(void **state) {
+    (void)state;
+    /* The interposer must see allocations, otherwise a zero below proves nothing. */
+    g_calls = 0;
+    g_counting = 1;
+    void *volatile p = malloc(16);
+    free(p);
+    g_counting = 0;
+    assert_int_equal(g_calls, 2);
+}
+
+static void test_library_never_allocates(void **state) {
+    (void)state;
+    for (int b = 0; b < g_n_blobs; b++) {
+        size_t blob_bytes = 0;
+        void *blob = read_file_aligned(g_blobs[b], &blob_bytes);
+        if (!blob) fail_msg("cannot read %s", g_blobs[b]);
+        relcon_model_info info;
+        assert_int_equal(relcon_inspect(blob, blob_bytes, 256, &info), RELCON_OK);
+        void *arena = aligned_alloc(64, (info.arena_bytes + 63) & ~(uint64_t)63);
+        float *x = aligned_alloc(64, sizeof(float) * 256 * 3);
+        float *out = aligned_alloc(64, sizeof(float) * info.embedding_dim);
+        for (int i = 0; i < 256 * 3; i++) x[i] = (float)cos(0.01 * i) * 0.8f;
+
+        g_calls = 0;
+        g_counting = 1;
+        relcon_session *s = NULL;
+        const char *v = NULL;
+        relcon_status st = relcon_inspect(blob, blob_bytes, 256, &info);
+        st |= relcon_meta(blob, blob_bytes, "model_name", &v);
+        st |= relcon_session_init(blob, blob_bytes, 256, arena, info.arena_bytes, &s);
+        for (int run = 0; st == RELCON_OK && run < 1000; run++)
+            st |= relcon_embed(s, x, 200 + (uint32_t)(run % 57), out, info.embedding_dim);
+        (void)relcon_status_string(st);
+        (void)relcon_version_string();
+        /* error paths must not allocate either */
+        (void)relcon_embed(s, x, 5, out, info.embedding_dim);
+        (void)relcon_inspect(blob, 64, 256, &info);
+        g_counting = 0;
+
+        assert_int_equal(st, RELCON_OK);
+        if (g_calls != 0) fail_msg("%s: %ld heap calls inside librelcon.so", g_blobs[b], (long)g_calls);
+        printf("[ no-alloc ] %s: 0 heap calls over inspect + meta + init + 1000 embeds\n", g_blobs[b]);
+        free(arena);
+        free(x);
+        free(out);
+        free(blob);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s BLOB [BLOB ...]\n", argv[0]);
+        return 2;
+    }
+    g_blobs = (const char **)(argv + 1);
+    g_n_blobs = argc - 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counter_works),
+        cmocka_unit_test(test_library_never_allocates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
