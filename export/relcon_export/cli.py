@@ -17,6 +17,7 @@ import sys
 # Modules that register subcommands, in --help order.
 COMMAND_MODULES = [
     "relcon_export.blob_cli",
+    "relcon_export.recording_cli",
 ]
 
 
