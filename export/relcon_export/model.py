@@ -66,6 +66,12 @@ class EncoderConfig:
         """The compact variant used for the shipped model: widths halved, blocks 2-2-2."""
         return EncoderConfig(widths=[32, 64, 128], blocks=[2, 2, 2], kernels=[3, 4, 4])
 
+    @staticmethod
+    def tiny() -> "EncoderConfig":
+        """A test-sized encoder (9,232 parameters) with the reference topology: stem, k=3 and k=4
+        convs and both projection shortcuts. Used for the committed fixtures (Tests/Fixtures/tiny.blob)."""
+        return EncoderConfig(widths=[8, 16, 32], blocks=[1, 1, 1], kernels=[3, 4, 4], stem_channels=8)
+
 
 class SameConv1d(nn.Conv1d):
     """Conv1d with stride 1 and PyTorch-'same' padding applied explicitly (1 left / 2 right for k=4)."""

@@ -1,0 +1,222 @@
+"""`relcon-export` subcommands for blobs: export, inspect, golden, bad-blobs.
+
+    relcon-export export --checkpoint checkpoint_best.pkl --config reference --out relcon.blob \\
+        --model-name relcon-reference --training-data "..."
+    relcon-export export --random-init --seed 3 --config tiny --out tiny.blob --model-name t --training-data none
+    relcon-export inspect relcon.blob
+    relcon-export golden --config tiny --seed 1 --n-windows 4 --out-dir Tests/Fixtures --name tiny
+    relcon-export bad-blobs --from Tests/Fixtures/tiny.blob --out-dir Tests/Fixtures/bad
+
+Errors a user can fix raise ValueError / FileNotFoundError (cli.main prints one line, exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("empty list")
+    return values
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("export", help="fold a checkpoint (or a random model) into a blob",
+                              description="Fold BatchNorm and write a relcon blob (docs/blob-format.md).")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", type=Path, help="torch file: a state_dict, or a dict with key 'net' "
+                                                      "(reference format) or 'model'")
+    src.add_argument("--random-init", action="store_true",
+                     help="export a randomly initialised encoder with randomised BatchNorm statistics")
+    p.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
+    p.add_argument("--config", choices=("reference", "compact", "tiny"),
+                   help="architecture (default reference unless --widths is given)")
+    p.add_argument("--widths", type=_int_list, help="custom architecture, e.g. 32,64,128")
+    p.add_argument("--blocks", type=_int_list, help="residual blocks per stage, e.g. 2,2,2")
+    p.add_argument("--kernels", type=_int_list, help="conv kernel per stage, e.g. 3,4,4")
+    p.add_argument("--stem-channels", type=int, help="stem width (custom architecture; default 64)")
+    p.add_argument("--out", type=Path, required=True, help="blob to write (atomically)")
+    p.add_argument("--model-name", required=True, help="metadata model_name, e.g. relcon-reference")
+    p.add_argument("--training-data", required=True, help="metadata training_data: what the weights saw")
+    p.add_argument("--sample-rate", type=float, default=100.0, help="contract sample rate in Hz (default 100)")
+    p.add_argument("--window", type=int, default=256, help="contract window_samples (default 256)")
+    p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser("inspect", help="validate a blob and print its header, graph and metadata")
+    p.add_argument("blob", type=Path)
+    p.set_defaults(func=cmd_inspect)
+
+    p = subparsers.add_parser("golden", help="write NAME.blob + NAME.golden (random model, real windows)",
+                              description="Random-init encoder (randomised BN statistics, deterministic from "
+                                          "--seed), exported to DIR/NAME.blob, and golden vectors DIR/NAME.golden: "
+                                          "real UCI HAPT windows and the PyTorch fp32 embeddings.")
+    p.add_argument("--config", choices=("reference", "compact", "tiny"), required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--n-windows", type=int, required=True)
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--name", required=True, help="file stem of the .blob and .golden")
+    p.set_defaults(func=cmd_golden)
+
+    p = subparsers.add_parser("bad-blobs", help="write single-defect blobs named by the status they must give",
+                              description="Derives a small stem-only blob from --from and writes the fixture "
+                                          "set of single-defect blobs, <STATUS>__<what>.blob, to --out-dir.")
+    p.add_argument("--from", dest="source", type=Path, required=True, help="a valid blob, e.g. tiny.blob")
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--all", action="store_true", help="write every defect, not only the fixture set")
+    p.set_defaults(func=cmd_bad_blobs)
+
+
+# ---- export ------------------------------------------------------------------------------------------
+
+def config_from_args(args):
+    from relcon_export.fold import named_config
+    from relcon_export.model import EncoderConfig
+
+    custom = [args.widths, args.blocks, args.kernels]
+    if any(v is not None for v in custom) or args.stem_channels is not None:
+        if args.config is not None:
+            raise ValueError("give either --config or --widths/--blocks/--kernels, not both")
+        if any(v is None for v in custom):
+            raise ValueError("a custom architecture needs all of --widths, --blocks and --kernels")
+        kw = {} if args.stem_channels is None else {"stem_channels": args.stem_channels}
+        return EncoderConfig(widths=args.widths, blocks=args.blocks, kernels=args.kernels, **kw)
+    return named_config(args.config or "reference")
+
+
+def load_state_dict(path: Path) -> dict:
+    """The encoder state_dict in a torch checkpoint: bare, or under "net" (reference), "model" or "state_dict"."""
+    import torch
+
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} not found")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:   # unpickling errors come in many types
+        raise ValueError(f"cannot load checkpoint {path} (weights_only): {' '.join(str(exc).split())[:300]}") \
+            from None
+    if isinstance(obj, dict):
+        for key in ("net", "model", "state_dict"):
+            if isinstance(obj.get(key), dict):
+                return obj[key]
+        if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+            return obj
+    raise ValueError(f"checkpoint {path} holds neither a state_dict nor a dict with key 'net' or 'model'")
+
+
+def cmd_export(args) -> int:
+    from relcon_export.blob import export_encoder
+    from relcon_export.fold import random_encoder
+    from relcon_export.model import ResNet1D
+
+    config = config_from_args(args)
+    extra = {}
+    if args.random_init:
+        model = random_encoder(config, args.seed)
+        extra["init_seed"] = str(args.seed)
+    else:
+        state = load_state_dict(args.checkpoint)
+        model = ResNet1D(config)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(f"checkpoint does not match the architecture {config.to_dict()}: "
+                             f"{' '.join(str(exc).split())[:500]}") from None
+        extra["checkpoint_sha256"] = hashlib.sha256(args.checkpoint.read_bytes()).hexdigest()
+    if args.window < 1:
+        raise ValueError("--window must be >= 1")
+    blob = export_encoder(model.eval(), args.out, model_name=args.model_name, training_data=args.training_data,
+                          sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)
+    print(f"wrote {args.out}: {blob.total_bytes} bytes, {len(blob.layers)} layers, {blob.n_parameters} "
+          f"parameters, embedding {blob.embedding_dim}, min_samples {blob.min_samples}")
+    return 0
+
+
+# ---- inspect -----------------------------------------------------------------------------------------
+
+def format_blob(blob) -> str:
+    """Human-readable description of a validated blob (what `relcon-export inspect` prints)."""
+    from relcon_export.blob import NONE
+
+    c = blob.contract
+    h = blob.header
+    t = c.window_samples
+    lengths = blob.lengths(t)
+    lines = [
+        f"format version {blob.format_version}, {blob.total_bytes} bytes, crc32 {blob.crc32:#010x}",
+        f"tables: {len(blob.records)} tensors @ {h['tensor_table_offset']}, {len(blob.layers)} layers @ "
+        f"{h['layer_table_offset']}, metadata {h['meta_bytes']} bytes @ {h['meta_offset']}",
+        f"contract: {c.sample_rate_hz:g} Hz, window {c.window_samples} samples, {c.input_channels} channels in g, "
+        f"axis order {c.axis_order!r}, scale {tuple(c.input_scale)}, offset {tuple(c.input_offset)}, "
+        f"clip {c.input_clip:g}",
+        f"output value {blob.output_value}: embedding_dim {blob.embedding_dim}",
+        f"parameters {blob.n_parameters}, min_samples {blob.min_samples}, MACs at T={t}: {blob.macs(t)}",
+        "metadata:",
+    ]
+    lines += [f"  {k} = {v}" for k, v in blob.metadata.items()]
+    lines.append(f"layers (lengths at T={t}):")
+    lines.append("    #  op        in0  in1  out  tensors                      k  s  d  pads    act  out [L][C]")
+
+    def tdesc(i: int) -> str:
+        return "-" if i == NONE else f"t{i}{list(blob.records[i].dims)}"
+
+    for i, L in enumerate(blob.layers):
+        in1 = "-" if L.in1 == NONE else str(L.in1)
+        tens = f"{tdesc(L.t0)} {tdesc(L.t1)}" if L.t0 != NONE else "-"
+        lines.append(f"  {i:3d}  {L.name:8s} {L.in0:4d} {in1:>4s} {L.out:4d}  {tens:27s} {L.kernel:2d} {L.stride:2d} "
+                     f"{L.dilation:2d}  {L.pad_left},{L.pad_right:<5d} {'relu' if L.act else '-':4s} "
+                     f"[{lengths[i + 1]}][{blob.channels[i + 1]}]")
+    return "\n".join(lines)
+
+
+def cmd_inspect(args) -> int:
+    from relcon_export.blob import read_blob_file
+
+    blob = read_blob_file(args.blob)
+    print(f"{args.blob}: valid relcon blob")
+    print(format_blob(blob))
+    return 0
+
+
+# ---- golden / bad-blobs ------------------------------------------------------------------------------
+
+def cmd_golden(args) -> int:
+    from relcon_export.golden import make_golden_set
+
+    if args.n_windows < 1:
+        raise ValueError("--n-windows must be >= 1")
+    blob_path, golden_path, blob = make_golden_set(args.config, args.seed, args.n_windows, args.out_dir, args.name)
+    print(f"wrote {blob_path} ({blob.total_bytes} bytes) and {golden_path} ({args.n_windows} windows x "
+          f"{blob.contract.window_samples} samples -> {blob.embedding_dim})")
+    return 0
+
+
+def write_bad_blobs(source: Path, out_dir: Path, *, everything: bool = False) -> list[Path]:
+    """Writes the single-defect fixtures derived from `source` (its stem: CONV1D, MAXPOOL, MEAN) to out_dir,
+    replacing any earlier RELCON_E_BLOB_*__*.blob there. Returns the written paths."""
+    from relcon_export.blob import atomic_write_bytes, make_defects, read_blob_file, truncate_graph
+
+    if not out_dir.is_dir():
+        raise NotADirectoryError(f"output folder {out_dir} does not exist")
+    base = truncate_graph(read_blob_file(source), 2, model_name="relcon-tiny-stem")
+    defects = [d for d in make_defects(base) if everything or d.fixture]
+    for old in out_dir.glob("RELCON_E_BLOB_*__*.blob"):
+        old.unlink()
+    paths = []
+    for d in defects:
+        path = out_dir / d.file_name
+        atomic_write_bytes(path, d.data)
+        paths.append(path)
+    return paths
+
+
+def cmd_bad_blobs(args) -> int:
+    paths = write_bad_blobs(args.source, args.out_dir, everything=args.all)
+    print(f"wrote {len(paths)} defective blobs ({sum(p.stat().st_size for p in paths)} bytes) to {args.out_dir}")
+    return 0
