@@ -1,0 +1,62 @@
+// A validated blob: every rule of docs/blob-format.md holds (Blob/Validator.swift checks them in a fixed
+// order, each defect class giving its own error).
+
+/// The sensor contract stored in the blob header.
+struct SensorContract {
+    var sampleRateHz: Float
+    var windowSamples: UInt32
+    var inputChannels: UInt32
+    var units: UInt32
+    var axisOrder: (UInt8, UInt8, UInt8, UInt8)
+    var scale: (Float, Float, Float)
+    var offset: (Float, Float, Float)
+    var clip: Float
+}
+
+/// A blob that passed validation. It points into the caller's blob (nothing is copied); reads still go
+/// through the bounds-checked `BlobBytes`, so even a blob changed after validation cannot cause an
+/// out-of-bounds read here.
+struct Model {
+    let bytes: BlobBytes          // count = total_bytes
+    let nTensors: UInt32
+    let tensorTable: UInt64
+    let nLayers: UInt32
+    let layerTable: UInt64
+    let outputValue: UInt32       // value index of the embedding; layers [0, outputValue) compute it
+    let metaOffset: UInt64
+    let metaBytes: UInt64
+    let contract: SensorContract
+    let embeddingDim: UInt32
+    var minSamples: UInt32        // by shape inference (Plan/LengthForm.swift)
+    let nParameters: UInt64       // elements of all tensors
+
+    func layer(_ index: UInt32) throws(RelConError) -> LayerRecord {
+        guard index < nLayers else { throw .blobGraph }
+        return try bytes.layerRecord(table: layerTable, index: index)
+    }
+
+    func tensor(_ index: UInt32) throws(RelConError) -> TensorRecord {
+        guard index < nTensors else { throw .blobGraph }
+        return try bytes.tensorRecord(table: tensorTable, index: index)
+    }
+
+    /// Channels of value `v`: the input's for value 0, else the out_channels of layer v − 1.
+    func channels(ofValue v: UInt32) throws(RelConError) -> UInt32 {
+        if v == 0 { return contract.inputChannels }
+        return try layer(v &- 1).outChannels
+    }
+
+    /// The step of the last layer in [from, end) that reads value `v`, or nil when none does.
+    /// Linear in the number of layers; the planner calls it once per value.
+    func lastUse(of v: UInt32, from: UInt32, end: UInt32) throws(RelConError) -> UInt32? {
+        var last: UInt32? = nil
+        var i = from
+        while i < end {
+            let r = layerTable &+ UInt64(i) &* BlobFormat.layerRecordBytes
+            let in0 = try bytes.u32(r &+ 4), in1 = try bytes.u32(r &+ 8)
+            if in0 == v || in1 == v { last = i }
+            i &+= 1
+        }
+        return last
+    }
+}
