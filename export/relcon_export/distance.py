@@ -156,8 +156,8 @@ class MotifDistance(nn.Module):
 
     def reconstruct(self, anchor, k, v, mu, sd) -> torch.Tensor:
         """anchor (P, 3, T) from per-pair keys/values (P, E, T) and candidate stats (P, 3, 1)."""
-        q = self.q_net(self.revin.norm(anchor, mu, sd))                     # (P, E, T)
-        scores = torch.bmm(q.transpose(1, 2), k) / math.sqrt(q.shape[1])  # (P, Ta, Tc)
+        q = self.q_net(self.revin.norm(anchor, mu, sd)) / math.sqrt(k.shape[1])   # (P, E, T), scaled
+        scores = torch.bmm(q.transpose(1, 2), k)                            # (P, Ta, Tc)
         if self.attention_kind() == "sparsemax":
             attn = sparsemax(scores.float(), dim=-1).to(scores.dtype)
         else:

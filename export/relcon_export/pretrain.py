@@ -1,0 +1,724 @@
+"""RelCon pretraining and the SimCLR / AugPred / REBAR baselines: one loop, CPU or CUDA, torchrun DDP.
+
+    relcon-export pretrain --corpus corpus --distance runs/dist/best.pt --encoder compact --out runs/relcon
+    relcon-export pretrain --method simclr --corpus corpus --encoder compact --out runs/simclr
+    torchrun --nproc_per_node 2 -m relcon_export pretrain ...    # data parallel; --batch-size stays global
+    relcon-export pretrain --out runs/relcon --resume             # continue exactly where it stopped
+
+Per step (RelCon, global batch B, c within-subject candidates, world size W, b = B/W anchors per process):
+  1. the data loader gives b anchors (b, 3, T) and their c candidates (b, c, 3, T) drawn from the anchor's
+     (subject, group) pool;
+  2. the raw anchors of all processes are gathered (B, 3, T); the frozen distance model ranks, for each
+     local anchor, the B-1 other anchors and its c candidates in ONE batched call -> d (b, B-1+c);
+  3. the encoder embeds anchors and candidates in two passes (separate BN batches, as the reference);
+     anchor embeddings are all-gathered with gradient so the in-batch candidates are global;
+  4. loss = relcon_loss(cos/tau, d), mean over local anchors; DDP averages gradients, so the update equals
+     the single-process update on the same global batch (BN statistics are synchronised across processes).
+Checkpoints (`latest.pt` every --ckpt-every steps, `best.pt` by validation loss) hold the encoder under "net"
+(ResNet1D's own key names, what `relcon-export export --checkpoint` reads), plus everything to resume.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import random
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import losses
+from .corpus import SPLITS, Corpus, StepBatchSampler, WindowDataset, split_subjects
+from .distance import DistanceConfig, MotifDistance
+from .model import EncoderConfig, ResNet1D, count_parameters
+
+CHECKPOINT_FORMAT = "relcon-pretrain-v1"
+METHODS = ("relcon", "rebar", "simclr", "augpred")
+ENCODERS = {
+    "reference": EncoderConfig,                     # 3,635,840 parameters (released config)
+    "compact": EncoderConfig.compact,               # widths 32-64-128, blocks 2-2-2
+    "tiny": lambda: EncoderConfig(stem_channels=16, widths=[16, 32], blocks=[1, 1], kernels=[3, 4]),  # tests
+}
+
+
+def _opt(default, help: str, runtime: bool = False):
+    return field(default=default, metadata={"help": help, "runtime": runtime})
+
+
+@dataclass
+class PretrainConfig:
+    """Every knob of a pretraining run. Defaults follow relcon-reference §4.1 unless a comment says why not."""
+
+    method: str = _opt("relcon", "relcon | rebar | simclr | augpred")
+    corpus: str = _opt("", "directory of session files (relcon-export data prepare / convert)")
+    out: str = _opt("runs/pretrain", "run directory: checkpoints, log.csv, config.json, splits.json")
+    distance: str = _opt("", "distance-model checkpoint (relcon-export distance train); relcon and rebar")
+    rank_attention: str = _opt("", "override the distance model's ranking attention: sparsemax | softmax")
+    encoder: str = _opt("compact", "reference | compact | tiny, or a JSON file of EncoderConfig fields")
+    fs: float = _opt(100.0, "sample rate the corpus must have (Hz)")
+    window: int = _opt(256, "window length in samples (2.56 s at 100 Hz)")
+    hop: int = _opt(256, "hop between anchor windows in samples")
+    c: int = _opt(20, "within-subject candidates per anchor (reference: 20)")
+    cand_horizon_s: float = _opt(0.0, "0: pool = same (subject, group); >0: same session within this many s")
+    split: str = _opt("0.8,0.1,0.1", "train,val,test fractions of subjects (per dataset)")
+    split_seed: int = _opt(0, "seed of the subject split")
+    batch_size: int = _opt(64, "global batch of anchors, over all processes (reference: 64)")
+    steps: int = _opt(0, "optimiser steps in total; 0 = epochs x (train anchors // batch)", runtime=True)
+    epochs: int = _opt(100, "used when --steps is 0 (reference: 100)", runtime=True)
+    lr: float = _opt(1e-4, "Adam learning rate (reference code: 1e-6 for 1e9 samples; too slow at our scale)")
+    weight_decay: float = _opt(0.0, "Adam weight decay (reference: 0)")
+    schedule: str = _opt("constant", "constant (reference) | cosine (after --warmup-steps linear warm-up)")
+    warmup_steps: int = _opt(0, "linear warm-up steps")
+    tau: float = _opt(0.1, "temperature of the cosine similarities (reference: 0.1)")
+    proj_dim: int = _opt(128, "SimCLR projection-head output size (head discarded after training)")
+    seed: int = _opt(42, "seed of model init, batch order, candidates and augmentations")
+    device: str = _opt("cpu", "cpu | cuda (torchrun: cuda:LOCAL_RANK)", runtime=True)
+    amp: str = _opt("auto", "auto (bf16 on cuda, off on cpu) | off | bf16 | fp16", runtime=True)
+    num_workers: int = _opt(-1, "data-loader workers; -1 = 0 on cpu, 6 on cuda", runtime=True)
+    threads: int = _opt(0, "torch CPU threads; 0 = torch default", runtime=True)
+    chunk_pairs: int = _opt(512, "distance pairs per chunk (memory: chunk x T x T floats)", runtime=True)
+    ckpt_every: int = _opt(200, "write latest.pt every N steps (and at the end)", runtime=True)
+    val_every: int = _opt(500, "validate every N steps (and at the end); 0 = never", runtime=True)
+    val_batches: int = _opt(4, "validation batches (fixed windows and candidates)", runtime=True)
+    progress: bool = _opt(True, "tqdm progress bar", runtime=True)
+    stop_after: int = _opt(0, "testing: hard-exit after this many steps of this run, like a kill", runtime=True)
+
+    def validate(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"--method must be one of {', '.join(METHODS)}, got '{self.method}'")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"--schedule must be constant or cosine, got '{self.schedule}'")
+        if self.amp not in ("auto", "off", "bf16", "fp16"):
+            raise ValueError(f"--amp must be auto, off, bf16 or fp16, got '{self.amp}'")
+        if self.rank_attention not in ("", "sparsemax", "softmax"):
+            raise ValueError(f"--rank-attention must be sparsemax or softmax, got '{self.rank_attention}'")
+        if self.batch_size < 2:
+            raise ValueError("--batch-size must be >= 2 (the other anchors are candidates/negatives)")
+        if self.c < (1 if self.method in ("relcon", "rebar") else 0):
+            raise ValueError("--c must be >= 1 for relcon and rebar")
+        if self.method in ("relcon", "rebar") and not self.distance:
+            raise ValueError(f"--method {self.method} needs --distance (a distance-model checkpoint)")
+        if not self.corpus:
+            raise ValueError("--corpus is required (a directory of session files)")
+
+    def fractions(self) -> tuple[float, float, float]:
+        try:
+            f = tuple(float(v) for v in self.split.split(","))
+        except ValueError:
+            f = ()
+        if len(f) != 3:
+            raise ValueError(f"--split needs three comma-separated fractions, got '{self.split}'")
+        return f
+
+
+def encoder_config(name: str) -> EncoderConfig:
+    if name in ENCODERS:
+        return ENCODERS[name]()
+    path = Path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"--encoder '{name}' is neither {', '.join(ENCODERS)} nor a JSON file")
+    return EncoderConfig(**json.loads(path.read_text()))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Distributed helpers (world size 1 = plain single process)
+
+
+class DistBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm1d whose training statistics cover the global batch of all processes (CPU/gloo or GPU).
+
+    torch's SyncBatchNorm only runs on GPUs; this one uses autograd-aware all_reduce, so gradients also flow
+    through the shared mean/variance. Same parameters and buffers as BatchNorm1d (same state_dict keys).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or world()[1] == 1:
+            return super().forward(x)
+        from torch.distributed.nn.functional import all_reduce
+        n_local = x.shape[0] * x.shape[2]
+        total = all_reduce(torch.cat([x.sum((0, 2)), x.new_tensor([float(n_local)])]))   # (C+1,)
+        n = total[-1]
+        mean = total[:-1] / n
+        xc = x - mean[None, :, None]
+        var = all_reduce((xc * xc).sum((0, 2))) / n                                        # biased
+        y = xc * torch.rsqrt(var + self.eps)[None, :, None] * self.weight[None, :, None] + self.bias[None, :, None]
+        with torch.no_grad():
+            self.num_batches_tracked.add_(1)
+            m = self.momentum
+            self.running_mean.mul_(1 - m).add_(mean.detach(), alpha=m)
+            self.running_var.mul_(1 - m).add_(var.detach() * (n / (n - 1)), alpha=m)
+        return y
+
+
+def sync_batchnorm(module: nn.Module, cuda: bool) -> nn.Module:
+    if cuda:
+        return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    for name, child in module.named_children():
+        if type(child) is nn.BatchNorm1d:
+            new = DistBatchNorm1d(child.num_features, child.eps, child.momentum, child.affine,
+                                  child.track_running_stats)
+            new.weight, new.bias = child.weight, child.bias
+            new.running_mean, new.running_var = child.running_mean, child.running_var
+            new.num_batches_tracked = child.num_batches_tracked
+            setattr(module, name, new)
+        else:
+            sync_batchnorm(child, cuda)
+    return module
+
+
+_LOCAL_ONLY = [False]      # True while rank 0 validates alone: no collectives
+
+
+def world() -> tuple[int, int]:
+    if dist.is_initialized() and not _LOCAL_ONLY[0]:
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def gather(x: torch.Tensor, grad: bool) -> torch.Tensor:
+    """Concatenate x from all processes along dim 0, in rank order (with gradient if grad)."""
+    rank, size = world()
+    if size == 1:
+        return x
+    if grad:
+        from torch.distributed.nn.functional import all_gather
+        return torch.cat(all_gather(x))
+    parts = [torch.empty_like(x) for _ in range(size)]
+    dist.all_gather(parts, x.contiguous())
+    return torch.cat(parts)
+
+
+def setup_device(cfg: PretrainConfig) -> torch.device:
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if cfg.device not in ("cpu", "cuda"):
+        raise ValueError(f"--device must be cpu or cuda, got '{cfg.device}'")
+    if cfg.device == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda but torch sees no CUDA device")
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if size > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if cfg.device == "cuda" else "gloo")
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    return device
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The objectives
+
+
+class Objective(nn.Module):
+    """Encoder (+ head for the baselines) -> scalar loss for one local batch. This is what DDP wraps."""
+
+    def __init__(self, method: str, encoder: ResNet1D, tau: float, proj_dim: int) -> None:
+        super().__init__()
+        self.method, self.tau, self.encoder = method, tau, encoder
+        d = encoder.embedding_dim
+        if method == "simclr":
+            self.head = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, proj_dim))
+        elif method == "augpred":
+            self.head = nn.Linear(d, 8)
+        else:
+            self.head = None
+
+    def forward(self, batch: dict, dist_matrix: torch.Tensor | None = None) -> torch.Tensor:
+        rank, size = world()
+        if self.method in ("relcon", "rebar"):
+            anchor, cands = batch["anchor"], batch["cands"]                  # (b, 3, T), (b, c, 3, T)
+            b, c = cands.shape[:2]
+            e_a = self.encoder(anchor)                                       # (b, D)
+            e_c = self.encoder(cands.flatten(0, 1)).view(b, c, -1)           # (b, c, D): its own BN batch
+            e_all = gather(e_a, grad=True)                                   # (B, D)
+            cand_emb = torch.cat([e_all[in_batch_index(b, len(e_all), rank, e_a.device)], e_c], 1)
+            sim = losses.cosine_to_candidates(e_a.float(), cand_emb.float()) / self.tau     # (b, B-1+c)
+            fn = losses.relcon_loss if self.method == "relcon" else losses.rebar_loss
+            return fn(sim, dist_matrix)
+        if self.method == "simclr":
+            v1, v2 = batch["view1"], batch["view2"]                          # (b, 3, T) each
+            z = self.head(self.encoder(torch.cat([v1, v2])))                 # (2b, P)
+            z1, z2 = z.chunk(2)
+            return nt_xent_global(z1, z2, gather(z1, True), gather(z2, True), rank, self.tau)
+        logits = self.head(self.encoder(batch["x"]))                         # (b, 8)
+        return losses.augpred_loss(logits, batch["y"])
+
+
+def in_batch_index(b: int, big_b: int, rank: int, device) -> torch.Tensor:
+    """(b, B-1) global indices of each local anchor's in-batch candidates: g+1, g+2, ... (mod B)."""
+    g = rank * b + torch.arange(b, device=device)
+    return (g[:, None] + torch.arange(1, big_b, device=device)[None]) % big_b
+
+
+def nt_xent_global(z1, z2, z1_all, z2_all, rank: int, tau: float) -> torch.Tensor:
+    """NT-Xent for this process's 2b views against all 2B views; mean over processes = the full loss."""
+    b, big_b = len(z1), len(z1_all)
+    q = F.normalize(torch.cat([z1, z2]).float(), dim=1)                      # (2b, P)
+    k = F.normalize(torch.cat([z1_all, z2_all]).float(), dim=1)              # (2B, P)
+    logits = q @ k.T / tau                                                   # (2b, 2B)
+    g = rank * b + torch.arange(b, device=q.device)
+    own = torch.cat([g, g + big_b])                                          # column of each row's own view
+    partner = torch.cat([g + big_b, g])
+    logits[torch.arange(2 * b, device=q.device), own] = -math.inf
+    return F.cross_entropy(logits, partner)
+
+
+def candidate_distances(distnet: MotifDistance, anchors: torch.Tensor, all_anchors: torch.Tensor,
+                        cands: torch.Tensor, rank: int, chunk_pairs: int) -> torch.Tensor:
+    """d (b, B-1+c): local anchors vs the other global anchors, then vs their own c candidates."""
+    b, c = cands.shape[:2]
+    big_b = len(all_anchors)
+    pool = torch.cat([all_anchors, cands.flatten(0, 1)])                     # (B + b c, 3, T)
+    own = big_b + torch.arange(b, device=anchors.device)[:, None] * c + torch.arange(c, device=anchors.device)
+    c_idx = torch.cat([in_batch_index(b, big_b, rank, anchors.device), own], 1)    # (b, K)
+    a_idx = torch.arange(b, device=anchors.device)[:, None].expand_as(c_idx)
+    d = distnet.pair_distances(anchors, pool, a_idx.reshape(-1), c_idx.reshape(-1), chunk_pairs)
+    return d.view(b, -1)
+
+
+def load_distance(path: str, device, rank_attention: str = "") -> MotifDistance:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"distance checkpoint {p} does not exist (train one: relcon-export distance train)")
+    ck = torch.load(p, map_location="cpu", weights_only=False)
+    if "distance" not in ck:
+        raise ValueError(f"{p} is not a distance-model checkpoint (no 'distance' key)")
+    cfg = DistanceConfig(**ck["distance_config"])
+    if rank_attention:
+        cfg.rank_attention = rank_attention
+    net = MotifDistance(cfg)
+    net.load_state_dict(ck["distance"])
+    net.eval().requires_grad_(False)
+    return net.to(device)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def _np_state_to_torch() -> tuple:
+    """numpy's global RNG state as tensors/ints, so checkpoints load with torch.load(weights_only=True)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached))
+
+
+def _np_state_from_torch(state) -> None:
+    name, keys, pos, has_gauss, cached = state
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+
+
+def atomic_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _cpu(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().clone()
+    if isinstance(obj, dict):
+        return {k: _cpu(v) for k, v in obj.items()}
+    return obj
+
+
+def config_from_checkpoint_dir(out: Path) -> dict:
+    path = out / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"--resume: {path} does not exist")
+    return json.loads(path.read_text())["pretrain"]
+
+
+def resolve_resume(cfg: PretrainConfig, given: set[str]) -> PretrainConfig:
+    """--resume: the saved config, with only runtime fields taken from the command line."""
+    saved = config_from_checkpoint_dir(Path(cfg.out))
+    runtime = {f.name for f in fields(PretrainConfig) if f.metadata.get("runtime")} | {"out"}
+    changed = sorted(k for k in given - runtime if getattr(cfg, k) != saved.get(k))
+    if changed:
+        raise ValueError(f"--resume continues the saved run; these flags differ from it: {', '.join(changed)}")
+    merged = dict(saved)
+    merged.update({k: getattr(cfg, k) for k in given & runtime})
+    return PretrainConfig(**{k: v for k, v in merged.items() if k in {f.name for f in fields(PretrainConfig)}})
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Training
+
+
+def _autocast(cfg: PretrainConfig, device: torch.device):
+    amp = cfg.amp if cfg.amp != "auto" else ("bf16" if device.type == "cuda" else "off")
+    if amp == "off":
+        return nullcontext, amp
+    if device.type != "cuda":
+        raise ValueError("--amp bf16/fp16 is for --device cuda")
+    dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+    return (lambda: torch.autocast("cuda", dtype=dtype)), amp
+
+
+def _lr_lambda(cfg: PretrainConfig, total: int):
+    def f(step: int) -> float:
+        if cfg.warmup_steps and step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        if cfg.schedule == "cosine":
+            p = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
+        return 1.0
+    return f
+
+
+def windows_per_anchor(cfg: PretrainConfig) -> int:
+    return {"relcon": 1 + cfg.c, "rebar": 1 + cfg.c, "simclr": 2, "augpred": 1}[cfg.method]
+
+
+class Run:
+    """State of one pretraining run; `train()` is the loop, readable top to bottom."""
+
+    def __init__(self, cfg: PretrainConfig, resume: bool = False) -> None:
+        cfg.validate()
+        self.cfg, self.resume = cfg, resume
+        self.device = setup_device(cfg)
+        self.rank, self.size = world()
+        self.out = Path(cfg.out)
+        if resume and not (self.out / "latest.pt").is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint {self.out / 'latest.pt'}")
+        if not resume and (self.out / "latest.pt").is_file():
+            raise ValueError(f"{self.out} already holds a run; pass --resume to continue it or pick another --out")
+        if cfg.batch_size % self.size:
+            raise ValueError(f"--batch-size {cfg.batch_size} is not divisible by {self.size} processes")
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        random.seed(cfg.seed)
+
+        # data
+        self.corpus = Corpus(cfg.corpus, cfg.fs, cfg.window, cfg.hop)
+        self.splits = split_subjects(self.corpus.subjects(), cfg.fractions(), cfg.split_seed)
+        need = cfg.c if cfg.method in ("relcon", "rebar") else 0
+        mode = cfg.method
+        self.data = {}
+        for split in ("train", "val"):
+            index = self.corpus.window_index({s for s, k in self.splits.items() if k == split}, cfg.cand_horizon_s)
+            anchors = index.eligible(need)
+            if split == "train":
+                if len(index) == 0:
+                    raise ValueError(f"no training windows of {cfg.window} samples in {cfg.corpus}")
+                if len(anchors) == 0:
+                    raise ValueError(f"too few windows per subject/group for c={cfg.c}: the largest pool holds "
+                                     f"{int(index.pool_size().max())} other windows; lower --c or --hop")
+                if len(anchors) < cfg.batch_size:
+                    raise ValueError(f"only {len(anchors)} training anchors for --batch-size {cfg.batch_size}")
+            self.data[split] = (index, anchors, WindowDataset(self.corpus, index, anchors, mode, cfg.c, cfg.seed))
+        self.dropped = len(self.data["train"][0]) - len(self.data["train"][1])
+        self.per_epoch = len(self.data["train"][1]) // cfg.batch_size
+        self.total = cfg.steps if cfg.steps > 0 else cfg.epochs * self.per_epoch
+
+        # model
+        self.enc_cfg = encoder_config(cfg.encoder)
+        encoder = ResNet1D(self.enc_cfg)
+        self.objective = Objective(cfg.method, encoder, cfg.tau, cfg.proj_dim).to(self.device)
+        self.distnet = load_distance(cfg.distance, self.device, cfg.rank_attention) if need else None
+        self.optimizer = torch.optim.Adam(self.objective.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(cfg, self.total))
+        self.autocast, self.amp = _autocast(cfg, self.device)
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp == "fp16" else None
+        self.step, self.best_val = 0, math.inf
+        if resume:
+            self._load(self.out / "latest.pt")
+        if self.size > 1:
+            sync_batchnorm(self.objective, self.device.type == "cuda")
+            self.model = nn.parallel.DistributedDataParallel(    # BN is synchronised: no buffer broadcast
+                self.objective, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                broadcast_buffers=False)
+        else:
+            self.model = self.objective
+
+    # -- checkpoint state ----------------------------------------------------------------------------------
+    def state(self) -> dict:
+        train_index, anchors, _ = self.data["train"]
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "net": _cpu(self.objective.encoder.state_dict()),       # ResNet1D keys: what the exporter reads
+            "encoder_config": self.enc_cfg.to_dict(),
+            "method": self.cfg.method,
+            "head": _cpu(self.objective.head.state_dict()) if self.objective.head is not None else None,
+            "optimizer": _cpu(self.optimizer.state_dict()),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler else None,
+            "step": self.step,
+            "epoch": self.step / max(1, self.per_epoch),
+            "best_val": self.best_val,
+            "sampler": {"step": self.step, "seed": self.cfg.seed, "n_anchors": len(anchors),
+                        "per_epoch": self.per_epoch, "digest": train_index.digest(anchors)},
+            "rng": {"torch": torch.get_rng_state(), "numpy": _np_state_to_torch(), "python": random.getstate(),
+                    "cuda": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None},
+            "config": asdict(self.cfg),
+        }
+
+    def _load(self, path: Path) -> None:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+        if ck.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not a pretraining checkpoint of format {CHECKPOINT_FORMAT}")
+        train_index, anchors, _ = self.data["train"]
+        if ck["sampler"]["digest"] != train_index.digest(anchors):
+            raise ValueError(f"{path} was trained on different data (corpus, split, window or hop changed)")
+        self.objective.encoder.load_state_dict(ck["net"])
+        if self.objective.head is not None:
+            self.objective.head.load_state_dict(ck["head"])
+        self.optimizer.load_state_dict(ck["optimizer"])
+        self.scheduler.load_state_dict(ck["scheduler"])
+        if self.scaler and ck.get("scaler"):
+            self.scaler.load_state_dict(ck["scaler"])
+        self.step, self.best_val = int(ck["step"]), float(ck["best_val"])
+        torch.set_rng_state(ck["rng"]["torch"])
+        _np_state_from_torch(ck["rng"]["numpy"])
+        random.setstate(ck["rng"]["python"])
+        if self.device.type == "cuda" and ck["rng"].get("cuda"):
+            torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
+
+    def write_run_files(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        counts = {}
+        for split in SPLITS:
+            idx = self.corpus.window_index({s for s, k in self.splits.items() if k == split}, self.cfg.cand_horizon_s)
+            counts[split] = {"subjects": sum(1 for k in self.splits.values() if k == split), "windows": len(idx)}
+        resolved = {
+            "pretrain": asdict(self.cfg),
+            "encoder": self.enc_cfg.to_dict(),
+            "encoder_parameters": count_parameters(self.objective.encoder),
+            "distance": self.distnet.config.to_dict() if self.distnet else None,
+            "world_size": self.size,
+            "total_steps": self.total,
+            "steps_per_epoch": self.per_epoch,
+            "train_anchors": len(self.data["train"][1]),
+            "train_windows_dropped_for_c": self.dropped,
+            "data": counts,
+            "torch": torch.__version__,
+        }
+        tmp = self.out / "config.json.tmp"
+        tmp.write_text(json.dumps(resolved, indent=2))
+        os.replace(tmp, self.out / "config.json")
+        (self.out / "splits.json").write_text(json.dumps(self.splits, indent=1, sort_keys=True))
+
+    # -- one step ------------------------------------------------------------------------------------------
+    def _to_device(self, batch: dict) -> dict:
+        return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+
+    def loss(self, model: nn.Module, batch: dict) -> tuple[torch.Tensor, float]:
+        """Loss of one local batch; returns (loss, seconds spent in the distance model)."""
+        t_dist = 0.0
+        d = None
+        if self.distnet is not None:
+            t0 = time.perf_counter()
+            all_anchors = gather(batch["anchor"], grad=False)
+            with self.autocast():
+                d = candidate_distances(self.distnet, batch["anchor"], all_anchors, batch["cands"],
+                                        self.rank, self.cfg.chunk_pairs).float()
+            if self.device.type == "cuda":
+                torch.cuda.synchronize()
+            t_dist = time.perf_counter() - t0
+        with self.autocast():
+            return model(batch, d), t_dist
+
+    @torch.no_grad()
+    def validate(self) -> float | None:
+        """Mean loss over fixed validation batches, encoder in eval mode (reference). Rank 0 only."""
+        index, anchors, ds = self.data["val"]
+        b = min(self.cfg.batch_size, len(anchors))
+        if b < 2 or self.cfg.val_batches <= 0:
+            return None
+        sampler = StepBatchSampler(len(anchors), b, self.cfg.seed + 1, 0,
+                                   min(self.cfg.val_batches, len(anchors) // b))
+        loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, num_workers=0)
+        self.objective.eval()
+        total = []
+        rank = self.rank
+        try:
+            self.rank = 0                     # single-process view: the whole val batch is local
+            for batch in loader:
+                batch = self._to_device(batch)
+                with _no_dist():
+                    loss, _ = self.loss(self.objective, batch)
+                total.append(float(loss))
+        finally:
+            self.rank = rank
+            self.objective.train()
+        return float(np.mean(total)) if total else None
+
+    # -- the loop ------------------------------------------------------------------------------------------
+    def train(self) -> dict:
+        cfg = self.cfg
+        if self.rank == 0:
+            self.write_run_files()
+        _, anchors, ds = self.data["train"]
+        sampler = StepBatchSampler(len(anchors), cfg.batch_size, cfg.seed, self.step, self.total, self.rank,
+                                   self.size)
+        workers = cfg.num_workers if cfg.num_workers >= 0 else (6 if self.device.type == "cuda" else 0)
+        loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, num_workers=workers,
+                                             pin_memory=self.device.type == "cuda",
+                                             persistent_workers=False)
+        log = CsvLog(self.out / "log.csv", self.step if self.resume else 0, enabled=self.rank == 0)
+        tb = _tensorboard(self.out) if self.rank == 0 else None
+        bar = _progress(cfg.progress and self.rank == 0, self.total, self.step)
+        per_step_windows = cfg.batch_size * windows_per_anchor(cfg)
+        start_step, last = self.step, {}
+        self.objective.train()
+        t_prev = time.perf_counter()
+        for batch in loader:
+            batch = self._to_device(batch)
+            loss, t_dist = self.loss(self.model, batch)
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.scaler:
+                self.scaler.scale(loss).backward()
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                loss.backward()
+                self.optimizer.step()
+            self.scheduler.step()
+            self.step += 1
+            loss_value = _mean_over_processes(loss.detach().float())
+            if self.device.type == "cuda":
+                torch.cuda.synchronize()
+            now = time.perf_counter()
+            dt, t_prev = now - t_prev, now
+            row = {"step": self.step, "epoch": round(self.step / self.per_epoch, 4), "loss": loss_value,
+                   "lr": self.scheduler.get_last_lr()[0], "step_s": round(dt, 4),
+                   "anchors_per_s": round(cfg.batch_size / dt, 2), "windows_per_s": round(per_step_windows / dt, 2),
+                   "distance_share": round(t_dist / dt, 4), "val_loss": ""}
+            if cfg.val_every and (self.step % cfg.val_every == 0 or self.step == self.total):
+                val = self.validate() if self.rank == 0 else None
+                if val is not None:
+                    row["val_loss"] = val
+                    if val < self.best_val:
+                        self.best_val = val
+                        if self.rank == 0:
+                            self.out.mkdir(parents=True, exist_ok=True)
+                            atomic_save(self.state(), self.out / "best.pt")
+                self.best_val = _broadcast_float(self.best_val)
+            log.write(row)
+            if tb:
+                for k in ("loss", "lr", "anchors_per_s", "distance_share"):
+                    tb.add_scalar(k, row[k], self.step)
+                if row["val_loss"] != "":
+                    tb.add_scalar("val_loss", row["val_loss"], self.step)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss_value:.4f}", win_s=f"{per_step_windows / dt:.0f}")
+            if self.step % cfg.ckpt_every == 0 or self.step == self.total:
+                if self.rank == 0:
+                    atomic_save(self.state(), self.out / "latest.pt")
+                if self.size > 1:
+                    dist.barrier()
+            last = row
+            if cfg.stop_after and self.step - start_step >= cfg.stop_after and self.step < self.total:
+                log.close()
+                bar.close()
+                sys.stdout.flush()
+                os._exit(75)               # like a kill: no cleanup, resume from latest.pt
+        bar.close()
+        log.close()
+        if tb:
+            tb.close()
+        return {"step": self.step, "loss": last.get("loss"), "best_val": self.best_val, "out": str(self.out)}
+
+
+class _no_dist:
+    """Run collectives-free code on rank 0 while a process group exists (validation)."""
+
+    def __enter__(self):
+        _LOCAL_ONLY[0] = True
+        return self
+
+    def __exit__(self, *exc):
+        _LOCAL_ONLY[0] = False
+
+
+def _mean_over_processes(x: torch.Tensor) -> float:
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        x = x.clone()
+        dist.all_reduce(x)
+        x /= dist.get_world_size()
+    return float(x)
+
+
+def _broadcast_float(v: float) -> float:
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        t = torch.tensor([v], dtype=torch.float64)
+        dist.broadcast(t, 0)
+        return float(t)
+    return v
+
+
+class CsvLog:
+    FIELDS = ["step", "epoch", "loss", "lr", "step_s", "anchors_per_s", "windows_per_s", "distance_share",
+              "val_loss"]
+
+    def __init__(self, path: Path, keep_until: int, enabled: bool = True, fields: list[str] | None = None) -> None:
+        self.f = None
+        self.fields = fields or self.FIELDS
+        if not enabled:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = []
+        if keep_until > 0 and path.is_file():       # resume: drop rows written after the checkpoint
+            with open(path) as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= keep_until]
+        self.f = open(path, "w", newline="")
+        self.w = csv.DictWriter(self.f, self.fields)
+        self.w.writeheader()
+        self.w.writerows(rows)
+        self.f.flush()
+
+    def write(self, row: dict) -> None:
+        if self.f:
+            self.w.writerow(row)
+            self.f.flush()
+
+    def close(self) -> None:
+        if self.f:
+            self.f.close()
+            self.f = None
+
+
+def _tensorboard(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(out / "tb"))
+
+
+def _progress(enabled: bool, total: int, initial: int):
+    from tqdm import tqdm
+    return tqdm(total=total, initial=initial, disable=not enabled, unit="step", dynamic_ncols=True)
+
+
+def pretrain(cfg: PretrainConfig, resume: bool = False) -> dict:
+    """Run (or resume) pretraining; returns {'step', 'loss', 'best_val', 'out'}."""
+    run = Run(cfg, resume)
+    try:
+        return run.train()
+    finally:
+        if dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
+
+def load_encoder(path: str | Path) -> ResNet1D:
+    """The encoder of a pretraining checkpoint, in eval mode."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    enc = ResNet1D(EncoderConfig(**ck["encoder_config"]))
+    enc.load_state_dict(ck["net"])
+    return enc.eval()
