@@ -179,20 +179,26 @@ def load_session(path: str | os.PathLike, mmap: bool = True) -> Session:
     if not path.is_file():
         raise FileNotFoundError(f"session file {path} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = {"acc", "fs", "meta"} - set(z.files)
-            if missing:
-                raise ValueError(f"{path}: not a session file, missing {sorted(missing)}")
-            meta = json.loads(str(z["meta"]))
-            fs = float(z["fs"])
-            acc = None
-            if mmap:
-                with zipfile.ZipFile(path) as zf:
-                    acc = _npz_member_memmap(path, zf, "acc.npy")
-            if acc is None:
-                acc = z["acc"]
-    except (zipfile.BadZipFile, OSError, json.JSONDecodeError) as exc:
+        z = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path}: cannot read session file ({exc})") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: cannot read session file (not an .npz archive)")
+    with z:
+        missing = {"acc", "fs", "meta"} - set(z.files)
+        if missing:
+            raise ValueError(f"{path}: not a session file, missing {sorted(missing)}")
+        try:
+            meta = json.loads(str(z["meta"]))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: meta is not JSON ({exc})") from None
+        fs = float(z["fs"])
+        acc = None
+        if mmap:
+            with zipfile.ZipFile(path) as zf:
+                acc = _npz_member_memmap(path, zf, "acc.npy")
+        if acc is None:
+            acc = z["acc"]
     if acc.ndim != 2 or acc.shape[1] != 3 or acc.dtype != np.float32:
         raise ValueError(f"{path}: acc must be float32 (N, 3), got {acc.dtype} {acc.shape}")
     for key in ("subject", "session"):
