@@ -89,7 +89,7 @@ def torch_embeddings(model, windows: np.ndarray) -> np.ndarray:
     import torch
 
     model = model.float().eval()
-    x = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)).permute(0, 2, 1)   # (n, 3, T)
+    x = torch.from_numpy(np.array(windows, dtype=np.float32)).permute(0, 2, 1)   # (n, 3, T), a writable copy
     with torch.no_grad():
         return model(x).numpy().astype(np.float32)
 
