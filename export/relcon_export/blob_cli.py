@@ -35,6 +35,8 @@ def register(subparsers) -> None:
                                                       "(reference format) or 'model'")
     src.add_argument("--random-init", action="store_true",
                      help="export a randomly initialised encoder with randomised BatchNorm statistics")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="load the checkpoint with full unpickling (weights_only=False); only for files you trust")
     p.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
     p.add_argument("--config", choices=("reference", "compact", "tiny"),
                    help="architecture (default reference unless --widths is given)")
@@ -90,17 +92,18 @@ def config_from_args(args):
     return named_config(args.config or "reference")
 
 
-def load_state_dict(path: Path) -> dict:
-    """The encoder state_dict in a torch checkpoint: bare, or under "net" (reference), "model" or "state_dict"."""
+def load_state_dict(path: Path, *, trust: bool = False) -> dict:
+    """The encoder state_dict in a torch checkpoint: bare, or under "net" (reference), "model" or "state_dict".
+    Loads with weights_only=True unless trust (full unpickling runs code from the file)."""
     import torch
 
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} not found")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(path, map_location="cpu", weights_only=not trust)
     except Exception as exc:   # unpickling errors come in many types
-        raise ValueError(f"cannot load checkpoint {path} (weights_only): {' '.join(str(exc).split())[:300]}") \
-            from None
+        hint = "" if trust else " (if you trust the file, --trust-checkpoint loads it without weights_only)"
+        raise ValueError(f"cannot load checkpoint {path}{hint}: {' '.join(str(exc).split())[:300]}") from None
     if isinstance(obj, dict):
         for key in ("net", "model", "state_dict"):
             if isinstance(obj.get(key), dict):
@@ -121,7 +124,7 @@ def cmd_export(args) -> int:
         model = random_encoder(config, args.seed)
         extra["init_seed"] = str(args.seed)
     else:
-        state = load_state_dict(args.checkpoint)
+        state = load_state_dict(args.checkpoint, trust=args.trust_checkpoint)
         model = ResNet1D(config)
         try:
             model.load_state_dict(state, strict=True)

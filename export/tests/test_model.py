@@ -145,6 +145,13 @@ def test_checkpoint_errors_are_one_line(tmp_path, capsys):
     assert cli.main(["export", "--checkpoint", str(tmp_path / "junk.pkl"), *base]) == 2
     torch.save({"epoch": 1}, tmp_path / "nostate.pkl")
     assert cli.main(["export", "--checkpoint", str(tmp_path / "nostate.pkl"), *base]) == 2
+    np_ckpt = tmp_path / "numpy_scalar.pkl"                     # needs full unpickling
+    torch.save({"net": ResNet1D(EncoderConfig.tiny()).state_dict(), "test_loss": np.float64(0.5)}, np_ckpt)
+    tiny = ["--config", "tiny", *base]
+    assert cli.main(["export", "--checkpoint", str(np_ckpt), *tiny]) == 2
+    assert "--trust-checkpoint" in capsys.readouterr().err
+    assert cli.main(["export", "--checkpoint", str(np_ckpt), "--trust-checkpoint", *tiny]) == 0
+    out.unlink()
     assert cli.main(["export", "--random-init", "--widths", "8,16", *base]) == 2        # no --blocks/--kernels
     assert "needs all of --widths" in capsys.readouterr().err
     assert not out.exists()
