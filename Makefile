@@ -78,6 +78,17 @@ test-c: build fixtures $(CTESTS)
 	done; \
 	$(CBUILD)/test_golden $$pairs 2>&1 && $(CBUILD)/test_noalloc $$blobs 2>&1
 
+# The main job: a real recording (UCI HAPT subject 01, resampled to 100 Hz) embedded from C.
+DEMO := .build/demo
+DEMO_MODEL ?= $(DEMO)/model.blob
+demo: venv build
+	@mkdir -p $(DEMO)
+	$(EXPORT) recording --dataset hapt --subject 01 --fs 100 --max-seconds 120 --out $(DEMO)/recording.csv
+	@[ -f $(DEMO_MODEL) ] || $(EXPORT) export --config compact --random-init --seed 0 \
+	    --model-name relcon-compact-untrained --training-data "none (random initialisation)" --out $(DEMO_MODEL)
+	$(CC) -O2 -std=c11 -Wall -Wextra -Iinclude examples/embed_recording/embed_recording.c -o $(DEMO)/embed_recording $(LDLIBS)
+	$(DEMO)/embed_recording $(DEMO_MODEL) $(DEMO)/recording.csv --out $(DEMO)/embeddings.csv
+
 check-so: build
 	Tests/CTests/check_so.sh $(LIB)
 

@@ -76,9 +76,11 @@ static void test_library_never_allocates(void **state) {
         (void)relcon_status_string(st);
         (void)relcon_version_string();
         /* error paths must not allocate either */
-        (void)relcon_embed(s, x, 5, out, info.embedding_dim);
-        (void)relcon_inspect(blob, 64, 256, &info);
+        relcon_status e1 = relcon_embed(s, x, 5, out, info.embedding_dim);
+        relcon_status e2 = relcon_inspect(blob, 64, 256, &info);
         g_counting = 0;
+        assert_int_equal(e1, RELCON_E_WINDOW_TOO_SHORT);
+        assert_int_equal(e2, RELCON_E_BLOB_TOO_SMALL);
 
         assert_int_equal(st, RELCON_OK);
         if (g_calls != 0) fail_msg("%s: %ld heap calls inside librelcon.so", g_blobs[b], (long)g_calls);
