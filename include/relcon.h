@@ -148,16 +148,20 @@ const char *relcon_status_string(relcon_status status);
 
 /* Validates a blob completely (checksum over every byte, bounds, tensors, graph, contract, metadata) and
  * describes it. n_samples is the longest window the caller will run (it sizes arena_bytes and macs);
- * 0 means the contract's window_samples.
- *   blob:       blob_bytes bytes, RELCON_BLOB_ALIGN-aligned; only read.
+ * 0 means the contract's window_samples; below min_samples is RELCON_E_WINDOW_TOO_SHORT.
+ *   blob:       blob_bytes bytes, RELCON_BLOB_ALIGN-aligned; only read. blob_bytes may exceed the blob's
+ *               total_bytes (e.g. a flash partition); the extra bytes are ignored.
  *   out_info:   written on RELCON_OK only.
- * Reentrant. Costs one pass over the blob (CRC-32). */
+ * Blob defects are reported in the order of docs/blob-format.md, "Validation order and status codes".
+ * Reentrant. Costs one pass over the blob (CRC-32) and one over its tensor values (all must be finite). */
 RELCON_NODISCARD relcon_status relcon_inspect(const void *blob, size_t blob_bytes, uint32_t n_samples,
                                               relcon_model_info *out_info);
 
 /* Looks up a metadata string of the blob (keys such as "model_name", "training_data", "source_commit").
+ *   key:       NUL-terminated; at most 64 bytes of it are read.
  *   out_value: set to a NUL-terminated UTF-8 string inside the blob (valid as long as the blob is).
- * Validates the blob first, like relcon_inspect. Reentrant. Returns RELCON_E_NOT_FOUND for a missing key. */
+ * Validates the blob first, like relcon_inspect. Reentrant. Returns RELCON_E_NOT_FOUND for a missing key
+ * (also for "" and for keys longer than 63 bytes, which no blob can hold). */
 RELCON_NODISCARD relcon_status relcon_meta(const void *blob, size_t blob_bytes, const char *key,
                                            const char **out_value);
 
@@ -168,7 +172,10 @@ typedef struct relcon_session relcon_session;
  * to max_samples samples (0 = the contract's window_samples).
  *   arena:        arena_bytes bytes, RELCON_ARENA_ALIGN-aligned, at least relcon_inspect(..., max_samples)'s
  *                 arena_bytes. Owned by the caller; the session uses all of it and nothing else.
- *   out_session:  set to a pointer inside the arena, on RELCON_OK only.
+ *   out_session:  set to a pointer inside the arena (its first byte), on RELCON_OK only.
+ * Statuses: blob defects as relcon_inspect; RELCON_E_WINDOW_TOO_SHORT when max_samples < min_samples;
+ * RELCON_E_ARENA_MISALIGNED, RELCON_E_ARENA_TOO_SMALL. The session's control block sits at the start of the
+ * arena and is checksummed; the rest of the arena is scratch for relcon_embed.
  * The blob must outlive the session. Never allocates. */
 RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob_bytes, uint32_t max_samples,
                                                    void *arena, size_t arena_bytes,
@@ -179,6 +186,9 @@ RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob
  *                   order, at the contract's sample rate; only read.
  *   n_samples:      min_samples <= n_samples <= the session's max_samples.
  *   out_embedding:  receives embedding_dim floats; embedding_capacity is its length in floats.
+ * Checks, in order: NULL pointers; the session (RELCON_E_SESSION_INVALID for a pointer that is not a session
+ * or whose control block was overwritten); embedding_capacity (RELCON_E_BUFFER_TOO_SMALL); n_samples
+ * (RELCON_E_WINDOW_TOO_SHORT / _TOO_LONG); the samples (RELCON_E_INPUT_NOT_FINITE).
  * Never allocates; one session at a time per thread. On error out_embedding is left unchanged. */
 RELCON_NODISCARD relcon_status relcon_embed(relcon_session *session, const float *samples, uint32_t n_samples,
                                             float *out_embedding, uint32_t embedding_capacity);
