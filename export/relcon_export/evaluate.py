@@ -7,6 +7,7 @@ benchmarks, over subject-held-out splits and repeated seeds (docs/evaluation.md)
     relcon-export evaluate compare --method relcon=runs/relcon/best.pt --method simclr=runs/simclr/best.pt \\
         --method random-init=random --method supervised=supervised --results docs/results.md     (report.py)
     relcon-export evaluate windows --benchmarks hapt,wisdm,dsads,mobgap                          # set summaries
+    relcon-export evaluate splits --fractions 0.8,0.1,0.1 --seed 0 --out out/splits.json        # = pretrain's split
 
 A *source* of features is a pretraining checkpoint (a file whose "net" is a ResNet1D state_dict; its encoder
 config comes from the checkpoint's "encoder_config", else a config.json beside it, else --config, and is checked
@@ -492,6 +493,31 @@ def _run(args) -> int:
     return 0
 
 
+def _splits(args) -> int:
+    """Write the subject split a pretraining run with these --split/--split-seed would make (corpus.split_subjects)."""
+    from . import data
+    from .corpus import Corpus, split_subjects
+
+    try:
+        fractions = tuple(float(v) for v in _csv(args.fractions))
+    except ValueError:
+        fractions = ()
+    if len(fractions) != 3:
+        raise ValueError(f"--fractions needs three comma-separated numbers, got '{args.fractions}'")
+    if args.corpus:
+        subjects = Corpus(args.corpus).subjects()
+    else:
+        root = data.resolve_data_dir(args.data_dir)
+        subjects = sorted({r.subject for name in data.DATASETS for r in data.read_dataset(name, root)})
+    splits = split_subjects(subjects, fractions, args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(splits, indent=1, sort_keys=True))
+    held = benchmarks.heldout_subjects(splits)
+    print(f"wrote {out}: {len(splits)} subjects, {len(held)} held out: {', '.join(held)}")
+    return 0
+
+
 def _windows(args) -> int:
     for ws in load_sets(args).values():
         print(ws.describe())
@@ -516,4 +542,12 @@ def register(sub) -> None:
     w = ev.add_parser("windows", help="summarise the labelled window sets")
     add_common(w)
     w.set_defaults(func=_windows)
+    sp = ev.add_parser("splits", help="write the pretraining subject split (splits.json) for given fractions/seed")
+    sp.add_argument("--fractions", default="0.8,0.1,0.1", help="train,val,test fractions (pretrain --split)")
+    sp.add_argument("--seed", type=int, default=0, help="pretrain --split-seed")
+    sp.add_argument("--corpus", default=None, help="the pretraining corpus directory (exact subject list); "
+                    "default: every subject of the public readers (what `data prepare` writes)")
+    sp.add_argument("--data-dir", default=None, help="default: $RELCON_DATA_DIR, else ../shared/data")
+    sp.add_argument("--out", default="out/splits.json")
+    sp.set_defaults(func=_splits)
     report.register_compare(ev, add_common)

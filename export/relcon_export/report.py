@@ -300,9 +300,9 @@ def headline(results: dict, methods, reference: str = "relcon") -> list[str]:
             o = key(other)
             if o is None or mine is None or math.isnan(o[0]) or math.isnan(mine[0]):
                 continue
-            verdicts.append(f"{n} {o[0]:.3f} ({'beaten' if better(mine[0], o[0]) else 'NOT beaten'})")
+            verdicts.append(f"{n} {metrics.fmt_mean_std(o)} ({'beaten' if better(mine[0], o[0]) else 'NOT beaten'})")
         if mine:
-            lines.append(f"- **{bname}** ({label}): {reference} {mine[0]:.3f} ± {mine[1]:.3f} vs " + ", ".join(verdicts))
+            lines.append(f"- **{bname}** ({label}): {reference} {metrics.fmt_mean_std(mine)} vs " + ", ".join(verdicts))
     return lines
 
 
