@@ -167,13 +167,13 @@ enum Session {
                   r.offset &+ r.bytes <= h.arenaBytes &- h.controlBytes
             else { throw .sessionInvalid }
             let p = (buffers + Int(truncatingIfNeeded: r.offset)).assumingMemoryBound(to: Float.self)
-            return (p, Int(truncatingIfNeeded: length), Int(r.channels))
+            return (p, Int(truncatingIfNeeded: length), Int(truncatingIfNeeded: r.channels))
         }
 
         // Value 0: the scaled, clipped input, [n][3].
         let (x0, _, c0) = try value(0)
         guard c0 == 3 else { throw .sessionInvalid }
-        try copyInput(samples, count: Int(n), header: h, into: x0)
+        try copyInput(samples, count: Int(truncatingIfNeeded: n), header: h, into: x0)
 
         var i: UInt32 = 0
         while i < h.steps {
@@ -212,9 +212,16 @@ enum Session {
         let (x, lengthIn, cin) = try value(s.in0)
         let (y, lengthOut, cout) = try value(s.out)
         let relu = s.act == 1
+        // The records passed the CRC, so these hold; checking them costs nothing and keeps a division by
+        // zero impossible whatever memory the pointer came from.
+        guard s.stride >= 1 || (s.op != Op.conv1d.rawValue && s.op != Op.maxpool.rawValue),
+              s.dilation >= 1 || s.op != Op.conv1d.rawValue
+        else { throw .sessionInvalid }
+        let kernel = Int(truncatingIfNeeded: s.kernel), stride = Int(truncatingIfNeeded: s.stride)
+        let dilation = Int(truncatingIfNeeded: s.dilation), padLeft = Int(truncatingIfNeeded: s.padLeft)
         func tensor(_ offset: UInt32) -> UnsafePointer<Float>? {
             guard offset != BlobFormat.none, UInt64(offset) < blobBytes else { return nil }
-            return (blob + Int(offset)).assumingMemoryBound(to: Float.self)
+            return (blob + Int(truncatingIfNeeded: offset)).assumingMemoryBound(to: Float.self)
         }
         switch Op(rawValue: s.op) {
         case .conv1d?:
@@ -222,15 +229,14 @@ enum Session {
             var residual: UnsafePointer<Float>? = nil
             if s.in1 != BlobFormat.none { residual = UnsafePointer(try value(s.in1).0) }
             let shape = Conv1DShape(lengthIn: lengthIn, channelsIn: cin, lengthOut: lengthOut, channelsOut: cout,
-                                    kernel: Int(s.kernel), stride: Int(s.stride), dilation: Int(s.dilation),
-                                    padLeft: Int(s.padLeft))
+                                    kernel: kernel, stride: stride, dilation: dilation, padLeft: padLeft)
             Conv1DF32.run(shape, x: x, w: w, bias: tensor(s.bias), residual: residual, relu: relu, y: y)
         case .affine?:
             guard let scale = tensor(s.weight), let shift = tensor(s.bias) else { throw .sessionInvalid }
             ElementwiseF32.affine(x: x, scale: scale, shift: shift, length: lengthIn, channels: cin, relu: relu, y: y)
         case .maxpool?:
-            PoolF32.maxpool(x: x, lengthIn: lengthIn, channels: cin, kernel: Int(s.kernel), stride: Int(s.stride),
-                            padLeft: Int(s.padLeft), lengthOut: lengthOut, y: y)
+            PoolF32.maxpool(x: x, lengthIn: lengthIn, channels: cin, kernel: kernel, stride: stride,
+                            padLeft: padLeft, lengthOut: lengthOut, y: y)
         case .add?:
             let b = try value(s.in1).0
             ElementwiseF32.add(a: x, b: b, count: lengthIn &* cin, relu: relu, y: y)
