@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from scipy.signal import resample_poly
 
 G = 9.80665                       # m/s^2 per g
 FORMAT_VERSION = 1                # meta["format_version"] of session files written here
@@ -96,6 +95,8 @@ def resample(rec: Recording, fs_out: float) -> Recording:
     The edges are padded with a fitted line (`padtype="line"`) so gravity's DC does not ring at the ends.
     Labels follow the nearest source sample.
     """
+    from scipy.signal import resample_poly          # imported here: scipy.signal takes seconds to import
+
     if fs_out <= 0:
         raise ValueError(f"target rate must be > 0, got {fs_out}")
     ratio = Fraction(fs_out / rec.fs).limit_denominator(1000)

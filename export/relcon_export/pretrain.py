@@ -144,7 +144,7 @@ class DistBatchNorm1d(nn.BatchNorm1d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or world()[1] == 1:
             return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
+        all_reduce = _AllReduceSum.apply
         n_local = x.shape[0] * x.shape[2]
         total = all_reduce(torch.cat([x.sum((0, 2)), x.new_tensor([float(n_local)])]))   # (C+1,)
         n = total[-1]
@@ -185,14 +185,46 @@ def world() -> tuple[int, int]:
     return 0, 1
 
 
+class _AllGather(torch.autograd.Function):
+    """all_gather along dim 0 (equal sizes); the gradient of each slice is summed over processes."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.rank, ctx.n = dist.get_rank(), x.shape[0]
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, x.contiguous())
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)
+        return grad[ctx.rank * ctx.n:(ctx.rank + 1) * ctx.n]
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over processes; every process's input gets the summed gradient."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = x.clone()
+        dist.all_reduce(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)
+        return grad
+
+
 def gather(x: torch.Tensor, grad: bool) -> torch.Tensor:
     """Concatenate x from all processes along dim 0, in rank order (with gradient if grad)."""
     rank, size = world()
     if size == 1:
         return x
     if grad:
-        from torch.distributed.nn.functional import all_gather
-        return torch.cat(all_gather(x))
+        return _AllGather.apply(x)
     parts = [torch.empty_like(x) for _ in range(size)]
     dist.all_gather(parts, x.contiguous())
     return torch.cat(parts)
@@ -350,7 +382,7 @@ def resolve_resume(cfg: PretrainConfig, given: set[str]) -> PretrainConfig:
     changed = sorted(k for k in given - runtime if getattr(cfg, k) != saved.get(k))
     if changed:
         raise ValueError(f"--resume continues the saved run; these flags differ from it: {', '.join(changed)}")
-    merged = dict(saved)
+    merged = dict(saved, stop_after=0)                 # a test stop is never inherited
     merged.update({k: getattr(cfg, k) for k in given & runtime})
     return PretrainConfig(**{k: v for k, v in merged.items() if k in {f.name for f in fields(PretrainConfig)}})
 
@@ -439,9 +471,8 @@ class Run:
             self._load(self.out / "latest.pt")
         if self.size > 1:
             sync_batchnorm(self.objective, self.device.type == "cuda")
-            self.model = nn.parallel.DistributedDataParallel(    # BN is synchronised: no buffer broadcast
-                self.objective, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                broadcast_buffers=False)
+            self.model = nn.parallel.DistributedDataParallel(
+                self.objective, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         else:
             self.model = self.objective
 

@@ -190,3 +190,24 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("bench-pretrain", help="anchors/s and distance-model time share per config")
     p.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments of relcon_export.bench_pretrain")
     p.set_defaults(func=_bench)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Just these subcommands (`python -m relcon_export.train_cli pretrain ...`): skips importing the other
+    subcommands' modules, which matters for short torchrun jobs and tests."""
+    import sys
+
+    parser = argparse.ArgumentParser(prog="relcon-export")
+    sub = parser.add_subparsers(dest="command", metavar="<subcommand>")
+    sub.required = True
+    register(sub)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, NotADirectoryError, KeyError) as exc:
+        print(f"relcon-export {args.command}: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
