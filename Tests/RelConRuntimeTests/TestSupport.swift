@@ -224,6 +224,7 @@ enum BlobWriter {
     /// Recomputes the CRC over total_bytes bytes with bytes 12-15 as zero.
     static func fixCRC(_ b: inout [UInt8]) {
         let total = min(Int(getU32(b, 16)), b.count)
+        guard total >= 16 else { return }          // the reader rejects it before looking at the CRC
         var copy = Array(b[0..<total])
         for k in 12..<16 { copy[k] = 0 }
         putU32(&b, 12, referenceCRC32(copy))
