@@ -37,8 +37,13 @@ from relcon_export import __version__
 # ---- constants (docs/blob-format.md) ---------------------------------------------------------------
 
 MAGIC = b"RLCN"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1               # what pack_blob writes without `precision` (v1 blobs stay byte-identical)
+FORMAT_VERSION_2 = 2             # quantised / half-precision blobs (docs/blob-format.md, "Version 2")
+FORMAT_VERSIONS = (1, 2)
 HEADER_BYTES = 128
+HEADER_BYTES_V2 = 192
+HEADER_SIZES = {1: HEADER_BYTES, 2: HEADER_BYTES_V2}
+QUANT_RECORD_BYTES = 32
 TENSOR_RECORD_BYTES = 32
 LAYER_RECORD_BYTES = 64
 TABLE_ALIGN = 4
@@ -49,12 +54,28 @@ NONE = 0xFFFFFFFF
 U32_MAX = 0xFFFFFFFF
 
 DTYPE_F32 = 1
+DTYPE_F16 = 2
+DTYPE_I8 = 3
+DTYPE_I32 = 4
+DTYPE_U8 = 5                             # activation (value) dtype only; never a tensor dtype
 DTYPE_SIZES = {1: 4, 2: 2, 3: 1, 4: 4}   # f32, f16, i8, i32 (only f32 is readable in version 1)
+DTYPE_NAMES = {1: "f32", 2: "f16", 3: "i8", 4: "i32", 5: "u8"}
+VALUE_SIZES = {DTYPE_F32: 4, DTYPE_I8: 1, DTYPE_U8: 1}   # bytes per activation element
+_NP_DTYPES = {DTYPE_F32: "<f4", DTYPE_F16: "<f2", DTYPE_I8: "i1", DTYPE_I32: "<i4"}
+# precision (v2 header offset 128) = the dtype of the convolution weights (relcon_model_info.weight_dtype)
+PRECISION_F32, PRECISION_F16, PRECISION_INT8 = DTYPE_F32, DTYPE_F16, DTYPE_I8
+PRECISIONS = {PRECISION_F32: "f32", PRECISION_F16: "f16", PRECISION_INT8: "int8"}
+TENSOR_DTYPES = {PRECISION_F32: (DTYPE_F32,), PRECISION_F16: (DTYPE_F32, DTYPE_F16),
+                 PRECISION_INT8: (DTYPE_F32, DTYPE_I8, DTYPE_I32)}
+I8_MIN_ALLOWED = -127                    # an i8 tensor or activation never holds -128 (symmetric range)
+SHIFT_MIN, SHIFT_MAX = 1, 62             # requantisation right shifts
+BIAS_BOUND = 1 << 30                     # |int32 bias| <= 2^30
+MAX_INT8_DOT = 32768                     # K * Cin of an int8 CONV1D (keeps |acc| < 2^31)
 UNITS_G = 1
 
-CONV1D, AFFINE, MAXPOOL, ADD, MEAN, LINEAR, RELU = 1, 2, 3, 4, 5, 6, 7
+CONV1D, AFFINE, MAXPOOL, ADD, MEAN, LINEAR, RELU, QUANTIZE = 1, 2, 3, 4, 5, 6, 7, 8
 OP_NAMES = {CONV1D: "CONV1D", AFFINE: "AFFINE", MAXPOOL: "MAXPOOL", ADD: "ADD", MEAN: "MEAN",
-            LINEAR: "LINEAR", RELU: "RELU"}
+            LINEAR: "LINEAR", RELU: "RELU", QUANTIZE: "QUANTIZE"}
 ACT_NONE, ACT_RELU = 0, 1
 
 # Status names, exactly as in include/relcon.h.
@@ -81,6 +102,10 @@ HEADER_OFFSETS = {
     "input_channels": 64, "units": 68, "axis_order": 72, "input_scale": 76, "input_offset": 88,
     "input_clip": 100, "embedding_dim": 104, "reserved_tail": 108,
 }
+_HEADER_V2_TAIL = struct.Struct("<2I56s")   # bytes 128..191 of a v2 header: precision, quant_table_offset, reserved
+assert HEADER_BYTES + _HEADER_V2_TAIL.size == HEADER_BYTES_V2
+_QUANT = struct.Struct("<8I")    # out_dtype out_scale mult shift mult_res reserved[3]
+QUANT_FIELDS = ("out_dtype", "out_scale", "mult", "shift", "mult_res", "reserved0", "reserved1", "reserved2")
 _TENSOR = struct.Struct("<8I")   # dtype, rank, dims[3], data_offset, data_bytes, reserved
 _LAYER = struct.Struct("<16I")   # op in0 in1 out t0 t1 kernel stride dilation pad_left pad_right act out_channels res[3]
 LAYER_FIELDS = ("op", "in0", "in1", "out", "t0", "t1", "kernel", "stride", "dilation", "pad_left", "pad_right",
@@ -135,6 +160,21 @@ class Layer:
         return OP_NAMES.get(self.op, f"op{self.op}")
 
 
+@dataclass
+class QuantRecord:
+    """One 32-byte record of the v2 quantisation table (int8 blobs; parallel to the layer table): the dtype and
+    dequantisation scale of the layer's output value and its requantisation tensors (docs/blob-format.md)."""
+
+    out_dtype: int = DTYPE_F32
+    out_scale: int = NONE        # tensor index: f32 [C] dequantisation scale of the output value (NONE for f32)
+    mult: int = NONE             # tensor index: i32 [C] multiplier M (CONV1D, ADD: of in0)
+    shift: int = NONE            # tensor index: i32 [C] right shift s in [1, 62] (CONV1D, AFFINE, ADD)
+    mult_res: int = NONE         # tensor index: i32 [C] multiplier of in1 (CONV1D with a residual, ADD)
+
+    def pack(self) -> bytes:
+        return _QUANT.pack(self.out_dtype, self.out_scale, self.mult, self.shift, self.mult_res, 0, 0, 0)
+
+
 @dataclass(frozen=True)
 class Contract:
     """The sensor contract stored in the header (what the caller must feed)."""
@@ -180,6 +220,19 @@ class Blob:
     forms: list["LengthForm"]     # length of every value as a function of T
     min_samples: int
     header: dict = field(default_factory=dict)   # raw header fields (offsets, sizes, ...)
+    precision: int = PRECISION_F32               # v2: dtype of the conv weights (1 f32, 2 f16, 3 int8); v1: f32
+    quant: list[QuantRecord] | None = None       # v2 int8: one record per layer
+    value_dtypes: list[int] = field(default_factory=list)   # dtype of every value (value 0 = input, f32)
+
+    def value_scale(self, v: int) -> np.ndarray | None:
+        """Dequantisation scale (f32 [C]) of value v of an int8 blob, None for f32 values."""
+        if v == 0 or self.quant is None or self.quant[v - 1].out_scale == NONE:
+            return None
+        return self.tensors[self.quant[v - 1].out_scale]
+
+    def arena_bytes(self, n_samples: int) -> dict:
+        """The arena a session planned for n_samples needs, by the Swift planner's algorithm (see arena_plan)."""
+        return arena_plan(self, n_samples)
 
     @property
     def n_parameters(self) -> int:
@@ -272,6 +325,52 @@ def graph_macs(layers: Sequence[Layer], tensor_dims: Sequence[tuple[int, ...]], 
     return macs
 
 
+def arena_plan(blob: "Blob", n_samples: int) -> dict:
+    """The arena relcon_session_init needs for windows of up to n_samples, recomputed with the Swift planner's
+    algorithm (Sources/RelConRuntime/Plan/ArenaPlanner.swift): control block align64(128 + 64*S + 48*(S+1)),
+    S = output_value, then one buffer per value 0..S of align64(L*C*element bytes) placed greedy first fit in
+    birth order among the buffers alive at its birth. Element bytes: 4 for f32 values, 1 for i8/u8 values
+    (version 2, int8). Returns {"arena_bytes", "control_bytes", "peak_bytes", "buffers": [(value, offset, bytes)]}."""
+    steps = blob.output_value
+    lengths = blob.lengths(n_samples)
+    dts = blob.value_dtypes or [DTYPE_F32] * (len(blob.layers) + 1)
+
+    def last_use(v: int, start: int) -> int | None:
+        last = None
+        for i in range(start, steps):
+            L = blob.layers[i]
+            if L.in0 == v or L.in1 == v:
+                last = i
+        return last
+
+    live: list[tuple[int, int, int, int]] = []     # (value, death, offset, bytes)
+    buffers = []
+    peak = 0
+
+    def place(v: int, death: int) -> None:
+        nonlocal peak
+        nbytes = _align(lengths[v] * blob.channels[v] * VALUE_SIZES[dts[v]], 64)
+        best = None
+        for cand in [0] + [o + b for _, _, o, b in live]:
+            if best is not None and cand >= best:
+                continue
+            if all(not (cand < o + b and o < cand + nbytes) for _, _, o, b in live):
+                best = cand
+        live.append((v, death, best, nbytes))
+        buffers.append((v, best, nbytes))
+        peak = max(peak, best + nbytes)
+
+    lu = last_use(0, 0)
+    place(0, 0 if lu is None else lu)
+    for i in range(steps):
+        live[:] = [e for e in live if e[1] >= i]
+        v = i + 1
+        lu = last_use(v, v)
+        place(v, i if v == steps or lu is None else lu)
+    control = _align(128 + 64 * steps + 48 * (steps + 1), 64)
+    return {"arena_bytes": control + peak, "control_bytes": control, "peak_bytes": peak, "buffers": buffers}
+
+
 def _in_i64(*values: int) -> bool:
     return all(-_I64 <= v < _I64 for v in values)
 
@@ -281,13 +380,20 @@ class GraphInfo:
     channels: list[int]          # channel count of every value (value 0 = input)
     forms: list[LengthForm]      # length of every value as a function of T
     min_samples: int
+    value_dtypes: list[int] = field(default_factory=list)   # dtype of every value (f32 unless int8)
 
 
 def check_graph(layers: Sequence[Layer], tensor_dims: Sequence[tuple[int, ...]], input_channels: int,
-                output_value: int | None = None, embedding_dim: int | None = None) -> GraphInfo:
+                output_value: int | None = None, embedding_dim: int | None = None, *,
+                precision: int = PRECISION_F32, tensor_dtypes: Sequence[int] | None = None,
+                tensors: Sequence[np.ndarray] | None = None,
+                quant: Sequence[QuantRecord] | None = None) -> GraphInfo:
     """Every graph rule: layer records (operator, wiring, unused/reserved fields, tensor shapes, channel counts,
     out_channels), length rules for every T (LengthForm), the output value [1][embedding_dim] (when
-    output_value is given) and min_samples <= 2^32-1. Raises BlobError(RELCON_E_BLOB_GRAPH)."""
+    output_value is given) and min_samples <= 2^32-1. Raises BlobError(RELCON_E_BLOB_GRAPH).
+
+    Version 2 (precision f16 / int8): also the tensor dtype of every role and, for int8, the quantisation
+    records (value dtypes, scales, multipliers, shifts, bias bounds); needs tensor_dtypes, tensors, quant."""
     channels = [input_channels]
     forms = [LengthForm.INPUT]
     n_tensors = len(tensor_dims)
@@ -304,6 +410,8 @@ def check_graph(layers: Sequence[Layer], tensor_dims: Sequence[tuple[int, ...]],
         where = f"layer {i} ({L.name})"
         if L.op not in OP_NAMES:
             raise _fail(E_GRAPH, f"layer {i}: unknown operator {L.op}")
+        if L.op == QUANTIZE and precision != PRECISION_INT8:
+            raise _fail(E_GRAPH, f"layer {i}: QUANTIZE (op {QUANTIZE}) exists only in int8 blobs")
         if L.out != i + 1:
             raise _fail(E_GRAPH, f"{where}: out = {L.out}, must be {i + 1}")
         if L.act not in (ACT_NONE, ACT_RELU):
@@ -378,6 +486,11 @@ def check_graph(layers: Sequence[Layer], tensor_dims: Sequence[tuple[int, ...]],
                 raise _fail(E_GRAPH, f"{where}: inputs have {cin} and {channels[L.in1]} channels")
             form = form_in
             same_length(L.in1, "in1", form)
+        elif L.op == QUANTIZE:
+            unused("in1", "t1", "kernel", "stride", "dilation", "pad_left", "pad_right", "act")
+            if tensor(i, "t0 (multiplier)", L.t0, 1) != (cin,):
+                raise _fail(E_GRAPH, f"{where}: t0 (multiplier) shape {tensor_dims[L.t0]} != ({cin},)")
+            form = form_in
         elif L.op in (MEAN, RELU):
             unused("in1", "t0", "t1", "kernel", "stride", "dilation", "pad_left", "pad_right", "act")
             form = LengthForm.constant(1) if L.op == MEAN else form_in
@@ -405,10 +518,150 @@ def check_graph(layers: Sequence[Layer], tensor_dims: Sequence[tuple[int, ...]],
         if embedding_dim is not None and channels[output_value] != embedding_dim:
             raise _fail(E_GRAPH, f"embedding_dim = {embedding_dim} but value {output_value} has "
                                  f"{channels[output_value]} channels")
+    value_dtypes = [DTYPE_F32] * (len(layers) + 1)
+    if precision == PRECISION_F16:
+        _check_f16_roles(layers, tensor_dtypes)
+    elif precision == PRECISION_INT8:
+        value_dtypes = _check_int8(layers, channels, tensor_dims, tensor_dtypes, tensors, quant, output_value)
     min_samples = max([1] + [f.min_window for f in forms[1:]])
     if min_samples > U32_MAX:
         raise _fail(E_GRAPH, f"min_samples = {min_samples} does not fit in 32 bits")
-    return GraphInfo(channels, forms, min_samples)
+    return GraphInfo(channels, forms, min_samples, value_dtypes)
+
+
+def _check_f16_roles(layers: Sequence[Layer], dtypes: Sequence[int]) -> None:
+    """f16 blob: CONV1D and LINEAR weights (t0) are f16; every other tensor a layer uses is f32."""
+    for i, L in enumerate(layers):
+        for which, t in (("t0", L.t0), ("t1", L.t1)):
+            if t == NONE:
+                continue
+            want = DTYPE_F16 if which == "t0" and L.op in (CONV1D, LINEAR) else DTYPE_F32
+            if dtypes[t] != want:
+                raise _fail(E_GRAPH, f"layer {i} ({L.name}): {which} (tensor {t}) is {DTYPE_NAMES[dtypes[t]]}, "
+                                     f"an f16 blob needs {DTYPE_NAMES[want]}")
+
+
+def _check_int8(layers: Sequence[Layer], channels: Sequence[int], dims: Sequence[tuple[int, ...]],
+                dtypes: Sequence[int], tensors: Sequence[np.ndarray], quant: Sequence[QuantRecord],
+                output_value: int | None) -> list[int]:
+    """The int8 rules of docs/blob-format.md ("Version 2: int8 layers"). Returns every value's dtype."""
+    if quant is None or len(quant) != len(layers):
+        raise _fail(E_GRAPH, "an int8 blob needs one quantisation record per layer")
+    n_t = len(dims)
+    vdt = [DTYPE_F32]
+    vscale = [NONE]
+    quantised = (DTYPE_I8, DTYPE_U8)
+    for i, (L, Q) in enumerate(zip(layers, quant)):
+        where = f"layer {i} ({L.name})"
+        c = L.out_channels
+        din = vdt[L.in0]
+        for name in ("out_scale", "mult", "shift", "mult_res"):
+            t = getattr(Q, name)
+            if t != NONE and t >= n_t:
+                raise _fail(E_GRAPH, f"{where}: quantisation {name} = tensor {t} out of range ({n_t} tensors)")
+        if Q.out_dtype not in (DTYPE_F32, DTYPE_I8, DTYPE_U8):
+            raise _fail(E_GRAPH, f"{where}: out_dtype {Q.out_dtype} is not f32 (1), i8 (3) or u8 (5)")
+
+        def need(t: int, dtype: int, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+            if t == NONE:
+                raise _fail(E_GRAPH, f"{where}: {what} is required")
+            if dtypes[t] != dtype:
+                raise _fail(E_GRAPH, f"{where}: {what} (tensor {t}) is {DTYPE_NAMES[dtypes[t]]}, needs "
+                                     f"{DTYPE_NAMES[dtype]}")
+            if shape is not None and tuple(dims[t]) != shape:
+                raise _fail(E_GRAPH, f"{where}: {what} (tensor {t}) has shape {tuple(dims[t])}, needs {shape}")
+            return tensors[t]
+
+        def none(*names: str) -> None:
+            for name in names:
+                if getattr(Q, name) != NONE:
+                    raise _fail(E_GRAPH, f"{where}: quantisation field {name} must be NONE")
+
+        def out_is(dtype: int) -> None:
+            if Q.out_dtype != dtype:
+                raise _fail(E_GRAPH, f"{where}: out_dtype {DTYPE_NAMES.get(Q.out_dtype, Q.out_dtype)}, this "
+                                     f"layer writes {DTYPE_NAMES[dtype]}")
+
+        def scale_out() -> None:
+            s = need(Q.out_scale, DTYPE_F32, "out_scale", (c,))
+            if not np.all(s > 0):
+                raise _fail(E_GRAPH, f"{where}: out_scale holds a value <= 0")
+
+        def shifts() -> None:
+            s = need(Q.shift, DTYPE_I32, "shift", (c,))
+            if s.min() < SHIFT_MIN or s.max() > SHIFT_MAX:
+                raise _fail(E_GRAPH, f"{where}: shift outside [{SHIFT_MIN}, {SHIFT_MAX}] "
+                                     f"({int(s.min())} .. {int(s.max())})")
+
+        def multiplier(t: int, what: str) -> None:
+            if need(t, DTYPE_I32, what, (c,)).min() < 0:
+                raise _fail(E_GRAPH, f"{where}: {what} holds a negative multiplier")
+
+        act_dtype = DTYPE_U8 if L.act == ACT_RELU else DTYPE_I8
+        if L.op == QUANTIZE:
+            if din != DTYPE_F32:
+                raise _fail(E_GRAPH, f"{where}: reads a {DTYPE_NAMES[din]} value, QUANTIZE reads f32")
+            out_is(DTYPE_I8)
+            if not np.all(need(L.t0, DTYPE_F32, "t0 (multiplier)") > 0):
+                raise _fail(E_GRAPH, f"{where}: t0 (multiplier) holds a value <= 0")
+            scale_out()
+            none("mult", "shift", "mult_res")
+        elif din == DTYPE_F32:
+            if L.op not in (LINEAR, RELU):
+                raise _fail(E_GRAPH, f"{where}: reads the f32 value {L.in0}; in an int8 blob only QUANTIZE, "
+                                     f"LINEAR and RELU read f32 values")
+            out_is(DTYPE_F32)
+            for which, t in (("t0", L.t0), ("t1", L.t1)):
+                if t != NONE:
+                    need(t, DTYPE_F32, which)
+            none("out_scale", "mult", "shift", "mult_res")
+        elif L.op == CONV1D:
+            out_is(act_dtype)
+            _, k, cin = dims[L.t0]
+            if k * cin > MAX_INT8_DOT:
+                raise _fail(E_GRAPH, f"{where}: K*Cin = {k * cin} > {MAX_INT8_DOT} (int32 accumulator bound)")
+            need(L.t0, DTYPE_I8, "t0 (weight)")
+            if L.t1 != NONE and np.abs(need(L.t1, DTYPE_I32, "t1 (bias)").astype(np.int64)).max() > BIAS_BOUND:
+                raise _fail(E_GRAPH, f"{where}: |bias| > 2^30")
+            scale_out()
+            multiplier(Q.mult, "mult")
+            shifts()
+            if L.in1 == NONE:
+                none("mult_res")
+            else:
+                if vdt[L.in1] not in quantised:
+                    raise _fail(E_GRAPH, f"{where}: residual value {L.in1} is f32, needs i8 or u8")
+                multiplier(Q.mult_res, "mult_res")
+        elif L.op == AFFINE:
+            out_is(act_dtype)
+            need(L.t0, DTYPE_I32, "t0 (A)")
+            need(L.t1, DTYPE_I32, "t1 (B)")
+            scale_out()
+            shifts()
+            none("mult", "mult_res")
+        elif L.op == ADD:
+            if vdt[L.in1] not in quantised:
+                raise _fail(E_GRAPH, f"{where}: in1 (value {L.in1}) is f32, needs i8 or u8")
+            out_is(act_dtype)
+            scale_out()
+            multiplier(Q.mult, "mult")
+            multiplier(Q.mult_res, "mult_res")
+            shifts()
+        elif L.op in (MAXPOOL, RELU):
+            out_is(din if L.op == MAXPOOL else DTYPE_U8)
+            if Q.out_scale != vscale[L.in0]:
+                raise _fail(E_GRAPH, f"{where}: out_scale must be the input's scale tensor {vscale[L.in0]}")
+            none("mult", "shift", "mult_res")
+        elif L.op == MEAN:
+            out_is(DTYPE_F32)
+            none("out_scale", "mult", "shift", "mult_res")
+        else:  # LINEAR on an i8/u8 value
+            raise _fail(E_GRAPH, f"{where}: LINEAR reads f32 values only")
+        vdt.append(Q.out_dtype)
+        vscale.append(Q.out_scale)
+    if output_value is not None and vdt[output_value] != DTYPE_F32:
+        raise _fail(E_GRAPH, f"output value {output_value} is {DTYPE_NAMES[vdt[output_value]]}, must be f32")
+    return vdt
 
 
 # ---- metadata ----------------------------------------------------------------------------------------
@@ -490,29 +743,55 @@ def _align(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
 
+def tensor_dtype_of(a: np.ndarray) -> int:
+    """Blob dtype a v2 tensor is stored as: float16 -> f16, int8 -> i8, int32 -> i32, anything else -> f32."""
+    kind = np.asarray(a).dtype
+    if kind == np.float16:
+        return DTYPE_F16
+    if kind == np.int8:
+        return DTYPE_I8
+    if kind == np.int32:
+        return DTYPE_I32
+    return DTYPE_F32
+
+
 def pack_blob(layers: Sequence[Layer], tensors: Sequence[np.ndarray], contract: Contract,
               metadata: Mapping[str, str] | bytes, *, output_value: int | None = None,
-              embedding_dim: int | None = None) -> bytearray:
+              embedding_dim: int | None = None, precision: int | None = None,
+              quant: Sequence[QuantRecord] | None = None) -> bytearray:
     """Serialises a blob (no validation beyond what packing needs; `write_blob` validates).
 
     layers:   Layer records; layer i must write value i + 1.
-    tensors:  arrays of rank 1..3, stored as little-endian f32 in table order (conv weights (Cout, K, Cin)).
+    tensors:  arrays of rank 1..3 in table order (conv weights (Cout, K, Cin)). Version 1: stored as
+              little-endian f32. Version 2: float16 / int8 / int32 arrays keep their dtype, others become f32.
     metadata: a dict (encoded in order) or an already encoded region (raw bytes, for defect blobs).
     output_value: the embedding's value index (default: the last value). embedding_dim: default = its channels.
+    precision: None writes format version 1 (f32 only); PRECISION_F32/F16/INT8 writes version 2 (192-byte
+              header); int8 needs `quant`, one QuantRecord per layer (the quantisation table).
     """
-    arrays = [np.ascontiguousarray(np.asarray(t), dtype="<f4") for t in tensors]
+    version = 1 if precision is None else FORMAT_VERSION_2
+    if version == 1:
+        arrays = [np.ascontiguousarray(np.asarray(t), dtype="<f4") for t in tensors]
+    else:
+        arrays = [np.ascontiguousarray(np.asarray(t), dtype=_NP_DTYPES[tensor_dtype_of(t)]) for t in tensors]
     for i, a in enumerate(arrays):
         if not 1 <= a.ndim <= 3 or a.size == 0:
             raise ValueError(f"tensor {i}: shape {a.shape} is not rank 1..3 with every dim >= 1")
     if output_value is None:
         output_value = len(layers)
+    if (precision == PRECISION_INT8) != (quant is not None):
+        raise ValueError("a quantisation table is written exactly for precision int8")
     if embedding_dim is None:
-        embedding_dim = check_graph(layers, [a.shape for a in arrays], contract.input_channels).channels[output_value]
+        embedding_dim = check_graph(
+            layers, [a.shape for a in arrays], contract.input_channels, precision=precision or PRECISION_F32,
+            tensor_dtypes=[DTYPE_F32 if version == 1 else tensor_dtype_of(a) for a in arrays], tensors=arrays,
+            quant=quant).channels[output_value]
     meta = encode_metadata(metadata) if not isinstance(metadata, (bytes, bytearray)) else bytes(metadata)
 
-    tt_off = HEADER_BYTES
+    tt_off = HEADER_SIZES[version]
     lt_off = tt_off + TENSOR_RECORD_BYTES * len(arrays)
-    meta_off = lt_off + LAYER_RECORD_BYTES * len(layers)
+    q_off = lt_off + LAYER_RECORD_BYTES * len(layers)
+    meta_off = q_off + (QUANT_RECORD_BYTES * len(layers) if quant is not None else 0)
     offsets, pos = [], _align(meta_off + len(meta), DATA_ALIGN)
     for a in arrays:
         offsets.append(pos)
@@ -524,16 +803,21 @@ def pack_blob(layers: Sequence[Layer], tensors: Sequence[np.ndarray], contract: 
     buf = bytearray(total)
     axis = contract.axis_order.encode("ascii")[:3].ljust(3, b"\0") + b"\0"
     _HEADER.pack_into(
-        buf, 0, MAGIC, FORMAT_VERSION, HEADER_BYTES, 0, total, 0, len(arrays), tt_off, len(layers), lt_off,
+        buf, 0, MAGIC, version, HEADER_SIZES[version], 0, total, 0, len(arrays), tt_off, len(layers), lt_off,
         output_value, meta_off, len(meta), 0, contract.sample_rate_hz, contract.window_samples,
         contract.input_channels, contract.units, axis, *contract.input_scale, *contract.input_offset,
         contract.input_clip, embedding_dim, b"\0" * 20)
+    if version == FORMAT_VERSION_2:
+        _HEADER_V2_TAIL.pack_into(buf, HEADER_BYTES, precision, q_off if quant is not None else 0, b"\0" * 56)
     for i, (a, off) in enumerate(zip(arrays, offsets)):
         dims = list(a.shape) + [0] * (3 - a.ndim)
-        _TENSOR.pack_into(buf, tt_off + TENSOR_RECORD_BYTES * i, DTYPE_F32, a.ndim, *dims, off, a.nbytes, 0)
+        dtype = DTYPE_F32 if version == 1 else tensor_dtype_of(a)
+        _TENSOR.pack_into(buf, tt_off + TENSOR_RECORD_BYTES * i, dtype, a.ndim, *dims, off, a.nbytes, 0)
         buf[off:off + a.nbytes] = a.tobytes()
     for i, layer in enumerate(layers):
         buf[lt_off + LAYER_RECORD_BYTES * i: lt_off + LAYER_RECORD_BYTES * (i + 1)] = layer.pack()
+    for i, q in enumerate(quant or ()):
+        buf[q_off + QUANT_RECORD_BYTES * i: q_off + QUANT_RECORD_BYTES * (i + 1)] = q.pack()
     buf[meta_off:meta_off + len(meta)] = meta
     return fix_crc(buf)
 
@@ -562,16 +846,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | bytearray) -> None
 
 
 def write_blob(path: str | os.PathLike, layers: Sequence[Layer], tensors: Sequence[np.ndarray],
-               contract: Contract, metadata: Mapping[str, str], *, output_value: int | None = None) -> Blob:
+               contract: Contract, metadata: Mapping[str, str], *, output_value: int | None = None,
+               precision: int | None = None, quant: Sequence[QuantRecord] | None = None) -> Blob:
     """Packs, validates with read_blob (a writer never emits a blob the reader rejects) and writes atomically.
-    Tensors must be finite; metadata must hold the keys the spec requires (REQUIRED_METADATA)."""
+    Tensors must be finite; metadata must hold the keys the spec requires (REQUIRED_METADATA).
+    precision/quant: see pack_blob (None = format version 1)."""
     missing = [k for k in REQUIRED_METADATA if k not in metadata]
     if missing:
         raise ValueError(f"metadata lacks the required key(s) {', '.join(missing)}")
     for i, t in enumerate(tensors):
         if not np.all(np.isfinite(np.asarray(t, dtype=np.float32))):
             raise ValueError(f"tensor {i} holds NaN or infinite values (after conversion to f32)")
-    data = pack_blob(layers, tensors, contract, metadata, output_value=output_value)
+    data = pack_blob(layers, tensors, contract, metadata, output_value=output_value, precision=precision,
+                     quant=quant)
     blob = read_blob(data)
     atomic_write_bytes(path, data)
     return blob
@@ -633,22 +920,34 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
                   "meta_bytes", "reserved", "sample_rate_hz", "window_samples", "input_channels", "units",
                   "axis_order", "s0", "s1", "s2", "o0", "o1", "o2", "input_clip", "embedding_dim",
                   "reserved_tail"), _HEADER.unpack_from(buf, 0)))
-    if h["format_version"] != FORMAT_VERSION:
-        raise _fail(E_VERSION, f"format version {h['format_version']}, this reader reads {FORMAT_VERSION}")
-    if h["header_bytes"] != HEADER_BYTES:
-        raise _fail(E_VERSION, f"header_bytes = {h['header_bytes']}, version 1 has {HEADER_BYTES}")
+    version = h["format_version"]
+    if version not in FORMAT_VERSIONS:
+        raise _fail(E_VERSION, f"format version {version}, this reader reads {', '.join(map(str, FORMAT_VERSIONS))}")
+    header_bytes = HEADER_SIZES[version]
+    if h["header_bytes"] != header_bytes:
+        raise _fail(E_VERSION, f"header_bytes = {h['header_bytes']}, version {version} has {header_bytes}")
     total = h["total_bytes"]
     if total > size:
         raise _fail(E_TOO_SMALL, f"total_bytes = {total} but only {size} bytes were given")
-    if total < HEADER_BYTES:
-        raise _fail(E_BOUNDS, f"total_bytes = {total} is smaller than the header")
+    if total < header_bytes:
+        raise _fail(E_BOUNDS, f"total_bytes = {total} is smaller than the {header_bytes}-byte header")
     crc = blob_crc32(buf, total)
     if crc != h["crc32"]:
         raise _fail(E_CHECKSUM, f"CRC-32 {crc:#010x} != stored {h['crc32']:#010x}")
 
-    # 4. reserved header fields (room for later versions)
+    # 4. reserved header fields (room for later versions); v2: precision and the quantisation table offset
     if h["flags"] != 0 or h["reserved"] != 0 or any(h["reserved_tail"]):
         raise _fail(E_VERSION, "non-zero flags or reserved header bytes (a later format revision)")
+    precision, q_off = PRECISION_F32, 0
+    if version == FORMAT_VERSION_2:
+        precision, q_off, reserved_v2 = _HEADER_V2_TAIL.unpack_from(buf, HEADER_BYTES)
+        if any(reserved_v2):
+            raise _fail(E_VERSION, "non-zero reserved bytes in 136..191 of the v2 header")
+        if precision not in PRECISIONS:
+            raise _fail(E_VERSION, f"precision {precision}, must be 1 (f32), 2 (f16) or 3 (int8)")
+        if precision != PRECISION_INT8 and q_off != 0:
+            raise _fail(E_VERSION, f"quant_table_offset = {q_off} in a {PRECISIONS[precision]} blob (must be 0)")
+    h["precision"], h["quant_table_offset"] = precision, q_off
 
     # 5. counts, table and metadata regions
     n_t, n_l = h["n_tensors"], h["n_layers"]
@@ -657,15 +956,17 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
     if not 1 <= n_l <= MAX_LAYERS:
         raise _fail(E_GRAPH, f"n_layers = {n_l}, must be 1..{MAX_LAYERS}")
     tt, lt = h["tensor_table_offset"], h["layer_table_offset"]
-    if tt % TABLE_ALIGN or lt % TABLE_ALIGN:
-        raise _fail(E_ALIGNMENT, f"table offsets {tt}, {lt} must be multiples of {TABLE_ALIGN}")
+    if tt % TABLE_ALIGN or lt % TABLE_ALIGN or q_off % TABLE_ALIGN:
+        raise _fail(E_ALIGNMENT, f"table offsets {tt}, {lt}, {q_off} must be multiples of {TABLE_ALIGN}")
     regions = [("tensor table", tt, n_t * TENSOR_RECORD_BYTES), ("layer table", lt, n_l * LAYER_RECORD_BYTES),
                ("metadata", h["meta_offset"], h["meta_bytes"])]
+    if precision == PRECISION_INT8:
+        regions.append(("quantisation table", q_off, n_l * QUANT_RECORD_BYTES))
     for name, start, length in regions:
-        if start < HEADER_BYTES or start + length > total:
-            raise _fail(E_BOUNDS, f"{name} [{start}, {start + length}) is not inside [{HEADER_BYTES}, {total})")
-    for a in range(3):
-        for b in range(a + 1, 3):
+        if start < header_bytes or start + length > total:
+            raise _fail(E_BOUNDS, f"{name} [{start}, {start + length}) is not inside [{header_bytes}, {total})")
+    for a in range(len(regions)):
+        for b in range(a + 1, len(regions)):
             (na, sa, la), (nb, sb, lb) = regions[a], regions[b]
             if la and lb and sa < sb + lb and sb < sa + la:
                 raise _fail(E_BOUNDS, f"{na} and {nb} overlap")
@@ -678,8 +979,10 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
     for i in range(n_t):
         dtype, rank, d0, d1, d2, off, nbytes, res = _TENSOR.unpack_from(buf, tt + TENSOR_RECORD_BYTES * i)
         dims = (d0, d1, d2)
-        if dtype != DTYPE_F32:
-            raise _fail(E_TENSOR, f"tensor {i}: dtype {dtype}, version 1 reads only f32 ({DTYPE_F32})")
+        allowed = (DTYPE_F32,) if version == 1 else TENSOR_DTYPES[precision]
+        if dtype not in allowed:
+            raise _fail(E_TENSOR, f"tensor {i}: dtype {dtype}, a version-{version} "
+                                  f"{PRECISIONS[precision]} blob allows {allowed}")
         if not 1 <= rank <= 3 or any(d < 1 for d in dims[:rank]) or any(dims[rank:]):
             raise _fail(E_TENSOR, f"tensor {i}: rank {rank} with dims {dims}")
         if res != 0:
@@ -696,9 +999,11 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
             raise _fail(E_BOUNDS, f"tensor {i}: data [{off}, {off + nbytes}) reaches past total_bytes {total}")
         if any(buf[prev_end:off]):
             raise _fail(E_TENSOR, f"tensor {i}: non-zero padding in [{prev_end}, {off})")
-        arr = np.frombuffer(buf, dtype="<f4", count=nbytes // 4, offset=off)
-        if not np.isfinite(arr).all():
+        arr = np.frombuffer(buf, dtype=_NP_DTYPES[dtype], count=nbytes // DTYPE_SIZES[dtype], offset=off)
+        if dtype in (DTYPE_F32, DTYPE_F16) and not np.isfinite(arr).all():
             raise _fail(E_TENSOR, f"tensor {i}: NaN or infinite value")
+        if dtype == DTYPE_I8 and (arr == -128).any():
+            raise _fail(E_TENSOR, f"tensor {i}: an i8 value -128 (i8 tensors are symmetric, -127..127)")
         prev_end = off + nbytes
         records.append(TensorRecord(dtype, rank, dims[:rank], off, nbytes))
         tensors.append(arr.reshape(dims[:rank]))
@@ -739,8 +1044,17 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
         layers.append(Layer(op=rec[0], in0=rec[1], in1=rec[2], out=rec[3], t0=rec[4], t1=rec[5], kernel=rec[6],
                             stride=rec[7], dilation=rec[8], pad_left=rec[9], pad_right=rec[10], act=rec[11],
                             out_channels=rec[12]))
+    quant = None
+    if precision == PRECISION_INT8:
+        quant = []
+        for i in range(n_l):
+            rec = _QUANT.unpack_from(buf, q_off + QUANT_RECORD_BYTES * i)
+            if any(rec[5:]):
+                raise _fail(E_GRAPH, f"layer {i}: reserved quantisation fields {rec[5:]} must be 0")
+            quant.append(QuantRecord(*rec[:5]))
     out_v = h["output_value"]
-    graph = check_graph(layers, [r.dims for r in records], contract.input_channels, out_v, h["embedding_dim"])
+    graph = check_graph(layers, [r.dims for r in records], contract.input_channels, out_v, h["embedding_dim"],
+                        precision=precision, tensor_dtypes=[r.dtype for r in records], tensors=tensors, quant=quant)
 
     # 10. the contract's window must be one the architecture accepts
     if contract.window_samples < graph.min_samples:
@@ -750,7 +1064,8 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
                 embedding_dim=h["embedding_dim"], contract=contract, layers=layers, records=records,
                 tensors=tensors, metadata=metadata, channels=graph.channels, forms=graph.forms,
                 min_samples=graph.min_samples,
-                header={k: v for k, v in h.items() if k not in ("magic", "reserved_tail")})
+                header={k: v for k, v in h.items() if k not in ("magic", "reserved_tail")},
+                precision=precision, quant=quant, value_dtypes=graph.value_dtypes)
 
 
 # ---- derived and defective blobs (fixtures for the Swift and C readers) ------------------------------

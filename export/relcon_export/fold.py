@@ -155,47 +155,55 @@ def run_graph(layers: Sequence[Layer], tensors: Sequence[np.ndarray], x: np.ndar
     ts = [np.asarray(t, dtype=dtype) for t in tensors]
     values = [x]
     for i, L in enumerate(layers):
-        a = values[L.in0]                                               # (N, L, Cin)
-        if L.op in (CONV1D, MAXPOOL):
-            fill = 0.0 if L.op == CONV1D else -np.inf
-            xp = np.pad(a, ((0, 0), (L.pad_left, L.pad_right), (0, 0)), constant_values=fill)
-            n_out = (xp.shape[1] - L.dilation * (L.kernel - 1) - 1) // L.stride + 1
-            if n_out < 1:
-                raise ValueError(f"layer {i} ({L.name}): input of length {a.shape[1]} is too short")
-            if L.op == CONV1D:
-                w = ts[L.t0]                                            # (Cout, K, Cin)
-                y = np.zeros((a.shape[0], n_out, w.shape[0]), dtype=dtype)
-                for k, xs in _windows(xp, L.kernel, L.stride, L.dilation, n_out):
-                    y += xs @ w[:, k, :].T                              # (N, L', Cin) @ (Cin, Cout)
-                if L.t1 != NONE:
-                    y += ts[L.t1]
-                if L.in1 != NONE:
-                    y += values[L.in1]                                  # fused residual (N, L', Cout)
-            else:
-                y = np.full((a.shape[0], n_out, a.shape[2]), -np.inf, dtype=dtype)
-                for _, xs in _windows(xp, L.kernel, L.stride, 1, n_out):
-                    y = np.maximum(y, xs)
-        elif L.op == AFFINE:
-            y = a * ts[L.t0] + ts[L.t1]
-        elif L.op == ADD:
-            y = a + values[L.in1]
-        elif L.op == MEAN:
-            y = a.mean(axis=1, keepdims=True, dtype=dtype)              # (N, 1, C)
-        elif L.op == LINEAR:
-            y = a @ ts[L.t0].T                                          # (N, 1, Cout)
-            if L.t1 != NONE:
-                y = y + ts[L.t1]
-        elif L.op == RELU:
-            y = a
-        else:
-            raise ValueError(f"layer {i}: unknown operator {L.op}")
-        if L.act == ACT_RELU or L.op == RELU:
-            y = np.maximum(y, 0)
-        values.append(y.astype(dtype, copy=False))
+        values.append(apply_layer(L, ts, values, dtype=dtype, index=i))
     if all_values:
         return [v[0] for v in values] if single else values
     out = values[len(layers) if output_value is None else output_value]
     return out[0] if single else out
+
+
+def apply_layer(L: Layer, ts: Sequence[np.ndarray], values: Sequence[np.ndarray], *, dtype=np.float64,
+                index: int = -1) -> np.ndarray:
+    """One v1 operator on float values (N, L, C), exactly as docs/blob-format.md defines it: returns the output
+    value. ts: the layer's tensors as `dtype` arrays (indexable by L.t0 / L.t1); values: values 0..i so far."""
+    i = index
+    a = values[L.in0]                                               # (N, L, Cin)
+    if L.op in (CONV1D, MAXPOOL):
+        fill = 0.0 if L.op == CONV1D else -np.inf
+        xp = np.pad(a, ((0, 0), (L.pad_left, L.pad_right), (0, 0)), constant_values=fill)
+        n_out = (xp.shape[1] - L.dilation * (L.kernel - 1) - 1) // L.stride + 1
+        if n_out < 1:
+            raise ValueError(f"layer {i} ({L.name}): input of length {a.shape[1]} is too short")
+        if L.op == CONV1D:
+            w = ts[L.t0]                                            # (Cout, K, Cin)
+            y = np.zeros((a.shape[0], n_out, w.shape[0]), dtype=dtype)
+            for k, xs in _windows(xp, L.kernel, L.stride, L.dilation, n_out):
+                y += xs @ w[:, k, :].T                              # (N, L', Cin) @ (Cin, Cout)
+            if L.t1 != NONE:
+                y += ts[L.t1]
+            if L.in1 != NONE:
+                y += values[L.in1]                                  # fused residual (N, L', Cout)
+        else:
+            y = np.full((a.shape[0], n_out, a.shape[2]), -np.inf, dtype=dtype)
+            for _, xs in _windows(xp, L.kernel, L.stride, 1, n_out):
+                y = np.maximum(y, xs)
+    elif L.op == AFFINE:
+        y = a * ts[L.t0] + ts[L.t1]
+    elif L.op == ADD:
+        y = a + values[L.in1]
+    elif L.op == MEAN:
+        y = a.mean(axis=1, keepdims=True, dtype=dtype)              # (N, 1, C)
+    elif L.op == LINEAR:
+        y = a @ ts[L.t0].T                                          # (N, 1, Cout)
+        if L.t1 != NONE:
+            y = y + ts[L.t1]
+    elif L.op == RELU:
+        y = a
+    else:
+        raise ValueError(f"layer {i}: unknown operator {L.op}")
+    if L.act == ACT_RELU or L.op == RELU:
+        y = np.maximum(y, 0)
+    return y.astype(dtype, copy=False)
 
 
 def embed(layers: Sequence[Layer], tensors: Sequence[np.ndarray], windows: np.ndarray, **kw) -> np.ndarray:

@@ -1,0 +1,430 @@
+"""int8 and float16 export: calibration on real windows, the int8 layer list, offline requantisation parameters.
+
+    from relcon_export.quantize import export_quantized, calibration_windows
+    windows = calibration_windows(256)                           # real windows from ../shared/data (UCI HAPT)
+    blob = export_quantized(model, "enc_int8.blob", "int8", windows, model_name=..., training_data=...)
+    blob = export_quantized(model, "enc_f16.blob", "f16", model_name=..., training_data=...)
+
+The arithmetic every number here feeds is specified in docs/quantization.md; the integer reference that executes
+it is relcon_export.intref. In short:
+
+- weights: int8, symmetric, per output channel: s_w[o] = max|w'[o]| / 127, w_q = rint(w' / s_w[o]) (round half to
+  even) where w' = w * s_in[c] folds the input value's (per-channel) scale into the float weights first;
+- activations: zero point 0, one f32 scale per channel (per-tensor calibration stores the same scale in every
+  channel). ReLU outputs (and max-pools of them) are u8 [0, 255], scale = range / 255; all others (the network
+  input, the residual stream, projection outputs) are i8 [-127, 127], scale = range / 127;
+- bias: int32 = rint(b / s_w'[o]) clamped to +-2^30; requantisation: out = clamp((acc*M + 2^(s-1)) >> s) with
+  M in [2^30, 2^31) and s in [1, 62] per output channel, computed here in float64 and stored;
+- the residual add is fused into conv2: out = clamp((acc*M_a + r*M_r + 2^(s-1)) >> s), one shift per channel;
+- the unfoldable BatchNorm (AFFINE) + ReLU: y = clamp((x*A + B + 2^(s-1)) >> s, 0, 255), int32 A, B;
+- MEAN: int sum over time, embedding = (f32(sum) * s_x[c]) / f32(L) in IEEE f32.
+
+Calibration methods (per value, on the folded float graph's activations): "minmax" (range = max |x|),
+"percentile" (range = the 99.99th percentile of |x|), "mse" (range minimising the expected squared quantisation
+error over a histogram of |x|). docs/quantization.md reports which one gives the best parity and is the default.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from relcon_export import __version__
+from relcon_export.blob import (ACT_RELU, ADD, AFFINE, BIAS_BOUND, CONV1D, DTYPE_F32, DTYPE_I8, DTYPE_U8, LINEAR,
+                                MAXPOOL, MEAN, NONE, PRECISION_F16, PRECISION_F32, PRECISION_INT8, QUANTIZE, RELU,
+                                SHIFT_MAX, SHIFT_MIN, Blob, Contract, Layer, QuantRecord, source_commit, write_blob)
+
+I8_MAX = 127
+U8_MAX = 255
+INT32_MAX = (1 << 31) - 1
+METHODS = ("minmax", "percentile", "mse")
+DEFAULT_METHOD = "percentile"          # measured best parity, see docs/quantization.md "Calibration"
+DEFAULT_PERCENTILE = 99.99
+HIST_BINS = 4096
+
+
+# ---- fixed-point helpers (documented in docs/quantization.md; tested exhaustively) ---------------------
+
+def quantize_multiplier(m: float) -> tuple[int, int]:
+    """A real multiplier m >= 0 as (M, s) with m ~= M * 2^-s, M in [2^30, 2^31), s in [1, 62].
+
+    Out of range: m >= 2^30 (any |acc| >= 1 saturates int8/uint8 anyway) gives (2^31 - 1, 1); m so small that
+    s would exceed 62 keeps s = 62 and a denormalised M = rint(m * 2^62) < 2^30 (possibly 0); m = 0 gives (0, 62)."""
+    if not (m >= 0 and math.isfinite(m)):
+        raise ValueError(f"multiplier {m} must be finite and >= 0")
+    if m == 0:
+        return 0, SHIFT_MAX
+    f, e = math.frexp(m)                       # m = f * 2^e, f in [0.5, 1)
+    s = 31 - e                                 # M = f * 2^31 in [2^30, 2^31]
+    if s < SHIFT_MIN:
+        return INT32_MAX, SHIFT_MIN
+    if s > SHIFT_MAX:
+        return int(round_half_even(m * 2.0 ** SHIFT_MAX)), SHIFT_MAX
+    M = int(round_half_even(f * 2.0 ** 31))
+    if M == 1 << 31:                           # f rounded up to 1.0
+        M, s = 1 << 30, s - 1
+        if s < SHIFT_MIN:
+            return INT32_MAX, SHIFT_MIN
+    return M, s
+
+
+def quantize_multiplier_pair(m_a: float, m_r: float) -> tuple[int, int, int]:
+    """Two multipliers with one shared shift (the fused residual add): (M_a, M_r, s). The larger is
+    quantize_multiplier's (M, s); the smaller is min(rint(m * 2^s), 2^31 - 1) with the same s."""
+    big = max(m_a, m_r)
+    M_big, s = quantize_multiplier(big)
+
+    def other(m: float) -> int:
+        return min(INT32_MAX, int(round_half_even(m * 2.0 ** s)))
+
+    return (M_big, other(m_r), s) if m_a >= m_r else (other(m_a), M_big, s)
+
+
+def affine_params(alpha: float, beta: float, q_in: int, lo: int, hi: int) -> tuple[int, int, int]:
+    """y = alpha * x + beta (x the input integer, |x| <= q_in; y clamped to [lo, hi]) as int32 A, B and a shift
+    s in [1, 62]: y_q = clamp((x*A + B + 2^(s-1)) >> s, lo, hi). beta is first clamped to
+    [lo - q_in|alpha| - 1, hi + q_in|alpha| + 1] (outside it the output saturates for every x, so the clamp changes
+    nothing but keeps B small); s is the largest shift with |A|, |B| <= 2^31 - 1."""
+    if not (math.isfinite(alpha) and math.isfinite(beta)):
+        raise ValueError(f"affine alpha {alpha}, beta {beta} must be finite")
+    reach = q_in * abs(alpha) + 1.0
+    beta = min(max(beta, lo - reach), hi + reach)
+    mx = max(abs(alpha), abs(beta))
+    if mx == 0:
+        return 0, 0, SHIFT_MAX
+    s = min(SHIFT_MAX, math.floor(math.log2(INT32_MAX / mx)))
+    while s >= SHIFT_MIN:
+        A, B = int(round_half_even(alpha * 2.0 ** s)), int(round_half_even(beta * 2.0 ** s))
+        if abs(A) <= INT32_MAX and abs(B) <= INT32_MAX:
+            return A, B, s
+        s -= 1
+    A = max(-INT32_MAX, min(INT32_MAX, int(round_half_even(alpha * 2.0))))
+    B = max(-INT32_MAX, min(INT32_MAX, int(round_half_even(beta * 2.0))))
+    return A, B, SHIFT_MIN
+
+
+def round_half_even(x: float) -> float:
+    return float(np.rint(x))
+
+
+# ---- calibration ----------------------------------------------------------------------------------------
+
+def calibration_windows(n_windows: int = 256, *, seed: int = 0, data_root=None) -> np.ndarray:
+    """n_windows real 256-sample windows at 100 Hz, in g, time-major (n, 256, 3) float32, for calibration.
+
+    From the labelled UCI HAPT set (relcon_export.benchmarks, all 30 subjects, the 6 activities), a seeded
+    random choice without replacement; parity reports evaluate on other windows (see parity.py)."""
+    ws = hapt_window_set(data_root)
+    idx = np.sort(np.random.default_rng([seed, 0xCA11B]).choice(len(ws.x), size=min(n_windows, len(ws.x)),
+                                                                 replace=False))
+    return np.ascontiguousarray(ws.x[idx].transpose(0, 2, 1), dtype=np.float32)
+
+
+def hapt_window_set(data_root=None):
+    """The labelled UCI HAPT windows (benchmarks.load('hapt'), 256 samples at 100 Hz, hop 256), cached under
+    .build/cache. Raises FileNotFoundError with a hint when the data is missing."""
+    from relcon_export import benchmarks
+    from relcon_export.windows import REPO_ROOT, data_dir
+
+    root = data_root or data_dir()
+    if not (root / "uci_hapt" / "RawData" / "labels.txt").is_file():
+        raise FileNotFoundError(f"UCI HAPT not found under {root}: set RELCON_DATA_DIR to the shared data folder")
+    return benchmarks.load("hapt", root, cache_dir=REPO_ROOT / ".build" / "cache")
+
+
+@dataclass
+class ValueStats:
+    """Per-channel statistics of one activation value over the calibration windows."""
+
+    absmax: np.ndarray                     # (C,) max |x| per channel
+    hist: np.ndarray | None = None         # (HIST_BINS,) histogram of |x| over [0, absmax.max()] (all channels)
+    hist_ch: np.ndarray | None = None      # (C, HIST_BINS) per-channel histograms over [0, absmax[c]]
+
+
+def collect_stats(layers: Sequence[Layer], tensors: Sequence[np.ndarray], windows: np.ndarray,
+                  contract: Contract | None = None, *, histograms: bool = True, per_channel: bool = False,
+                  batch: int = 32) -> list[ValueStats]:
+    """Runs the folded float graph (f32, fold.run_graph) over the windows and collects every value's statistics:
+    a first pass for max |x| per channel, a second for histograms of |x| (percentile / MSE calibration)."""
+    from relcon_export.fold import run_graph
+
+    windows = np.asarray(windows, dtype=np.float32)
+    n_values = len(layers) + 1
+    absmax: list[np.ndarray | None] = [None] * n_values
+
+    def batches():
+        for b in range(0, len(windows), batch):
+            yield run_graph(layers, tensors, windows[b:b + batch], dtype=np.float32, contract=contract,
+                            all_values=True)
+
+    for vals in batches():
+        for v, a in enumerate(vals):
+            m = np.abs(a).max(axis=(0, 1)).astype(np.float64)
+            absmax[v] = m if absmax[v] is None else np.maximum(absmax[v], m)
+    stats = [ValueStats(absmax=a) for a in absmax]
+    if not histograms:
+        return stats
+    for st in stats:
+        st.hist = np.zeros(HIST_BINS, np.int64)
+        if per_channel:
+            st.hist_ch = np.zeros((len(st.absmax), HIST_BINS), np.int64)
+    for vals in batches():
+        for v, a in enumerate(vals):
+            st = stats[v]
+            top = st.absmax.max()
+            if top <= 0:
+                continue
+            x = np.abs(a.reshape(-1, a.shape[-1])).astype(np.float64)
+            st.hist += np.bincount(np.minimum((x / top * HIST_BINS).astype(np.int64), HIST_BINS - 1).ravel(),
+                                   minlength=HIST_BINS)
+            if per_channel:
+                safe = np.where(st.absmax > 0, st.absmax, 1.0)
+                idx = np.minimum((x / safe * HIST_BINS).astype(np.int64), HIST_BINS - 1)
+                flat = idx + np.arange(a.shape[-1])[None, :] * HIST_BINS
+                st.hist_ch += np.bincount(flat.ravel(), minlength=HIST_BINS * a.shape[-1]).reshape(-1, HIST_BINS)
+    return stats
+
+
+def range_from_hist(hist: np.ndarray, top: float, method: str, qmax: int,
+                    percentile: float = DEFAULT_PERCENTILE) -> float:
+    """The clipping range r of one histogram of |x| over [0, top]: minmax -> top; percentile -> the upper edge of
+    the bin holding the given percentile; mse -> the r (on the bin grid) minimising the expected squared error of
+    round-to-nearest on a grid of step r/qmax with saturation at r (bin centres stand for their values)."""
+    if top <= 0 or method == "minmax":
+        return float(top)
+    total = hist.sum()
+    if total == 0:
+        return float(top)
+    edges = np.arange(1, HIST_BINS + 1) * (top / HIST_BINS)
+    if method == "percentile":
+        cum = np.cumsum(hist)
+        k = int(np.searchsorted(cum, percentile / 100.0 * total))
+        return float(edges[min(k, HIST_BINS - 1)])
+    if method != "mse":
+        raise ValueError(f"unknown calibration method {method!r}; choose one of {', '.join(METHODS)}")
+    centres = edges - top / HIST_BINS / 2
+    best, best_r = math.inf, float(top)
+    for j in range(HIST_BINS // 16, HIST_BINS + 1, 4):          # candidate ranges from top/16 to top
+        r = edges[j - 1]
+        step = r / qmax
+        inside = centres <= r
+        err = (hist[inside] * (step * step / 12.0)).sum() + (hist[~inside] * (centres[~inside] - r) ** 2).sum()
+        if err < best:
+            best, best_r = err, float(r)
+    return best_r
+
+
+# ---- the int8 graph --------------------------------------------------------------------------------------
+
+@dataclass
+class QuantConfig:
+    method: str = DEFAULT_METHOD
+    percentile: float = DEFAULT_PERCENTILE
+    per_channel_residual: bool = False     # per-channel scales for the i8 values (residual stream, projections)
+
+
+def value_signs(layers: Sequence[Layer]) -> list[bool]:
+    """Whether each value of a float layer list is non-negative by construction (a ReLU output, or a max-pool /
+    ReLU of one): those become u8, the others i8. Value 0 (the input) is signed."""
+    unsigned = [False]
+    for L in layers:
+        if L.op in (MAXPOOL,):
+            unsigned.append(unsigned[L.in0])
+        else:
+            unsigned.append(L.act == ACT_RELU or L.op == RELU)
+    return unsigned
+
+
+def quantize_graph(layers: Sequence[Layer], tensors: Sequence[np.ndarray], stats: Sequence[ValueStats],
+                   config: QuantConfig = QuantConfig()) -> tuple[list[Layer], list[np.ndarray], list[QuantRecord]]:
+    """The int8 layer list of a folded float graph (fold.fold_encoder) and the calibration statistics of its values.
+
+    Float value v becomes int8 value v + 1: layer 0 is QUANTIZE (value 0, f32 -> value 1, i8); float layer i
+    becomes layer i + 1. Returns (layers, tensors, quant records) for write_blob(..., precision=PRECISION_INT8)."""
+    unsigned = value_signs(layers)
+    n_values = len(layers) + 1
+    is_quantised = [True] * n_values
+    for i, L in enumerate(layers):             # values at and after MEAN / LINEAR stay f32
+        if L.op in (MEAN, LINEAR) or (L.op == RELU and not is_quantised[L.in0]):
+            is_quantised[i + 1] = False
+    # scales (float32, per channel) of every quantised float value
+    scales: list[np.ndarray | None] = [None] * n_values
+    for v in range(n_values):
+        if not is_quantised[v]:
+            continue
+        if v > 0 and layers[v - 1].op in (MAXPOOL, RELU):
+            scales[v] = scales[layers[v - 1].in0]          # exact ops keep their input's scale
+            continue
+        qmax = U8_MAX if unsigned[v] else I8_MAX
+        st = stats[v]
+        per_channel = config.per_channel_residual and not unsigned[v] and v > 0
+        if per_channel and (config.method == "minmax" or st.hist_ch is None):
+            r = st.absmax.copy()
+        elif per_channel:
+            r = np.array([range_from_hist(st.hist_ch[c], st.absmax[c], config.method, qmax, config.percentile)
+                          for c in range(len(st.absmax))])
+        else:
+            hist = st.hist if st.hist is not None else np.zeros(HIST_BINS, np.int64)
+            r = np.full(len(st.absmax), range_from_hist(hist, st.absmax.max(), config.method, qmax,
+                                                        config.percentile))
+        r = np.where(r > 0, r, 1.0)
+        scales[v] = (r / qmax).astype(np.float32)
+
+    out_layers: list[Layer] = []
+    out_tensors: list[np.ndarray] = []
+    quant: list[QuantRecord] = []
+    scale_index: dict[int, int] = {}
+
+    def add(a: np.ndarray) -> int:
+        out_tensors.append(np.ascontiguousarray(a))
+        return len(out_tensors) - 1
+
+    def scale_of(v: int) -> int:                          # tensor index of float value v's scale (new graph)
+        src = v
+        while src > 0 and layers[src - 1].op in (MAXPOOL, RELU) and is_quantised[layers[src - 1].in0]:
+            src = layers[src - 1].in0
+        if src not in scale_index:
+            scale_index[src] = add(scales[src])
+        return scale_index[src]
+
+    s64 = [None if s is None else s.astype(np.float64) for s in scales]
+    # layer 0: QUANTIZE the input (value 0 -> value 1)
+    c_in = len(stats[0].absmax)
+    out_layers.append(Layer(op=QUANTIZE, in0=0, out=1, t0=add((1.0 / s64[0]).astype(np.float32)),
+                            out_channels=c_in))
+    quant.append(QuantRecord(out_dtype=DTYPE_I8, out_scale=scale_of(0)))
+
+    for i, L in enumerate(layers):
+        v_out = i + 1
+        new = Layer(**{**L.__dict__, "in0": L.in0 + 1, "in1": L.in1 + 1 if L.in1 != NONE else NONE,
+                       "out": v_out + 1, "t0": NONE, "t1": NONE})
+        out_dtype = DTYPE_U8 if unsigned[v_out] else DTYPE_I8
+        if not is_quantised[L.in0]:                       # f32 tail (LINEAR / RELU after MEAN)
+            if L.op not in (LINEAR, RELU):
+                raise ValueError(f"layer {i} ({L.name}) reads an f32 value; only LINEAR / RELU may")
+            new.t0 = add(np.asarray(tensors[L.t0], np.float32)) if L.t0 != NONE else NONE
+            new.t1 = add(np.asarray(tensors[L.t1], np.float32)) if L.t1 != NONE else NONE
+            out_layers.append(new)
+            quant.append(QuantRecord())
+            continue
+        q_in = U8_MAX if unsigned[L.in0] else I8_MAX
+        if L.op == CONV1D:
+            w = np.asarray(tensors[L.t0], np.float64) * s64[L.in0][None, None, :]   # fold the input scale
+            cout = w.shape[0]
+            amax = np.abs(w).reshape(cout, -1).max(axis=1)
+            s_w = np.where(amax > 0, amax / I8_MAX, 1.0)
+            wq = np.clip(np.rint(w / s_w[:, None, None]), -I8_MAX, I8_MAX).astype(np.int8)
+            new.t0 = add(wq)
+            if L.t1 != NONE:
+                b = np.asarray(tensors[L.t1], np.float64)
+                new.t1 = add(np.clip(np.rint(b / s_w), -BIAS_BOUND, BIAS_BOUND).astype(np.int32))
+            s_out = s64[v_out]
+            M, S, MR = np.zeros(cout, np.int64), np.zeros(cout, np.int64), np.zeros(cout, np.int64)
+            for o in range(cout):
+                m_a = s_w[o] / s_out[o]
+                if L.in1 == NONE:
+                    M[o], S[o] = quantize_multiplier(m_a)
+                else:
+                    M[o], MR[o], S[o] = quantize_multiplier_pair(m_a, s64[L.in1][o] / s_out[o])
+            q = QuantRecord(out_dtype=out_dtype, out_scale=scale_of(v_out), mult=add(M.astype(np.int32)),
+                            shift=add(S.astype(np.int32)))
+            if L.in1 != NONE:
+                q.mult_res = add(MR.astype(np.int32))
+        elif L.op == AFFINE:
+            a, b = np.asarray(tensors[L.t0], np.float64), np.asarray(tensors[L.t1], np.float64)
+            lo, hi = (0, U8_MAX) if out_dtype == DTYPE_U8 else (-I8_MAX, I8_MAX)
+            params = [affine_params(a[c] * s64[L.in0][c] / s64[v_out][c], b[c] / s64[v_out][c], q_in, lo, hi)
+                      for c in range(len(a))]
+            A, B, S = (np.array(p, np.int64) for p in zip(*params))
+            new.t0, new.t1 = add(A.astype(np.int32)), add(B.astype(np.int32))
+            q = QuantRecord(out_dtype=out_dtype, out_scale=scale_of(v_out), shift=add(S.astype(np.int32)))
+        elif L.op in (MAXPOOL, RELU):
+            out_dtype = DTYPE_U8 if L.op == RELU else (DTYPE_U8 if unsigned[L.in0] else DTYPE_I8)
+            q = QuantRecord(out_dtype=out_dtype, out_scale=scale_of(L.in0))
+        elif L.op == ADD:
+            s_out = s64[v_out]
+            c = len(s_out)
+            M, MR, S = np.zeros(c, np.int64), np.zeros(c, np.int64), np.zeros(c, np.int64)
+            for o in range(c):
+                M[o], MR[o], S[o] = quantize_multiplier_pair(s64[L.in0][o] / s_out[o], s64[L.in1][o] / s_out[o])
+            q = QuantRecord(out_dtype=out_dtype, out_scale=scale_of(v_out), mult=add(M.astype(np.int32)),
+                            shift=add(S.astype(np.int32)), mult_res=add(MR.astype(np.int32)))
+        elif L.op == MEAN:
+            q = QuantRecord()
+        else:
+            raise ValueError(f"layer {i} ({L.name}) cannot be quantised")
+        out_layers.append(new)
+        quant.append(q)
+    return out_layers, out_tensors, quant
+
+
+def to_float16(layers: Sequence[Layer], tensors: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The f16 blob's tensors: CONV1D / LINEAR weights rounded to IEEE binary16 (round to nearest even, from the
+    float64 folded weights), everything else (biases, AFFINE scale/shift) float32."""
+    weights = {L.t0 for L in layers if L.op in (CONV1D, LINEAR)}
+    out = []
+    for i, t in enumerate(tensors):
+        if i in weights:
+            h = np.asarray(t, np.float64).astype(np.float16)
+            if not np.isfinite(h).all():
+                raise ValueError(f"tensor {i}: a weight exceeds the float16 range (65504)")
+            out.append(h)
+        else:
+            out.append(np.asarray(t, np.float32))
+    return out
+
+
+# ---- export ----------------------------------------------------------------------------------------------
+
+def export_quantized(model, path: str | os.PathLike, precision: str, calibration: np.ndarray | None = None, *,
+                     model_name: str, training_data: str, config: QuantConfig = QuantConfig(),
+                     sample_rate_hz: float = 100.0, window_samples: int = 256, axis_order: str = "xyz",
+                     input_scale=(1.0, 1.0, 1.0), input_offset=(0.0, 0.0, 0.0), input_clip: float = 0.0,
+                     extra_metadata: dict | None = None, calibration_note: str = "") -> Blob:
+    """Folds a ResNet1D and writes it as a format-version-2 blob of precision "f32", "f16" or "int8".
+    int8 needs calibration windows (n, T, 3) in g, time-major (calibration_windows() gives real ones)."""
+    from relcon_export.fold import fold_encoder
+
+    layers, tensors = fold_encoder(model)
+    contract = Contract(sample_rate_hz=float(sample_rate_hz), window_samples=int(window_samples),
+                        input_channels=model.config.in_channels, axis_order=axis_order,
+                        input_scale=tuple(float(v) for v in input_scale),
+                        input_offset=tuple(float(v) for v in input_offset), input_clip=float(input_clip))
+    metadata = {
+        "model_name": model_name,
+        "training_data": training_data,
+        "source_commit": source_commit(),
+        "encoder_config": json.dumps(model.config.to_dict(), sort_keys=True, separators=(",", ":")),
+        "created_by": f"relcon_export {__version__}",
+        "precision": precision,
+    }
+    quant = None
+    if precision == "int8":
+        if calibration is None or len(calibration) == 0:
+            raise ValueError("int8 export needs calibration windows")
+        stats = collect_stats(layers, tensors, calibration, contract, histograms=config.method != "minmax",
+                              per_channel=config.per_channel_residual)
+        layers, tensors, quant = quantize_graph(layers, tensors, stats, config)
+        metadata["calibration"] = (f"{config.method}"
+                                   + (f" {config.percentile:g}" if config.method == "percentile" else "")
+                                   + (", per-channel residual scales" if config.per_channel_residual else "")
+                                   + f"; {len(calibration)} windows" + (f": {calibration_note}" if calibration_note else ""))
+        code = PRECISION_INT8
+    elif precision == "f16":
+        tensors = to_float16(layers, tensors)
+        code = PRECISION_F16
+    elif precision == "f32":
+        tensors = [np.asarray(t, np.float32) for t in tensors]
+        code = PRECISION_F32
+    else:
+        raise ValueError(f"unknown precision {precision!r}; choose f32, f16 or int8")
+    for key, value in (extra_metadata or {}).items():
+        if key in metadata:
+            raise ValueError(f"extra metadata key {key!r} would replace a required key")
+        metadata[key] = value
+    return write_blob(path, layers, tensors, contract, metadata, precision=code, quant=quant)
