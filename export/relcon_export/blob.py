@@ -1078,17 +1078,27 @@ def truncate_graph(blob: Blob, n_layers: int, *, model_name: str | None = None) 
     keep = [replace(L) for L in blob.layers[:n_layers]]
     if any(L.in1 != NONE and L.in1 > n_layers or L.in0 > n_layers for L in keep):
         raise ValueError("the kept layers read values they do not produce")
-    used = sorted({t for L in keep for t in (L.t0, L.t1) if t != NONE})
+    quant = [replace(q) for q in blob.quant[:n_layers]] if blob.quant is not None else None
+    q_fields = ("out_scale", "mult", "shift", "mult_res")
+    used = sorted({t for L in keep for t in (L.t0, L.t1) if t != NONE}
+                  | {getattr(q, f) for q in quant or () for f in q_fields if getattr(q, f) != NONE})
     remap = {old: new for new, old in enumerate(used)}
     for L in keep:
         L.t0 = remap.get(L.t0, NONE)
         L.t1 = remap.get(L.t1, NONE)
+    for q in quant or ():
+        for f in q_fields:
+            setattr(q, f, remap.get(getattr(q, f), NONE))
     channels = blob.channels[n_layers]
     keep.append(Layer(op=MEAN, in0=n_layers, out=n_layers + 1, out_channels=channels))
+    if quant is not None:
+        quant.append(QuantRecord())
     metadata = dict(blob.metadata)
     if model_name is not None:
         metadata["model_name"] = model_name
-    data = pack_blob(keep, [blob.tensors[t] for t in used], blob.contract, metadata)
+    precision = None if blob.format_version == 1 else blob.precision
+    data = pack_blob(keep, [blob.tensors[t] for t in used], blob.contract, metadata, precision=precision,
+                     quant=quant)
     read_blob(data)
     return bytes(data)
 
@@ -1287,3 +1297,66 @@ def _output_not_pooled(src: bytes, base: Blob) -> bytearray:
     struct.pack_into("<I", b, HEADER_OFFSETS["output_value"], 1)
     struct.pack_into("<I", b, HEADER_OFFSETS["embedding_dim"], base.channels[1])
     return b
+
+
+def make_defects_v2(data: bytes) -> list[Defect]:
+    """Single-defect variants of a valid version-2 int8 blob for the version-2 rules (docs/blob-format.md,
+    "Version 2: validation"). Needs layer 0 QUANTIZE and layer 1 an int8 CONV1D with bias and act ReLU followed by
+    a MAXPOOL (the int8 stem from truncate_graph(read_blob(tiny_int8), 3), or any exported int8 encoder)."""
+    base = read_blob(data)
+    if base.precision != PRECISION_INT8 or base.layers[0].op != QUANTIZE or base.layers[1].op != CONV1D \
+            or base.layers[1].t1 == NONE or base.layers[1].act != ACT_RELU or base.layers[2].op != MAXPOOL:
+        raise ValueError("make_defects_v2 needs an int8 blob: QUANTIZE, CONV1D (bias, ReLU), MAXPOOL, ...")
+    src = bytes(data[:base.total_bytes])
+    tt, lt = base.header["tensor_table_offset"], base.header["layer_table_offset"]
+    q_off = base.header["quant_table_offset"]
+    conv, cq = base.layers[1], base.quant[1]
+    out: list[Defect] = []
+
+    def add(name: str, status: str, buf: bytes | bytearray, fixture: bool = False) -> None:
+        out.append(Defect(name, status, bytes(fix_crc(bytearray(buf))), fixture))
+
+    def patch(fmt: str, off: int, *values) -> bytearray:
+        b = bytearray(src)
+        struct.pack_into(fmt, b, off, *values)
+        return b
+
+    def tensor_field(i: int, name: str) -> int:
+        return tt + TENSOR_RECORD_BYTES * i + 4 * TENSOR_FIELDS.index(name)
+
+    def quant_field(i: int, name: str) -> int:
+        return q_off + QUANT_RECORD_BYTES * i + 4 * QUANT_FIELDS.index(name)
+
+    def data_of(t: int) -> int:
+        return base.records[t].data_offset
+
+    add("v2_header_bytes_128", E_VERSION, patch("<I", HEADER_OFFSETS["header_bytes"], HEADER_BYTES), fixture=True)
+    add("format_version_3", E_VERSION, patch("<I", HEADER_OFFSETS["format_version"], 3))
+    add("precision_unknown", E_VERSION, patch("<I", HEADER_BYTES, 4), fixture=True)
+    add("v2_reserved", E_VERSION, patch("B", HEADER_BYTES + 20, 1))
+    add("quant_table_in_f16_blob", E_VERSION, patch("<I", HEADER_BYTES, PRECISION_F16))
+    add("quant_table_offset", E_ALIGNMENT, patch("<I", HEADER_BYTES + 4, q_off + 2), fixture=True)
+    add("quant_table_past_end", E_BOUNDS, patch("<I", HEADER_BYTES + 4, _align(base.total_bytes, 4) - 16),
+        fixture=True)
+    add("quant_table_overlap", E_BOUNDS, patch("<I", HEADER_BYTES + 4, lt))
+    add("quant_table_in_header", E_BOUNDS, patch("<I", HEADER_BYTES + 4, HEADER_BYTES))
+    add("i8_minus_128", E_TENSOR, patch("b", data_of(conv.t0) + 3, -128), fixture=True)
+    add("dtype_u8", E_TENSOR, patch("<I", tensor_field(conv.t0, "dtype"), DTYPE_U8), fixture=True)
+    add("i32_data_bytes", E_TENSOR, patch("<I", tensor_field(conv.t1, "data_bytes"),
+                                          base.records[conv.t1].data_bytes // 4))
+    add("shift_63", E_GRAPH, patch("<i", data_of(cq.shift), SHIFT_MAX + 1), fixture=True)
+    add("shift_0", E_GRAPH, patch("<i", data_of(cq.shift), 0))
+    add("mult_negative", E_GRAPH, patch("<i", data_of(cq.mult), -5))
+    add("bias_over_2p30", E_GRAPH, patch("<i", data_of(conv.t1), BIAS_BOUND + 1), fixture=True)
+    add("out_dtype_i8_after_relu", E_GRAPH, patch("<I", quant_field(1, "out_dtype"), DTYPE_I8), fixture=True)
+    add("out_dtype_unknown", E_GRAPH, patch("<I", quant_field(1, "out_dtype"), 2))
+    add("quant_reserved", E_GRAPH, patch("<I", quant_field(1, "reserved1"), 1))
+    add("scale_is_i32", E_GRAPH, patch("<I", quant_field(1, "out_scale"), cq.mult))
+    add("scale_zero", E_GRAPH, patch("<f", data_of(cq.out_scale), 0.0), fixture=True)
+    add("mult_res_without_residual", E_GRAPH, patch("<I", quant_field(1, "mult_res"), cq.mult))
+    add("maxpool_scale", E_GRAPH, patch("<I", quant_field(2, "out_scale"), base.quant[0].out_scale), fixture=True)
+    add("mean_with_scale", E_GRAPH, patch("<I", quant_field(3, "out_scale"), cq.out_scale))
+    add("quant_tensor_index", E_GRAPH, patch("<I", quant_field(1, "shift"), len(base.records) + 3))
+    add("bias_is_f32", E_GRAPH, patch("<I", lt + LAYER_RECORD_BYTES + 4 * LAYER_FIELDS.index("t1"), cq.out_scale))
+    add("quantize_op_in_wrong_place", E_GRAPH, patch("<I", lt + LAYER_RECORD_BYTES * 2, QUANTIZE))
+    return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -49,6 +50,7 @@ def register(subparsers) -> None:
     p.add_argument("--training-data", required=True, help="metadata training_data: what the weights saw")
     p.add_argument("--sample-rate", type=float, default=100.0, help="contract sample rate in Hz (default 100)")
     p.add_argument("--window", type=int, default=256, help="contract window_samples (default 256)")
+    add_precision_args(p)
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("inspect", help="validate a blob and print its header, graph and metadata")
@@ -64,6 +66,13 @@ def register(subparsers) -> None:
     p.add_argument("--n-windows", type=int, required=True)
     p.add_argument("--out-dir", type=Path, required=True)
     p.add_argument("--name", required=True, help="file stem of the .blob and .golden")
+    p.add_argument("--precision", choices=("f32", "f16", "int8"), default="f32",
+                   help="f32 (default): v1 blob, PyTorch fp32 embeddings; int8: v2 blob calibrated on real windows, "
+                        "embeddings of the NumPy integer reference (bit-exact flag); f16: v2 blob, f32 graph with "
+                        "the f16 weights")
+    p.add_argument("--calibration", choices=("minmax", "percentile", "mse"),
+                   help="int8 calibration method (default: quantize.DEFAULT_METHOD)")
+    p.add_argument("--calibration-windows", type=int, default=256, help="int8: real windows to calibrate on")
     p.set_defaults(func=cmd_golden)
 
     p = subparsers.add_parser("bad-blobs", help="write single-defect blobs named by the status they must give",
@@ -72,7 +81,53 @@ def register(subparsers) -> None:
     p.add_argument("--from", dest="source", type=Path, required=True, help="a valid blob, e.g. tiny.blob")
     p.add_argument("--out-dir", type=Path, required=True)
     p.add_argument("--all", action="store_true", help="write every defect, not only the fixture set")
+    p.add_argument("--int8-from", dest="int8_source", type=Path,
+                   help="a valid int8 blob for the version-2 defects (default: <from stem>_int8.blob beside --from, "
+                        "when it exists)")
     p.set_defaults(func=cmd_bad_blobs)
+
+    p = subparsers.add_parser("parity", help="int8 / f16 vs PyTorch fp32 parity report (markdown + PNG)",
+                              description="Embeds real windows with PyTorch fp32, the f16 blob and the int8 blob "
+                                          "(NumPy integer reference), and writes docs/parity/<name>.md + PNG: "
+                                          "cosine similarity, max/mean error, per-layer error attribution, "
+                                          "linear-probe macro-F1 on a subject-held-out UCI HAPT split.")
+    from relcon_export.parity import add_parity_args
+    add_parity_args(p)
+
+
+def add_precision_args(p) -> None:
+    p.add_argument("--precision", choices=("f32", "f16", "int8"), default="f32",
+                   help="f32 (default): format version 1; f16: f16 weights, f32 compute; int8: calibrated int8 "
+                        "(format version 2, docs/quantization.md)")
+    p.add_argument("--calibration", choices=("minmax", "percentile", "mse"),
+                   help="int8 activation calibration (default: quantize.DEFAULT_METHOD, see docs/quantization.md)")
+    p.add_argument("--percentile", type=float, default=99.99, help="percentile of |x| for --calibration percentile")
+    p.add_argument("--calibration-data", default="hapt",
+                   help="int8 calibration windows: 'hapt' (real UCI HAPT windows from ../shared/data, default) or a "
+                        ".npy file of shape (n, T, 3) in g, time-major")
+    p.add_argument("--calibration-windows", type=int, default=256, help="number of windows (default 256)")
+    p.add_argument("--per-channel-residual", action="store_true",
+                   help="int8: per-channel scales for the signed values (residual stream, projections)")
+
+
+def calibration_from_args(args):
+    """(windows (n, T, 3) float32, description) for --calibration-data / --calibration-windows."""
+    import numpy as np
+
+    from relcon_export.quantize import calibration_windows
+
+    if args.calibration_windows < 1:
+        raise ValueError("--calibration-windows must be >= 1")
+    if args.calibration_data == "hapt":
+        w = calibration_windows(args.calibration_windows)
+        return w, (f"UCI HAPT labelled windows (benchmarks.load('hapt')), seeded random choice of {len(w)}")
+    path = Path(args.calibration_data)
+    if not path.is_file():
+        raise FileNotFoundError(f"--calibration-data {path}: not 'hapt' and not a file")
+    w = np.load(path).astype(np.float32)
+    if w.ndim != 3 or w.shape[2] != 3:
+        raise ValueError(f"{path}: calibration windows must have shape (n, T, 3), got {w.shape}")
+    return w[:args.calibration_windows], f"{path.name}: first {min(len(w), args.calibration_windows)} windows"
 
 
 # ---- export ------------------------------------------------------------------------------------------
@@ -134,10 +189,22 @@ def cmd_export(args) -> int:
         extra["checkpoint_sha256"] = hashlib.sha256(args.checkpoint.read_bytes()).hexdigest()
     if args.window < 1:
         raise ValueError("--window must be >= 1")
-    blob = export_encoder(model.eval(), args.out, model_name=args.model_name, training_data=args.training_data,
-                          sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)
+    if args.precision == "f32":
+        blob = export_encoder(model.eval(), args.out, model_name=args.model_name, training_data=args.training_data,
+                              sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)
+    else:
+        from relcon_export.quantize import DEFAULT_METHOD, QuantConfig, export_quantized
+
+        cal, note = calibration_from_args(args) if args.precision == "int8" else (None, "")
+        config = QuantConfig(method=args.calibration or DEFAULT_METHOD, percentile=args.percentile,
+                             per_channel_residual=args.per_channel_residual)
+        blob = export_quantized(model.eval(), args.out, args.precision, cal, config=config, calibration_note=note,
+                                model_name=args.model_name, training_data=args.training_data,
+                                sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)
     print(f"wrote {args.out}: {blob.total_bytes} bytes, {len(blob.layers)} layers, {blob.n_parameters} "
-          f"parameters, embedding {blob.embedding_dim}, min_samples {blob.min_samples}")
+          f"parameters, embedding {blob.embedding_dim}, min_samples {blob.min_samples}"
+          + (f", precision {args.precision}, arena {blob.arena_bytes(blob.contract.window_samples)['arena_bytes']} "
+             f"bytes at T={blob.contract.window_samples}" if args.precision != "f32" else ""))
     return 0
 
 
@@ -145,7 +212,7 @@ def cmd_export(args) -> int:
 
 def format_blob(blob) -> str:
     """Human-readable description of a validated blob (what `relcon-export inspect` prints)."""
-    from relcon_export.blob import NONE
+    from relcon_export.blob import DTYPE_NAMES, NONE, PRECISIONS
 
     c = blob.contract
     h = blob.header
@@ -160,21 +227,30 @@ def format_blob(blob) -> str:
         f"clip {c.input_clip:g}",
         f"output value {blob.output_value}: embedding_dim {blob.embedding_dim}",
         f"parameters {blob.n_parameters}, min_samples {blob.min_samples}, MACs at T={t}: {blob.macs(t)}",
-        "metadata:",
     ]
+    if blob.format_version >= 2:
+        lines.append(f"precision {PRECISIONS[blob.precision]}"
+                     + (f", quantisation table @ {h['quant_table_offset']}" if blob.quant is not None else ""))
+    lines.append(f"arena at T={t}: {blob.arena_bytes(t)['arena_bytes']} bytes (planner of "
+                 f"Sources/RelConRuntime/Plan/ArenaPlanner.swift, {'1-byte i8/u8' if blob.quant else 'f32'} values)")
+    lines.append("metadata:")
     lines += [f"  {k} = {v}" for k, v in blob.metadata.items()]
     lines.append(f"layers (lengths at T={t}):")
     lines.append("    #  op        in0  in1  out  tensors                      k  s  d  pads    act  out [L][C]")
 
     def tdesc(i: int) -> str:
-        return "-" if i == NONE else f"t{i}{list(blob.records[i].dims)}"
+        if i == NONE:
+            return "-"
+        r = blob.records[i]
+        return f"t{i}{list(r.dims)}" + ("" if r.dtype == 1 else DTYPE_NAMES[r.dtype])
 
     for i, L in enumerate(blob.layers):
         in1 = "-" if L.in1 == NONE else str(L.in1)
         tens = f"{tdesc(L.t0)} {tdesc(L.t1)}" if L.t0 != NONE else "-"
         lines.append(f"  {i:3d}  {L.name:8s} {L.in0:4d} {in1:>4s} {L.out:4d}  {tens:27s} {L.kernel:2d} {L.stride:2d} "
                      f"{L.dilation:2d}  {L.pad_left},{L.pad_right:<5d} {'relu' if L.act else '-':4s} "
-                     f"[{lengths[i + 1]}][{blob.channels[i + 1]}]")
+                     f"[{lengths[i + 1]}][{blob.channels[i + 1]}]"
+                     + (f" {DTYPE_NAMES[blob.value_dtypes[i + 1]]}" if blob.quant else ""))
     return "\n".join(lines)
 
 
@@ -194,21 +270,35 @@ def cmd_golden(args) -> int:
 
     if args.n_windows < 1:
         raise ValueError("--n-windows must be >= 1")
-    blob_path, golden_path, blob = make_golden_set(args.config, args.seed, args.n_windows, args.out_dir, args.name)
+    blob_path, golden_path, blob = make_golden_set(args.config, args.seed, args.n_windows, args.out_dir, args.name,
+                                                   args.precision, calibration=args.calibration,
+                                                   calibration_windows=args.calibration_windows)
     print(f"wrote {blob_path} ({blob.total_bytes} bytes) and {golden_path} ({args.n_windows} windows x "
           f"{blob.contract.window_samples} samples -> {blob.embedding_dim})")
     return 0
 
 
-def write_bad_blobs(source: Path, out_dir: Path, *, everything: bool = False) -> list[Path]:
+def write_bad_blobs(source: Path, out_dir: Path, *, everything: bool = False,
+                    int8_source: Path | None = None) -> list[Path]:
     """Writes the single-defect fixtures derived from `source` (its stem: CONV1D, MAXPOOL, MEAN) to out_dir,
-    replacing any earlier RELCON_E_BLOB_*__*.blob there. Returns the written paths."""
-    from relcon_export.blob import atomic_write_bytes, make_defects, read_blob_file, truncate_graph
+    replacing any earlier RELCON_E_BLOB_*__*.blob there. Returns the written paths.
+
+    Version-2 defects come from int8_source (default: <source stem>_int8.blob beside source, if it exists): its
+    int8 stem (QUANTIZE, CONV1D, MAXPOOL, MEAN); their defect names start with `v2_`."""
+    from relcon_export.blob import (atomic_write_bytes, make_defects, make_defects_v2, read_blob_file,
+                                    truncate_graph)
 
     if not out_dir.is_dir():
         raise NotADirectoryError(f"output folder {out_dir} does not exist")
     base = truncate_graph(read_blob_file(source), 2, model_name="relcon-tiny-stem")
     defects = [d for d in make_defects(base) if everything or d.fixture]
+    if int8_source is None:
+        candidate = source.with_name(f"{source.stem}_int8.blob")
+        int8_source = candidate if candidate.is_file() else None
+    if int8_source is not None:
+        base8 = truncate_graph(read_blob_file(int8_source), 3, model_name="relcon-tiny-int8-stem")
+        defects += [replace(d, name=f"v2_{d.name}" if not d.name.startswith("v2_") else d.name)
+                    for d in make_defects_v2(base8) if everything or d.fixture]
     for old in out_dir.glob("RELCON_E_BLOB_*__*.blob"):
         old.unlink()
     paths = []
@@ -220,6 +310,6 @@ def write_bad_blobs(source: Path, out_dir: Path, *, everything: bool = False) ->
 
 
 def cmd_bad_blobs(args) -> int:
-    paths = write_bad_blobs(args.source, args.out_dir, everything=args.all)
+    paths = write_bad_blobs(args.source, args.out_dir, everything=args.all, int8_source=args.int8_source)
     print(f"wrote {len(paths)} defective blobs ({sum(p.stat().st_size for p in paths)} bytes) to {args.out_dir}")
     return 0

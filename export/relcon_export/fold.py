@@ -206,6 +206,46 @@ def apply_layer(L: Layer, ts: Sequence[np.ndarray], values: Sequence[np.ndarray]
     return y.astype(dtype, copy=False)
 
 
+
+def run_graph_torch(layers: Sequence[Layer], tensors: Sequence[np.ndarray], x: np.ndarray, *,
+                    dtype=torch.float32, all_values: bool = False):
+    """A fast executor of a v1 layer list with torch operators (conv1d, max_pool1d), for calibration and parity
+    statistics over many windows. Same operator semantics as run_graph; its summation order is torch's, so it
+    is not the reference for golden vectors. x: (N, T, C) -> output value (N, L, C) numpy (or every value)."""
+    ts = [None if t is None else torch.as_tensor(np.asarray(t, np.float64)).to(dtype) for t in tensors]
+    values = [torch.as_tensor(np.asarray(x)).to(dtype).permute(0, 2, 1)]       # channels-first inside
+    with torch.no_grad():
+        for i, L in enumerate(layers):
+            a = values[L.in0]
+            if L.op == CONV1D:
+                y = torch.nn.functional.conv1d(torch.nn.functional.pad(a, (L.pad_left, L.pad_right)),
+                                               ts[L.t0].permute(0, 2, 1), None if L.t1 == NONE else ts[L.t1],
+                                               stride=L.stride, dilation=L.dilation)
+                if L.in1 != NONE:
+                    y = y + values[L.in1]
+            elif L.op == MAXPOOL:
+                y = torch.nn.functional.pad(a, (L.pad_left, L.pad_right), value=-float("inf"))
+                y = torch.nn.functional.max_pool1d(y, L.kernel, L.stride)
+            elif L.op == AFFINE:
+                y = a * ts[L.t0][:, None] + ts[L.t1][:, None]
+            elif L.op == ADD:
+                y = a + values[L.in1]
+            elif L.op == MEAN:
+                y = a.mean(dim=2, keepdim=True)
+            elif L.op == LINEAR:
+                y = torch.einsum("nct,oc->not", a, ts[L.t0])
+                if L.t1 != NONE:
+                    y = y + ts[L.t1][:, None]
+            elif L.op == RELU:
+                y = a
+            else:
+                raise ValueError(f"layer {i}: operator {L.op} is not a v1 operator")
+            if L.act == ACT_RELU or L.op == RELU:
+                y = torch.relu(y)
+            values.append(y)
+    out = [v.permute(0, 2, 1).numpy() for v in values]
+    return out if all_values else out[-1]
+
 def embed(layers: Sequence[Layer], tensors: Sequence[np.ndarray], windows: np.ndarray, **kw) -> np.ndarray:
     """Embeddings of time-major windows (N, T, 3) -> (N, D) through the layer list."""
     return run_graph(layers, tensors, windows, **kw)[:, 0, :]

@@ -16,6 +16,10 @@ seed) and Tests/Fixtures/tiny.golden. File format (little-endian; documented in 
 
     from relcon_export.golden import read_golden
     g = read_golden("Tests/Fixtures/tiny.golden")      # g.inputs (n, T, 3), g.embeddings (n, D)
+
+Version 2 (int8 / f16 blobs, `relcon-export golden --precision int8|f16`): a 32-byte header, the same fields
+plus `offset 24 u32 flags` (bit 0 = bit-exact: the runtime's output must equal the embeddings bit for bit) and
+`offset 28 u32 precision` (1 f32, 2 f16, 3 int8); the data starts at offset 32.
 """
 
 from __future__ import annotations
@@ -31,13 +35,23 @@ from relcon_export.blob import Blob, atomic_write_bytes
 
 GOLDEN_MAGIC = b"RCGD"
 GOLDEN_VERSION = 1
+GOLDEN_VERSION_2 = 2
 _HEADER = struct.Struct("<4s5I")   # 24 bytes
+_HEADER_V2 = struct.Struct("<4s7I")   # 32 bytes: + flags, precision
+FLAG_BIT_EXACT = 1                 # v2 flags bit 0: the runtime's output must equal `embeddings` bit for bit
 
 
 @dataclass
 class Golden:
     inputs: np.ndarray        # (n_windows, n_samples, channels) float32, time-major, in g
     embeddings: np.ndarray    # (n_windows, embedding_dim) float32
+    version: int = GOLDEN_VERSION
+    flags: int = 0            # v2: FLAG_BIT_EXACT
+    precision: int = 1        # v2: the blob's precision (1 f32, 2 f16, 3 int8); v1 files: 1
+
+    @property
+    def bit_exact(self) -> bool:
+        return bool(self.flags & FLAG_BIT_EXACT)
 
     @property
     def n_windows(self) -> int:
@@ -52,19 +66,29 @@ class Golden:
         return self.embeddings.shape[1]
 
 
-def pack_golden(inputs: np.ndarray, embeddings: np.ndarray) -> bytes:
+def pack_golden(inputs: np.ndarray, embeddings: np.ndarray, *, flags: int | None = None,
+                precision: int | None = None) -> bytes:
+    """Version 1 (24-byte header) unless flags or precision is given: then version 2 (32-byte header with
+    flags, bit 0 = bit-exact, and the blob's precision)."""
     inputs = np.ascontiguousarray(inputs, dtype="<f4")
     embeddings = np.ascontiguousarray(embeddings, dtype="<f4")
     if inputs.ndim != 3 or embeddings.ndim != 2 or inputs.shape[0] != embeddings.shape[0] or inputs.shape[0] < 1:
         raise ValueError(f"inputs (n, T, C) and embeddings (n, D) expected, got {inputs.shape}, {embeddings.shape}")
     n, t, c = inputs.shape
-    return _HEADER.pack(GOLDEN_MAGIC, GOLDEN_VERSION, n, t, c, embeddings.shape[1]) + inputs.tobytes() \
-        + embeddings.tobytes()
+    if flags is None and precision is None:
+        head = _HEADER.pack(GOLDEN_MAGIC, GOLDEN_VERSION, n, t, c, embeddings.shape[1])
+    else:
+        if (flags or 0) & ~FLAG_BIT_EXACT or (precision or 1) not in (1, 2, 3):
+            raise ValueError(f"golden flags {flags} / precision {precision} not defined")
+        head = _HEADER_V2.pack(GOLDEN_MAGIC, GOLDEN_VERSION_2, n, t, c, embeddings.shape[1], flags or 0,
+                               precision or 1)
+    return head + inputs.tobytes() + embeddings.tobytes()
 
 
-def write_golden(path: str | os.PathLike, inputs: np.ndarray, embeddings: np.ndarray) -> None:
+def write_golden(path: str | os.PathLike, inputs: np.ndarray, embeddings: np.ndarray, *, flags: int | None = None,
+                 precision: int | None = None) -> None:
     """Writes a golden file atomically (temporary file + os.replace)."""
-    atomic_write_bytes(path, pack_golden(inputs, embeddings))
+    atomic_write_bytes(path, pack_golden(inputs, embeddings, flags=flags, precision=precision))
 
 
 def read_golden(source: str | os.PathLike | bytes) -> Golden:
@@ -73,15 +97,23 @@ def read_golden(source: str | os.PathLike | bytes) -> Golden:
     if len(data) < _HEADER.size:
         raise ValueError(f"golden file of {len(data)} bytes is shorter than its {_HEADER.size}-byte header")
     magic, version, n, t, c, d = _HEADER.unpack_from(data, 0)
-    if magic != GOLDEN_MAGIC or version != GOLDEN_VERSION:
-        raise ValueError(f"not a version-{GOLDEN_VERSION} golden file (magic {magic!r}, version {version})")
+    if magic != GOLDEN_MAGIC or version not in (GOLDEN_VERSION, GOLDEN_VERSION_2):
+        raise ValueError(f"not a version-1 or -2 golden file (magic {magic!r}, version {version})")
+    head, flags, precision = _HEADER, 0, 1
+    if version == GOLDEN_VERSION_2:
+        if len(data) < _HEADER_V2.size:
+            raise ValueError(f"version-2 golden file of {len(data)} bytes is shorter than its 32-byte header")
+        head = _HEADER_V2
+        flags, precision = _HEADER_V2.unpack_from(data, 0)[6:8]
+        if flags & ~FLAG_BIT_EXACT or precision not in (1, 2, 3):
+            raise ValueError(f"golden flags {flags:#x} / precision {precision} not defined")
     n_in, n_out = n * t * c, n * d
-    if len(data) != _HEADER.size + 4 * (n_in + n_out):
+    if len(data) != head.size + 4 * (n_in + n_out):
         raise ValueError(f"golden file is {len(data)} bytes, its header ({n}x{t}x{c} -> {d}) needs "
-                         f"{_HEADER.size + 4 * (n_in + n_out)}")
-    inputs = np.frombuffer(data, "<f4", n_in, _HEADER.size).reshape(n, t, c)
-    embeddings = np.frombuffer(data, "<f4", n_out, _HEADER.size + 4 * n_in).reshape(n, d)
-    return Golden(inputs, embeddings)
+                         f"{head.size + 4 * (n_in + n_out)}")
+    inputs = np.frombuffer(data, "<f4", n_in, head.size).reshape(n, t, c)
+    embeddings = np.frombuffer(data, "<f4", n_out, head.size + 4 * n_in).reshape(n, d)
+    return Golden(inputs, embeddings, version, flags, precision)
 
 
 def torch_embeddings(model, windows: np.ndarray) -> np.ndarray:
@@ -95,9 +127,20 @@ def torch_embeddings(model, windows: np.ndarray) -> np.ndarray:
 
 
 def make_golden_set(config_name: str, seed: int, n_windows: int, out_dir: str | os.PathLike,
-                    name: str) -> tuple[Path, Path, Blob]:
+                    name: str, precision: str = "f32", *, calibration: str | None = None,
+                    calibration_windows: int = 256) -> tuple[Path, Path, Blob]:
     """Writes out_dir/name.blob (random-init `config_name` encoder, seed) and out_dir/name.golden for
-    n_windows real UCI HAPT windows. Returns (blob path, golden path, parsed blob)."""
+    n_windows real UCI HAPT windows. Returns (blob path, golden path, parsed blob).
+
+    precision "f32": a version-1 blob and PyTorch fp32 embeddings (golden version 1).
+    precision "int8": a version-2 int8 blob calibrated on `calibration_windows` real HAPT windows
+    (quantize.calibration_windows) with method `calibration`, and the NumPy integer reference's embeddings
+    (relcon_export.intref), flagged bit-exact (golden version 2).
+    precision "f16": a version-2 f16 blob and the f32 graph with its f16 weights (fold.run_graph, float32),
+    not bit-exact (golden version 2)."""
+    if precision != "f32":
+        return _make_quantized_golden(config_name, seed, n_windows, out_dir, name, precision, calibration,
+                                      calibration_windows)
     from relcon_export.blob import export_encoder
     from relcon_export.fold import named_config, random_encoder
     from relcon_export.windows import describe_hapt_windows, hapt_windows
@@ -117,4 +160,43 @@ def make_golden_set(config_name: str, seed: int, n_windows: int, out_dir: str | 
                       f"for golden tests only",
         extra_metadata={"golden_windows": describe_hapt_windows(n_windows)})
     write_golden(golden_path, windows, torch_embeddings(model, windows))
+    return blob_path, golden_path, blob
+
+
+def _make_quantized_golden(config_name: str, seed: int, n_windows: int, out_dir, name: str, precision: str,
+                           calibration: str | None, n_calibration: int) -> tuple[Path, Path, Blob]:
+    from relcon_export import quantize
+    from relcon_export.blob import PRECISION_F16, PRECISION_INT8
+    from relcon_export.fold import named_config, random_encoder, run_graph
+    from relcon_export.intref import contract_input, embed_blob
+    from relcon_export.windows import describe_hapt_windows, hapt_windows
+
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise NotADirectoryError(f"output folder {out} does not exist")
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"--name {name!r} must be a plain file name stem")
+    if precision not in ("f16", "int8"):
+        raise ValueError(f"unknown precision {precision!r}; choose f32, f16 or int8")
+    model = random_encoder(named_config(config_name), seed)
+    windows = hapt_windows(n_windows)
+    blob_path, golden_path = out / f"{name}.blob", out / f"{name}.golden"
+    cal, note = None, ""
+    config = quantize.QuantConfig(method=calibration or quantize.DEFAULT_METHOD)
+    if precision == "int8":
+        cal = quantize.calibration_windows(n_calibration)
+        note = f"UCI HAPT labelled windows (benchmarks.load('hapt')), seeded random choice of {len(cal)}"
+    blob = quantize.export_quantized(
+        model, blob_path, precision, cal, config=config, calibration_note=note,
+        model_name=f"relcon-{config_name}-random-seed{seed}-{precision}",
+        training_data=f"none: random initialisation (torch seed {seed}) with randomised BatchNorm statistics, "
+                      f"for golden tests only",
+        extra_metadata={"golden_windows": describe_hapt_windows(n_windows)})
+    if precision == "int8":
+        expected = embed_blob(blob_path.read_bytes(), windows)
+        write_golden(golden_path, windows, expected, flags=FLAG_BIT_EXACT, precision=PRECISION_INT8)
+    else:
+        expected = run_graph(blob.layers, blob.tensors, contract_input(windows, blob.contract),
+                             dtype=np.float32)[:, 0, :]
+        write_golden(golden_path, windows, expected, flags=0, precision=PRECISION_F16)
     return blob_path, golden_path, blob

@@ -76,18 +76,19 @@ def mean_dequantize(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 def conv_accumulate(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, layer: Layer) -> np.ndarray:
     """int32 accumulator of an int8 CONV1D: bias[o] + sum_k sum_c w[o][k][c] * x[t*stride - pl + k*dil][c], zero
-    padding. x: (N, L, Cin) integers, w: (Cout, K, Cin) int8. Exact (float64 products of integers, |partial sums|
-    < 2^31 < 2^53), returned as int64 (N, L', Cout)."""
+    padding. x: (N, L, Cin) integers, w: (Cout, K, Cin) int8. Exact: one float64 matrix product of integers
+    (im2col), every partial sum an integer of magnitude < 2^31 < 2^53; returned as int64 (N, L', Cout)."""
+    n, _, cin = x.shape
     xp = np.pad(np.asarray(x, np.float64), ((0, 0), (layer.pad_left, layer.pad_right), (0, 0)))
     n_out = (xp.shape[1] - layer.dilation * (layer.kernel - 1) - 1) // layer.stride + 1
     if n_out < 1:
         raise ValueError(f"{layer.name}: input of length {x.shape[1]} is too short")
-    wf = np.asarray(w, np.float64)
-    acc = np.zeros((x.shape[0], n_out, wf.shape[0]), np.float64)
+    cols = np.empty((n, n_out, layer.kernel, cin), np.float64)
     for k in range(layer.kernel):
         start = k * layer.dilation
-        xs = xp[:, start:start + layer.stride * (n_out - 1) + 1:layer.stride, :]
-        acc += xs @ wf[:, k, :].T
+        cols[:, :, k, :] = xp[:, start:start + layer.stride * (n_out - 1) + 1:layer.stride, :]
+    wf = np.asarray(w, np.float64).reshape(w.shape[0], -1)              # (Cout, K*Cin), k-major like cols
+    acc = (cols.reshape(n * n_out, -1) @ wf.T).reshape(n, n_out, -1)
     out = acc.astype(np.int64)
     if bias is not None:
         out += np.asarray(bias, np.int64)
@@ -111,45 +112,48 @@ def bounds(dtype: int) -> tuple[int, int]:
     return (U8_LO, U8_HI) if dtype == DTYPE_U8 else (I8_LO, I8_HI)
 
 
+def int8_step(L: Layer, Q, ts: Sequence[np.ndarray], values: Sequence[np.ndarray], dts: Sequence[int],
+              scale_of) -> np.ndarray:
+    """One layer of an int8 graph (docs/quantization.md): L its record, Q its quantisation record, ts the tensors,
+    values the values so far (integers as int64, f32 as float32), dts their dtypes, scale_of(v) the f32 scale of
+    value v. Returns the output value."""
+    from relcon_export.fold import apply_layer
+
+    a = values[L.in0]
+    lo, hi = bounds(Q.out_dtype)
+    if L.op == QUANTIZE:
+        return quantize_input(a, ts[L.t0])
+    if dts[L.in0] == DTYPE_F32:                           # f32 tail: LINEAR / RELU (v1 semantics, f32)
+        return apply_layer(L, [np.asarray(t, np.float32) for t in ts], values, dtype=np.float32)
+    if L.op == CONV1D:
+        acc = conv_accumulate(a, ts[L.t0], None if L.t1 == NONE else ts[L.t1], L)
+        if L.in1 == NONE:
+            return requantize(acc, ts[Q.mult], ts[Q.shift], lo, hi)
+        return requantize(acc, ts[Q.mult], ts[Q.shift], lo, hi, values[L.in1], ts[Q.mult_res])
+    if L.op == AFFINE:
+        return affine(a, ts[L.t0], ts[L.t1], ts[Q.shift], lo, hi)
+    if L.op == ADD:
+        return requantize(a, ts[Q.mult], ts[Q.shift], lo, hi, values[L.in1], ts[Q.mult_res])
+    if L.op == MAXPOOL:
+        return max_pool(a, L)
+    if L.op == RELU:
+        return np.maximum(a, 0)
+    if L.op == MEAN:
+        return mean_dequantize(a, scale_of(L.in0))
+    raise ValueError(f"{L.name} has no int8 semantics")
+
+
 def run_int8(blob: Blob, x: np.ndarray, *, all_values: bool = False, apply_contract: bool = True):
     """Executes a validated int8 blob on x (N, T, C) float32. Returns the output value (N, 1, D) float32, or every
     value (int64 arrays for i8/u8 values, float32 for f32 values) when all_values."""
-    from relcon_export.fold import apply_layer
-
     if blob.precision != PRECISION_INT8:
         raise ValueError("run_int8 needs an int8 blob")
     x = np.asarray(x, np.float32)
     if x.ndim != 3:
         raise ValueError(f"input must be (N, T, C), got {x.shape}")
     values: list[np.ndarray] = [contract_input(x, blob.contract) if apply_contract else x]
-    ts = blob.tensors
-    dts = blob.value_dtypes
-    for i, (L, Q) in enumerate(zip(blob.layers, blob.quant)):
-        a = values[L.in0]
-        lo, hi = bounds(Q.out_dtype)
-        if L.op == QUANTIZE:
-            y = quantize_input(a, ts[L.t0])
-        elif dts[L.in0] == DTYPE_F32:                     # f32 tail: LINEAR / RELU (v1 semantics, f32)
-            y = apply_layer(L, [np.asarray(t, np.float32) for t in ts], values, dtype=np.float32, index=i)
-        elif L.op == CONV1D:
-            acc = conv_accumulate(a, ts[L.t0], None if L.t1 == NONE else ts[L.t1], L)
-            if L.in1 == NONE:
-                y = requantize(acc, ts[Q.mult], ts[Q.shift], lo, hi)
-            else:
-                y = requantize(acc, ts[Q.mult], ts[Q.shift], lo, hi, values[L.in1], ts[Q.mult_res])
-        elif L.op == AFFINE:
-            y = affine(a, ts[L.t0], ts[L.t1], ts[Q.shift], lo, hi)
-        elif L.op == ADD:
-            y = requantize(a, ts[Q.mult], ts[Q.shift], lo, hi, values[L.in1], ts[Q.mult_res])
-        elif L.op == MAXPOOL:
-            y = max_pool(a, L)
-        elif L.op == RELU:
-            y = np.maximum(a, 0)
-        elif L.op == MEAN:
-            y = mean_dequantize(a, blob.value_scale(L.in0))
-        else:
-            raise ValueError(f"layer {i} ({L.name}) has no int8 semantics")
-        values.append(y)
+    for L, Q in zip(blob.layers, blob.quant):
+        values.append(int8_step(L, Q, blob.tensors, values, blob.value_dtypes, blob.value_scale))
     if all_values:
         return values
     return values[blob.output_value]

@@ -149,18 +149,20 @@ class ValueStats:
 def collect_stats(layers: Sequence[Layer], tensors: Sequence[np.ndarray], windows: np.ndarray,
                   contract: Contract | None = None, *, histograms: bool = True, per_channel: bool = False,
                   batch: int = 32) -> list[ValueStats]:
-    """Runs the folded float graph (f32, fold.run_graph) over the windows and collects every value's statistics:
+    """Runs the folded float graph (f32, fold.run_graph_torch) over the windows and collects every value's statistics:
     a first pass for max |x| per channel, a second for histograms of |x| (percentile / MSE calibration)."""
-    from relcon_export.fold import run_graph
+    from relcon_export.fold import run_graph_torch
+    from relcon_export.intref import contract_input
 
     windows = np.asarray(windows, dtype=np.float32)
+    if contract is not None:
+        windows = contract_input(windows, contract)
     n_values = len(layers) + 1
     absmax: list[np.ndarray | None] = [None] * n_values
 
     def batches():
         for b in range(0, len(windows), batch):
-            yield run_graph(layers, tensors, windows[b:b + batch], dtype=np.float32, contract=contract,
-                            all_values=True)
+            yield run_graph_torch(layers, tensors, windows[b:b + batch], all_values=True)
 
     for vals in batches():
         for v, a in enumerate(vals):
@@ -226,6 +228,7 @@ class QuantConfig:
     method: str = DEFAULT_METHOD
     percentile: float = DEFAULT_PERCENTILE
     per_channel_residual: bool = False     # per-channel scales for the i8 values (residual stream, projections)
+    bias_correction: bool = True           # correct_biases() on the calibration windows
 
 
 def value_signs(layers: Sequence[Layer]) -> list[bool]:
@@ -363,6 +366,45 @@ def quantize_graph(layers: Sequence[Layer], tensors: Sequence[np.ndarray], stats
     return out_layers, out_tensors, quant
 
 
+def correct_biases(layers: list[Layer], tensors: list[np.ndarray], quant: list[QuantRecord],
+                   float_layers: Sequence[Layer], float_tensors: Sequence[np.ndarray], windows: np.ndarray,
+                   contract: Contract | None = None) -> None:
+    """Empirical bias correction (in place): in layer order, runs the int8 graph (intref.int8_step) on the
+    calibration windows and, for every CONV1D and AFFINE, moves its int32 bias (B for AFFINE) by the mean
+    difference, per output channel, between the float graph's value and the layer's dequantised output, so the
+    quantised network has no systematic per-channel offset on the calibration data (the rectified quantisation
+    noise of ReLUs and max-pools otherwise accumulates into the embedding). Then recomputes that layer's output
+    with the corrected bias and goes on. The arithmetic of the blob is unchanged; only bias values move."""
+    import torch
+
+    from relcon_export.fold import run_graph_torch
+    from relcon_export.intref import contract_input, int8_step
+
+    x = np.asarray(windows, np.float32)
+    if contract is not None:
+        x = contract_input(x, contract)
+    ref = run_graph_torch(float_layers, float_tensors, x, dtype=torch.float64, all_values=True)
+    dts = [DTYPE_F32] + [q.out_dtype for q in quant]
+    scale_of = lambda v: tensors[quant[v - 1].out_scale] if v > 0 and quant[v - 1].out_scale != NONE else None
+    values = [x]
+    for i, (L, Q) in enumerate(zip(layers, quant)):
+        y = int8_step(L, Q, tensors, values, dts, scale_of)
+        if i >= 1 and L.op in (CONV1D, AFFINE) and Q.out_dtype in (DTYPE_I8, DTYPE_U8) and L.t1 != NONE:
+            s_out = tensors[Q.out_scale].astype(np.float64)
+            err = (ref[i] - y * s_out).mean(axis=(0, 1)) / s_out          # mean error, output quanta
+            shift = tensors[Q.shift].astype(np.float64)
+            if L.op == CONV1D:
+                unit = tensors[Q.mult].astype(np.float64) / 2.0 ** shift   # output quanta per accumulator unit
+                delta = np.where(unit > 0, np.rint(err / np.where(unit > 0, unit, 1.0)), 0)
+                b = tensors[L.t1].astype(np.int64) + delta.astype(np.int64)
+                tensors[L.t1] = np.clip(b, -BIAS_BOUND, BIAS_BOUND).astype(np.int32)
+            else:
+                b = tensors[L.t1].astype(np.int64) + np.rint(err * 2.0 ** shift).astype(np.int64)
+                tensors[L.t1] = np.clip(b, -INT32_MAX, INT32_MAX).astype(np.int32)
+            y = int8_step(L, Q, tensors, values, dts, scale_of)
+        values.append(y)
+
+
 def to_float16(layers: Sequence[Layer], tensors: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The f16 blob's tensors: CONV1D / LINEAR weights rounded to IEEE binary16 (round to nearest even, from the
     float64 folded weights), everything else (biases, AFFINE scale/shift) float32."""
@@ -409,10 +451,14 @@ def export_quantized(model, path: str | os.PathLike, precision: str, calibration
             raise ValueError("int8 export needs calibration windows")
         stats = collect_stats(layers, tensors, calibration, contract, histograms=config.method != "minmax",
                               per_channel=config.per_channel_residual)
+        float_layers, float_tensors = layers, tensors
         layers, tensors, quant = quantize_graph(layers, tensors, stats, config)
+        if config.bias_correction:
+            correct_biases(layers, tensors, quant, float_layers, float_tensors, calibration, contract)
         metadata["calibration"] = (f"{config.method}"
                                    + (f" {config.percentile:g}" if config.method == "percentile" else "")
                                    + (", per-channel residual scales" if config.per_channel_residual else "")
+                                   + (", bias correction" if config.bias_correction else "")
                                    + f"; {len(calibration)} windows" + (f": {calibration_note}" if calibration_note else ""))
         code = PRECISION_INT8
     elif precision == "f16":
