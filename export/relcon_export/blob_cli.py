@@ -81,9 +81,9 @@ def register(subparsers) -> None:
     p.add_argument("--from", dest="source", type=Path, required=True, help="a valid blob, e.g. tiny.blob")
     p.add_argument("--out-dir", type=Path, required=True)
     p.add_argument("--all", action="store_true", help="write every defect, not only the fixture set")
+    p.add_argument("--v2-out-dir", type=Path, help="also write the version-2 (int8) defects to this folder")
     p.add_argument("--int8-from", dest="int8_source", type=Path,
-                   help="a valid int8 blob for the version-2 defects (default: <from stem>_int8.blob beside --from, "
-                        "when it exists)")
+                   help="a valid int8 blob for the version-2 defects (default: <from stem>_int8.blob beside --from)")
     p.set_defaults(func=cmd_bad_blobs)
 
     p = subparsers.add_parser("parity", help="int8 / f16 vs PyTorch fp32 parity report (markdown + PNG)",
@@ -279,37 +279,42 @@ def cmd_golden(args) -> int:
 
 
 def write_bad_blobs(source: Path, out_dir: Path, *, everything: bool = False,
-                    int8_source: Path | None = None) -> list[Path]:
+                    int8_source: Path | None = None, v2_out_dir: Path | None = None) -> list[Path]:
     """Writes the single-defect fixtures derived from `source` (its stem: CONV1D, MAXPOOL, MEAN) to out_dir,
     replacing any earlier RELCON_E_BLOB_*__*.blob there. Returns the written paths.
 
-    Version-2 defects come from int8_source (default: <source stem>_int8.blob beside source, if it exists): its
-    int8 stem (QUANTIZE, CONV1D, MAXPOOL, MEAN); their defect names start with `v2_`."""
+    With v2_out_dir, also the version-2 defects (docs/blob-format.md, "Version 2") to that folder (kept apart
+    from out_dir so that a version-1 reader's fixture loop stays valid): they come from int8_source (default:
+    <source stem>_int8.blob beside source), its int8 stem (QUANTIZE, CONV1D, MAXPOOL, MEAN); their defect names
+    start with `v2_`."""
     from relcon_export.blob import (atomic_write_bytes, make_defects, make_defects_v2, read_blob_file,
                                     truncate_graph)
 
     if not out_dir.is_dir():
         raise NotADirectoryError(f"output folder {out_dir} does not exist")
     base = truncate_graph(read_blob_file(source), 2, model_name="relcon-tiny-stem")
-    defects = [d for d in make_defects(base) if everything or d.fixture]
-    if int8_source is None:
-        candidate = source.with_name(f"{source.stem}_int8.blob")
-        int8_source = candidate if candidate.is_file() else None
-    if int8_source is not None:
-        base8 = truncate_graph(read_blob_file(int8_source), 3, model_name="relcon-tiny-int8-stem")
-        defects += [replace(d, name=f"v2_{d.name}" if not d.name.startswith("v2_") else d.name)
+    defects = [(out_dir, d) for d in make_defects(base) if everything or d.fixture]
+    if v2_out_dir is not None:
+        if not v2_out_dir.is_dir():
+            raise NotADirectoryError(f"output folder {v2_out_dir} does not exist")
+        base8 = truncate_graph(read_blob_file(int8_source or source.with_name(f"{source.stem}_int8.blob")), 3,
+                               model_name="relcon-tiny-int8-stem")
+        defects += [(v2_out_dir, replace(d, name=d.name if d.name.startswith("v2_") else f"v2_{d.name}"))
                     for d in make_defects_v2(base8) if everything or d.fixture]
+        for old in v2_out_dir.glob("RELCON_E_BLOB_*__*.blob"):
+            old.unlink()
     for old in out_dir.glob("RELCON_E_BLOB_*__*.blob"):
         old.unlink()
     paths = []
-    for d in defects:
-        path = out_dir / d.file_name
+    for folder, d in defects:
+        path = folder / d.file_name
         atomic_write_bytes(path, d.data)
         paths.append(path)
     return paths
 
 
 def cmd_bad_blobs(args) -> int:
-    paths = write_bad_blobs(args.source, args.out_dir, everything=args.all, int8_source=args.int8_source)
+    paths = write_bad_blobs(args.source, args.out_dir, everything=args.all, int8_source=args.int8_source,
+                            v2_out_dir=args.v2_out_dir)
     print(f"wrote {len(paths)} defective blobs ({sum(p.stat().st_size for p in paths)} bytes) to {args.out_dir}")
     return 0
