@@ -7,8 +7,11 @@
 //   swift test               ->  Swift Testing suites against RelConRuntimeHosted (the same sources,
 //                                 compiled as a normal module; Sources/RelConRuntimeHosted is a symlink)
 //
-// Optional: RELCON_MARCH=x86-64-v3 swift build -c release   adds -Xcc -march=<value> to the runtime
-// (faster kernels; the library then needs that CPU). The default build runs on any CPU of the target.
+// Kernels per ISA level, chosen at run time (Sources/RelConRuntime/Kernels/Dispatch.swift): the portable ones
+// inside RelConRuntime (x86-64 baseline), RelConKernelsV3 (-march=x86-64-v3) and RelConKernelsV4
+// (-march=x86-64-v4 + VNNI), all linked into the one librelcon.so, which still runs on any x86-64.
+// Optional: RELCON_MARCH=x86-64-v3 swift build -c release   adds -Xcc -march=<value> to the runtime module
+// (its portable kernels; the library then needs that CPU).
 import Foundation
 import PackageDescription
 
@@ -18,6 +21,13 @@ var runtimeFlags: [String] = []
 if let march = ProcessInfo.processInfo.environment["RELCON_MARCH"], !march.isEmpty {
     runtimeFlags += ["-Xcc", "-march=\(march)"]
 }
+
+let embedded: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded"),
+    .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections"]),
+]
+let v3Flags = ["-Xcc", "-march=x86-64-v3"]
+let v4Flags = ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"]
 
 let package = Package(
     name: "relcon",
@@ -29,10 +39,19 @@ let package = Package(
         // compile-time ABI checks.
         .target(name: "CRelCon", path: "Sources/CRelCon"),
 
+        // Internal C header: the kernel argument block and the CPUID probe (static inline, nothing exported).
+        .target(name: "CRelConKernels", path: "Sources/CRelConKernels"),
+
+        // Per-ISA kernel modules (Embedded Swift, each with its own CPU flags).
+        .target(name: "RelConKernelsV3", dependencies: ["CRelConKernels"], path: "Sources/RelConKernelsV3",
+                swiftSettings: embedded + [.unsafeFlags(v3Flags)]),
+        .target(name: "RelConKernelsV4", dependencies: ["CRelConKernels"], path: "Sources/RelConKernelsV4",
+                swiftSettings: embedded + [.unsafeFlags(v4Flags)]),
+
         // The shipped runtime: Embedded Swift, no Swift runtime library, no allocation.
         .target(
             name: "RelConRuntime",
-            dependencies: ["CRelCon"],
+            dependencies: ["CRelCon", "CRelConKernels", "RelConKernelsV3", "RelConKernelsV4"],
             path: "Sources/RelConRuntime",
             swiftSettings: [
                 .enableExperimentalFeature("Embedded"),
@@ -53,12 +72,16 @@ let package = Package(
             ]
         ),
 
-        // The same sources as a normal (hosted) module, so Swift Testing can import them.
+        // The same sources as normal (hosted) modules, so Swift Testing can import them.
+        .target(name: "RelConKernelsV3Hosted", dependencies: ["CRelConKernels"], path: "Sources/RelConKernelsV3Hosted",
+                swiftSettings: [.unsafeFlags(v3Flags)]),
+        .target(name: "RelConKernelsV4Hosted", dependencies: ["CRelConKernels"], path: "Sources/RelConKernelsV4Hosted",
+                swiftSettings: [.unsafeFlags(v4Flags)]),
         .target(
             name: "RelConRuntimeHosted",
-            dependencies: ["CRelCon"],
+            dependencies: ["CRelCon", "CRelConKernels", "RelConKernelsV3Hosted", "RelConKernelsV4Hosted"],
             path: "Sources/RelConRuntimeHosted",
-            swiftSettings: [.unsafeFlags(runtimeFlags)]
+            swiftSettings: [.define("RELCON_HOSTED"), .unsafeFlags(runtimeFlags)]
         ),
         .testTarget(
             name: "RelConRuntimeTests",

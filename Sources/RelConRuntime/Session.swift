@@ -34,7 +34,7 @@ struct SessionHeader {
     var inputScale0: Float, inputScale1: Float, inputScale2: Float
     var inputOffset0: Float, inputOffset1: Float, inputOffset2: Float
     var inputClip: Float
-    var reserved0: UInt32
+    var isa: UInt32              // kernel ISA level chosen at init (Kernels/Dispatch.swift)
     var reserved1: UInt64, reserved2: UInt64, reserved3: UInt64
 
     static let magicValue: UInt64 = 0x3153_4553_4E43_4C52   // "RLCNSES1" little-endian
@@ -114,7 +114,7 @@ enum Session {
             embeddingDim: model.embeddingDim, inputChannels: c.inputChannels,
             inputScale0: c.scale.0, inputScale1: c.scale.1, inputScale2: c.scale.2,
             inputOffset0: c.offset.0, inputOffset1: c.offset.1, inputOffset2: c.offset.2,
-            inputClip: c.clip, reserved0: 0, reserved1: 0, reserved2: 0, reserved3: 0)
+            inputClip: c.clip, isa: ISA.detect().rawValue, reserved1: 0, reserved2: 0, reserved3: 0)
         arena.storeBytes(of: header, as: SessionHeader.self)
         header.headerCRC = CRC32.checksum(UnsafeRawPointer(arena), count: Int(ArenaPlanner.controlHeaderBytes),
                                           zeroedOffset: SessionHeader.crcFieldOffset)
@@ -157,6 +157,7 @@ enum Session {
         let values = steps + Int(h.steps) &* Int(ArenaPlanner.stepRecordBytes)
         let buffers = session + Int(truncatingIfNeeded: h.controlBytes)
         let window = Int64(n)
+        guard let isa = ISA(rawValue: h.isa), isa.rawValue <= ISA.hardware.rawValue else { throw .sessionInvalid }
 
         /// Value v: its buffer and length at this window (checked against the plan, defensively).
         func value(_ v: UInt32) throws(RelConError) -> (UnsafeMutablePointer<Float>, Int, Int) {
@@ -178,7 +179,7 @@ enum Session {
         var i: UInt32 = 0
         while i < h.steps {
             let s = steps.loadUnaligned(fromByteOffset: Int(i) &* Int(ArenaPlanner.stepRecordBytes), as: StepRecord.self)
-            try run(s, value: value, blob: blob, blobBytes: h.blobBytes)
+            try run(s, value: value, blob: blob, blobBytes: h.blobBytes, isa: isa)
             i &+= 1
         }
         let (y, length, channels) = try value(h.steps)
@@ -207,7 +208,7 @@ enum Session {
     /// Runs one compiled step.
     private static func run(_ s: StepRecord,
                             value: (UInt32) throws(RelConError) -> (UnsafeMutablePointer<Float>, Int, Int),
-                            blob: UnsafeRawPointer, blobBytes: UInt64) throws(RelConError)
+                            blob: UnsafeRawPointer, blobBytes: UInt64, isa: ISA) throws(RelConError)
     {
         let (x, lengthIn, cin) = try value(s.in0)
         let (y, lengthOut, cout) = try value(s.out)
@@ -230,7 +231,7 @@ enum Session {
             if s.in1 != BlobFormat.none { residual = UnsafePointer(try value(s.in1).0) }
             let shape = Conv1DShape(lengthIn: lengthIn, channelsIn: cin, lengthOut: lengthOut, channelsOut: cout,
                                     kernel: kernel, stride: stride, dilation: dilation, padLeft: padLeft)
-            Conv1DF32.run(shape, x: x, w: w, bias: tensor(s.bias), residual: residual, relu: relu, y: y)
+            Conv1DF32.run(shape, x: x, w: w, bias: tensor(s.bias), residual: residual, relu: relu, y: y, isa: isa)
         case .affine?:
             guard let scale = tensor(s.weight), let shift = tensor(s.bias) else { throw .sessionInvalid }
             ElementwiseF32.affine(x: x, scale: scale, shift: shift, length: lengthIn, channels: cin, relu: relu, y: y)

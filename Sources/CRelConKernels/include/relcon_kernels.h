@@ -1,0 +1,99 @@
+/* Internal to librelcon (not installed, not exported): the argument block every convolution kernel takes, and
+ * the CPU feature probe the runtime uses to pick a kernel module once per session.
+ *
+ * The per-ISA kernel modules (Sources/RelConKernelsV3, Sources/RelConKernelsV4) and the portable kernels inside
+ * RelConRuntime all take a `rlck_conv` by value, so the runtime can call whichever module the CPU supports
+ * without the modules sharing any Swift type. */
+#ifndef RELCON_KERNELS_H
+#define RELCON_KERNELS_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+/* One CONV1D call. Activations are channels-last [length][channels]; weights [channels_out][kernel][channels_in].
+ *   fp32 / fp16:  x, residual, y f32; w f32 (fp32) or IEEE binary16 (fp16); bias f32 or NULL.
+ *   int8:         x i8 (x_signed = 1) or u8; w i8; bias i32 or NULL; residual i8 (res_signed = 1) or u8, or
+ *                 NULL; y i8/u8 clamped to [out_lo, out_hi]; mult, shift, mult_res per output channel
+ *                 (docs/quantization.md: y = clamp((acc*M + res*Mr + 2^(s-1)) >> s, lo, hi) in 64-bit). */
+typedef struct rlck_conv {
+    const void *x;
+    const void *w;
+    const void *bias;
+    const void *residual;
+    void *y;
+    const int32_t *mult;
+    const int32_t *shift;
+    const int32_t *mult_res;
+    int64_t length_in, channels_in, length_out, channels_out;
+    int64_t kernel, stride, dilation, pad_left;
+    int32_t relu;        /* fp32/fp16: ReLU after bias and residual */
+    int32_t x_signed;    /* int8: 1 = x is i8, 0 = u8 */
+    int32_t res_signed;  /* int8: 1 = residual is i8, 0 = u8 */
+    int32_t out_lo, out_hi;
+    int32_t reserved;
+} rlck_conv;
+
+/* ISA levels, in increasing order. */
+enum {
+    RLCK_ISA_PORTABLE = 0,   /* x86-64 baseline (SSE2): runs anywhere */
+    RLCK_ISA_V3 = 1,         /* x86-64-v3: AVX2, FMA, F16C, BMI2 */
+    RLCK_ISA_V4_VNNI = 2     /* x86-64-v4 (AVX-512 F/BW/CD/DQ/VL) + AVX512-VNNI */
+};
+
+#if defined(__x86_64__)
+static inline void rlck_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
+    uint32_t a = leaf, b, c = sub, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    r[0] = a; r[1] = b; r[2] = c; r[3] = d;
+}
+
+static inline uint64_t rlck_xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* The highest level this CPU and OS support: CPUID feature bits, and XCR0 for the register state the OS saves
+ * (YMM for v3; opmask, ZMM_Hi256, Hi16_ZMM for v4). */
+static inline int32_t rlck_detect_isa(void) {
+    uint32_t r[4];
+    rlck_cpuid(0, 0, r);
+    uint32_t max_leaf = r[0];
+    if (max_leaf < 7) return RLCK_ISA_PORTABLE;
+    rlck_cpuid(1, 0, r);
+    uint32_t ecx1 = r[2];
+    int osxsave = (ecx1 >> 27) & 1, avx = (ecx1 >> 28) & 1, fma = (ecx1 >> 12) & 1, f16c = (ecx1 >> 29) & 1;
+    int movbe = (ecx1 >> 22) & 1, popcnt = (ecx1 >> 23) & 1, sse41 = (ecx1 >> 19) & 1, sse42 = (ecx1 >> 20) & 1;
+    int ssse3 = (ecx1 >> 9) & 1;
+    if (!osxsave || !avx) return RLCK_ISA_PORTABLE;
+    uint64_t xcr0 = rlck_xgetbv0();
+    if ((xcr0 & 0x6) != 0x6) return RLCK_ISA_PORTABLE;          /* XMM and YMM state */
+    rlck_cpuid(7, 0, r);
+    uint32_t ebx7 = r[1], ecx7 = r[2];
+    int avx2 = (ebx7 >> 5) & 1, bmi1 = (ebx7 >> 3) & 1, bmi2 = (ebx7 >> 8) & 1;
+    rlck_cpuid(0x80000000u, 0, r);
+    int lzcnt = 0;
+    if (r[0] >= 0x80000001u) { rlck_cpuid(0x80000001u, 0, r); lzcnt = (r[2] >> 5) & 1; }
+    if (!(avx2 && fma && f16c && bmi1 && bmi2 && movbe && popcnt && sse41 && sse42 && ssse3 && lzcnt))
+        return RLCK_ISA_PORTABLE;
+    int avx512f = (ebx7 >> 16) & 1, avx512dq = (ebx7 >> 17) & 1, avx512cd = (ebx7 >> 28) & 1;
+    int avx512bw = (ebx7 >> 30) & 1, avx512vl = (ebx7 >> 31) & 1, vnni = (ecx7 >> 11) & 1;
+    if (avx512f && avx512dq && avx512cd && avx512bw && avx512vl && vnni && (xcr0 & 0xE6) == 0xE6)
+        return RLCK_ISA_V4_VNNI;
+    return RLCK_ISA_V3;
+}
+#else
+static inline int32_t rlck_detect_isa(void) { return RLCK_ISA_PORTABLE; }
+#endif
+
+/* RELCON_ISA=portable|v3|v4 caps the level (for benchmarks and tests); unset or anything else: no cap. A cap
+ * never raises the level above what the CPU supports. */
+static inline int32_t rlck_isa_cap(void) {
+    const char *v = getenv("RELCON_ISA");
+    if (!v) return 2;
+    if (v[0] == 'p') return RLCK_ISA_PORTABLE;
+    if (v[0] == 'v' && v[1] == '3' && v[2] == 0) return RLCK_ISA_V3;
+    return 2;
+}
+
+#endif

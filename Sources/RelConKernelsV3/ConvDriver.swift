@@ -1,0 +1,307 @@
+// CONV1D for every precision and ISA level: one blocking scheme, specialised per "lane" (how a chunk of
+// activations and weights is loaded and multiply-accumulated). This file is compiled three times, with
+// different CPU flags: into RelConRuntime (portable x86-64), RelConKernelsV3 (x86-64-v3) and RelConKernelsV4
+// (x86-64-v4 + VNNI); each module supplies its lanes in its ISA file (docs/runtime.md, "Kernels").
+//
+// Channels-last dot form: y[t][o] = Σ_k Σ_c w[o][k][c] · x[t·stride − padLeft + k·dilation][c]. With
+// dilation 1 the taps of one output are one contiguous run of K·Cin elements in both x and w, so every output
+// is a single dot product. Register blocking: 4 time steps × 3 output channels share each loaded chunk
+// (4 activation loads + 3 weight loads feed 12 multiply-accumulates). Output-channel blocks are outermost
+// (a block's weights stay in L1 while time runs inside). Time steps whose taps reach into the padding are
+// computed one by one with the taps clipped (the same as multiplying them by zero): nothing is materialised.
+//
+// Summation order: each output's accumulator sees its chunks in increasing order, whatever block computes it,
+// then one reduction and the scalar tail; so results depend on the shapes and the ISA level only, never on
+// addresses or on which block an output fell in.
+
+import CRelConKernels
+
+/// How one precision is computed on one ISA: `chunk` elements of activations and weights per step.
+protocol ConvLane {
+    associatedtype XV
+    associatedtype WV
+    associatedtype Acc
+    associatedtype S
+    static var chunk: Int { get }
+    static var xBytes: Int { get }
+    static var wBytes: Int { get }
+    static func zero() -> Acc
+    static func loadX(_ p: UnsafeRawPointer) -> XV
+    static func loadW(_ p: UnsafeRawPointer) -> WV
+    static func mad(_ acc: Acc, _ x: XV, _ w: WV) -> Acc
+    static func reduce(_ acc: Acc) -> S
+    /// Scalar dot product of n < chunk elements (the part of a run that does not fill a chunk).
+    static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> S
+    static func plus(_ a: S, _ b: S) -> S
+    static var sZero: S { get }
+    /// Epilogue of output (t, o): bias, residual, activation / requantisation; writes y.
+    static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: S)
+}
+
+enum ConvDriver {
+    static func run<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type) {
+        let p = a.pointee
+        guard let xBase = p.x, let wBase = p.w else { return }
+        let cin = Int(p.channels_in), cout = Int(p.channels_out), k = Int(p.kernel)
+        let s = Int(p.stride), d = Int(p.dilation), pl = Int(p.pad_left)
+        let lin = Int(p.length_in), lout = Int(p.length_out)
+        guard s >= 1, d >= 1, k >= 1, cin >= 1 else { return }
+        // Interior outputs: every tap inside [0, lin): t·s − pl ≥ 0 and t·s − pl + (k−1)·d ≤ lin − 1.
+        let tLo = min(lout, (pl &+ s &- 1) / s)
+        let hiNum = lin &- 1 &- (k &- 1) &* d &+ pl
+        let tHi = hiNum < 0 ? tLo : max(tLo, min(lout, hiNum / s &+ 1))
+        let contiguous = d == 1
+        let taps = contiguous ? 1 : k
+        let n = contiguous ? k &* cin : cin
+        let xB = L.xBytes, wB = L.wBytes
+        let xTapB = d &* cin &* xB, wTapB = cin &* wB
+        let wRowB = k &* cin &* wB
+        let xStepB = s &* cin &* xB          // from one output time step to the next
+        func xAt(_ t: Int) -> UnsafeRawPointer { xBase + (t &* s &- pl) &* cin &* xB }
+
+        var o = 0
+        while o &+ 3 <= cout {
+            let w0 = wBase + o &* wRowB
+            var t = 0
+            while t < tLo { edge(a, L.self, t, o); edge(a, L.self, t, o &+ 1); edge(a, L.self, t, o &+ 2); t &+= 1 }
+            while t &+ 4 <= tHi {
+                block43(a, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                t &+= 4
+            }
+            while t < tHi {
+                block13(a, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n)
+                t &+= 1
+            }
+            while t < lout { edge(a, L.self, t, o); edge(a, L.self, t, o &+ 1); edge(a, L.self, t, o &+ 2); t &+= 1 }
+            o &+= 3
+        }
+        while o < cout {
+            let w0 = wBase + o &* wRowB
+            var t = 0
+            while t < tLo { edge(a, L.self, t, o); t &+= 1 }
+            while t &+ 4 <= tHi {
+                block41(a, L.self, t, o, xAt(t), xStepB, xTapB, w0, wTapB, taps, n)
+                t &+= 4
+            }
+            while t < tHi {
+                L.store(a, t, o, dot(L.self, xAt(t), xTapB, w0, wTapB, taps, n))
+                t &+= 1
+            }
+            while t < lout { edge(a, L.self, t, o); t &+= 1 }
+            o &+= 1
+        }
+    }
+
+    /// One output whose window may reach into the padding: the taps outside [0, lin) are skipped.
+    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func edge<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type, _ t: Int, _ o: Int) {
+        let p = a.pointee
+        guard let xBase = p.x, let wBase = p.w else { return }
+        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation), lin = Int(p.length_in)
+        let start = t &* Int(p.stride) &- Int(p.pad_left)
+        let kLo = start >= 0 ? 0 : (0 &- start &+ d &- 1) / d
+        let kHi = start >= lin ? 0 : min(k, (lin &- 1 &- start) / d &+ 1)
+        var v = L.sZero
+        if kHi > kLo {
+            let x = xBase + (start &+ kLo &* d) &* cin &* L.xBytes
+            let w = wBase + (o &* k &+ kLo) &* cin &* L.wBytes
+            let contiguous = d == 1 || kHi &- kLo == 1
+            v = dot(L.self, x, d &* cin &* L.xBytes, w, cin &* L.wBytes,
+                    contiguous ? 1 : kHi &- kLo, contiguous ? (kHi &- kLo) &* cin : cin)
+        }
+        L.store(a, t, o, v)
+    }
+
+    /// Σ_{tap < taps} Σ_{i < n} x[tap·xTap + i]·w[tap·wTap + i] (strides in bytes).
+    @inline(__always)
+    static func dot<L: ConvLane>(_: L.Type, _ x: UnsafeRawPointer, _ xTapB: Int, _ w: UnsafeRawPointer, _ wTapB: Int,
+                                 _ taps: Int, _ n: Int) -> L.S
+    {
+        let c = L.chunk, xB = L.xBytes, wB = L.wBytes
+        let full = n / c &* c
+        var acc = L.zero()
+        var tail = L.sZero
+        var tap = 0
+        while tap < taps {
+            let xp = x + tap &* xTapB, wp = w + tap &* wTapB
+            var i = 0
+            while i < full {
+                acc = L.mad(acc, L.loadX(xp + i &* xB), L.loadW(wp + i &* wB))
+                i &+= c
+            }
+            if full < n { tail = L.plus(tail, L.tail(xp + full &* xB, wp + full &* wB, n &- full)) }
+            tap &+= 1
+        }
+        return L.plus(L.reduce(acc), tail)
+    }
+
+    /// Outputs (t…t+3, o…o+2), all interior.
+    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func block43<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type, _ t: Int, _ o: Int,
+                                     _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
+                                     _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        let c = L.chunk, xB = L.xBytes, wB = L.wBytes
+        let full = n / c &* c
+        let x1 = x0 + xStepB, x2 = x1 + xStepB, x3 = x2 + xStepB
+        let w1 = w0 + wRowB, w2 = w1 + wRowB
+        var a00 = L.zero(), a01 = L.zero(), a02 = L.zero()
+        var a10 = L.zero(), a11 = L.zero(), a12 = L.zero()
+        var a20 = L.zero(), a21 = L.zero(), a22 = L.zero()
+        var a30 = L.zero(), a31 = L.zero(), a32 = L.zero()
+        var tap = 0
+        while tap < taps {
+            let xo = tap &* xTapB, wo = tap &* wTapB
+            var i = 0
+            while i < full {
+                let xi = xo &+ i &* xB, wi = wo &+ i &* wB
+                let v0 = L.loadW(w0 + wi), v1 = L.loadW(w1 + wi), v2 = L.loadW(w2 + wi)
+                let u0 = L.loadX(x0 + xi)
+                a00 = L.mad(a00, u0, v0); a01 = L.mad(a01, u0, v1); a02 = L.mad(a02, u0, v2)
+                let u1 = L.loadX(x1 + xi)
+                a10 = L.mad(a10, u1, v0); a11 = L.mad(a11, u1, v1); a12 = L.mad(a12, u1, v2)
+                let u2 = L.loadX(x2 + xi)
+                a20 = L.mad(a20, u2, v0); a21 = L.mad(a21, u2, v1); a22 = L.mad(a22, u2, v2)
+                let u3 = L.loadX(x3 + xi)
+                a30 = L.mad(a30, u3, v0); a31 = L.mad(a31, u3, v1); a32 = L.mad(a32, u3, v2)
+                i &+= c
+            }
+            tap &+= 1
+        }
+        if full < n {
+            // Rare (only runs that are not a multiple of the chunk, e.g. the 3-channel stem): plain dots.
+            let rest = n &- full
+            var r = (L.sZero, L.sZero, L.sZero, L.sZero, L.sZero, L.sZero,
+                     L.sZero, L.sZero, L.sZero, L.sZero, L.sZero, L.sZero)
+            var tp = 0
+            while tp < taps {
+                let xo = tp &* xTapB &+ full &* xB, wo = tp &* wTapB &+ full &* wB
+                r.0 = L.plus(r.0, L.tail(x0 + xo, w0 + wo, rest)); r.1 = L.plus(r.1, L.tail(x0 + xo, w1 + wo, rest))
+                r.2 = L.plus(r.2, L.tail(x0 + xo, w2 + wo, rest)); r.3 = L.plus(r.3, L.tail(x1 + xo, w0 + wo, rest))
+                r.4 = L.plus(r.4, L.tail(x1 + xo, w1 + wo, rest)); r.5 = L.plus(r.5, L.tail(x1 + xo, w2 + wo, rest))
+                r.6 = L.plus(r.6, L.tail(x2 + xo, w0 + wo, rest)); r.7 = L.plus(r.7, L.tail(x2 + xo, w1 + wo, rest))
+                r.8 = L.plus(r.8, L.tail(x2 + xo, w2 + wo, rest)); r.9 = L.plus(r.9, L.tail(x3 + xo, w0 + wo, rest))
+                r.10 = L.plus(r.10, L.tail(x3 + xo, w1 + wo, rest)); r.11 = L.plus(r.11, L.tail(x3 + xo, w2 + wo, rest))
+                tp &+= 1
+            }
+            L.store(a, t, o, L.plus(L.reduce(a00), r.0)); L.store(a, t, o &+ 1, L.plus(L.reduce(a01), r.1))
+            L.store(a, t, o &+ 2, L.plus(L.reduce(a02), r.2)); L.store(a, t &+ 1, o, L.plus(L.reduce(a10), r.3))
+            L.store(a, t &+ 1, o &+ 1, L.plus(L.reduce(a11), r.4)); L.store(a, t &+ 1, o &+ 2, L.plus(L.reduce(a12), r.5))
+            L.store(a, t &+ 2, o, L.plus(L.reduce(a20), r.6)); L.store(a, t &+ 2, o &+ 1, L.plus(L.reduce(a21), r.7))
+            L.store(a, t &+ 2, o &+ 2, L.plus(L.reduce(a22), r.8)); L.store(a, t &+ 3, o, L.plus(L.reduce(a30), r.9))
+            L.store(a, t &+ 3, o &+ 1, L.plus(L.reduce(a31), r.10)); L.store(a, t &+ 3, o &+ 2, L.plus(L.reduce(a32), r.11))
+            return
+        }
+        let z = L.sZero
+        L.store(a, t, o, L.plus(L.reduce(a00), z)); L.store(a, t, o &+ 1, L.plus(L.reduce(a01), z))
+        L.store(a, t, o &+ 2, L.plus(L.reduce(a02), z)); L.store(a, t &+ 1, o, L.plus(L.reduce(a10), z))
+        L.store(a, t &+ 1, o &+ 1, L.plus(L.reduce(a11), z)); L.store(a, t &+ 1, o &+ 2, L.plus(L.reduce(a12), z))
+        L.store(a, t &+ 2, o, L.plus(L.reduce(a20), z)); L.store(a, t &+ 2, o &+ 1, L.plus(L.reduce(a21), z))
+        L.store(a, t &+ 2, o &+ 2, L.plus(L.reduce(a22), z)); L.store(a, t &+ 3, o, L.plus(L.reduce(a30), z))
+        L.store(a, t &+ 3, o &+ 1, L.plus(L.reduce(a31), z)); L.store(a, t &+ 3, o &+ 2, L.plus(L.reduce(a32), z))
+    }
+
+    /// Outputs (t, o…o+2), interior.
+    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func block13<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type, _ t: Int, _ o: Int,
+                                     _ x0: UnsafeRawPointer, _ xTapB: Int,
+                                     _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        L.store(a, t, o, dot(L.self, x0, xTapB, w0, wTapB, taps, n))
+        L.store(a, t, o &+ 1, dot(L.self, x0, xTapB, w0 + wRowB, wTapB, taps, n))
+        L.store(a, t, o &+ 2, dot(L.self, x0, xTapB, w0 + 2 &* wRowB, wTapB, taps, n))
+    }
+
+    /// Outputs (t…t+3, o), interior.
+    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func block41<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type, _ t: Int, _ o: Int,
+                                     _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
+                                     _ w0: UnsafeRawPointer, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        let c = L.chunk, xB = L.xBytes, wB = L.wBytes
+        let full = n / c &* c
+        guard full == n else {
+            var j = 0
+            while j < 4 { L.store(a, t &+ j, o, dot(L.self, x0 + j &* xStepB, xTapB, w0, wTapB, taps, n)); j &+= 1 }
+            return
+        }
+        let x1 = x0 + xStepB, x2 = x1 + xStepB, x3 = x2 + xStepB
+        var a0 = L.zero(), a1 = L.zero(), a2 = L.zero(), a3 = L.zero()
+        var tap = 0
+        while tap < taps {
+            let xo = tap &* xTapB, wo = tap &* wTapB
+            var i = 0
+            while i < full {
+                let v = L.loadW(w0 + (wo &+ i &* wB))
+                let xi = xo &+ i &* xB
+                a0 = L.mad(a0, L.loadX(x0 + xi), v); a1 = L.mad(a1, L.loadX(x1 + xi), v)
+                a2 = L.mad(a2, L.loadX(x2 + xi), v); a3 = L.mad(a3, L.loadX(x3 + xi), v)
+                i &+= c
+            }
+            tap &+= 1
+        }
+        let z = L.sZero
+        L.store(a, t, o, L.plus(L.reduce(a0), z)); L.store(a, t &+ 1, o, L.plus(L.reduce(a1), z))
+        L.store(a, t &+ 2, o, L.plus(L.reduce(a2), z)); L.store(a, t &+ 3, o, L.plus(L.reduce(a3), z))
+    }
+}
+
+// MARK: - Epilogues (shared by every ISA)
+
+enum Epilogue {
+    /// fp32/fp16: y = bias[o] + dot, then + residual[t][o], then ReLU (docs/blob-format.md op 1).
+    @inline(__always)
+    static func float(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Float) {
+        let p = a.pointee
+        let i = t &* Int(p.channels_out) &+ o
+        var v = dot
+        if let b = p.bias { v = b.assumingMemoryBound(to: Float.self)[o] + v }
+        if let r = p.residual { v += r.assumingMemoryBound(to: Float.self)[i] }
+        if p.relu != 0, v < 0 { v = 0 }
+        p.y?.assumingMemoryBound(to: Float.self)[i] = v
+    }
+
+    /// int8: acc = dot + bias[o] (int32); y = clamp((acc·M + res·Mr + 2^(s−1)) >> s, lo, hi) in 64-bit
+    /// (docs/quantization.md, "Requantisation").
+    @inline(__always)
+    static func int8(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Int32) {
+        let p = a.pointee
+        let i = t &* Int(p.channels_out) &+ o
+        var acc = dot
+        if let b = p.bias { acc = acc &+ b.assumingMemoryBound(to: Int32.self)[o] }
+        guard let m = p.mult, let sh = p.shift else { return }
+        var res: Int32? = nil
+        if let r = p.residual {
+            res = p.res_signed != 0 ? Int32(r.assumingMemoryBound(to: Int8.self)[i])
+                                    : Int32(r.assumingMemoryBound(to: UInt8.self)[i])
+        }
+        let q = Requant.requantize(acc, mult: m[o], shift: sh[o], residual: res, multRes: p.mult_res?[o] ?? 0,
+                                   lo: p.out_lo, hi: p.out_hi)
+        p.y?.assumingMemoryBound(to: UInt8.self)[i] = UInt8(truncatingIfNeeded: q)
+    }
+}
+
+/// The integer primitives of docs/quantization.md, one function each (tested exhaustively over their domains).
+enum Requant {
+    /// clamp((acc·M [+ res·Mr] + 2^(s−1)) >> s, lo, hi), all in Int64; >> is arithmetic (floor division by 2^s).
+    /// The validator guarantees 1 ≤ s ≤ 62, M, Mr ≥ 0, and the bounds of docs/quantization.md that keep every
+    /// intermediate inside Int64; the masking shifts (&<<, &>>) keep even an unchecked s from trapping.
+    @inline(__always)
+    static func requantize(_ acc: Int32, mult: Int32, shift: Int32, residual: Int32?, multRes: Int32,
+                           lo: Int32, hi: Int32) -> Int32
+    {
+        let s = Int64(shift)
+        var total = Int64(acc) &* Int64(mult) &+ ((1 as Int64) &<< (s &- 1))
+        if let residual { total = total &+ Int64(residual) &* Int64(multRes) }
+        let q = total &>> s
+        return Int32(truncatingIfNeeded: min(max(q, Int64(lo)), Int64(hi)))
+    }
+
+    /// AFFINE: clamp((x·A + B + 2^(s−1)) >> s, lo, hi) in Int64.
+    @inline(__always)
+    static func affine(_ x: Int32, a: Int32, b: Int32, shift: Int32, lo: Int32, hi: Int32) -> Int32 {
+        let s = Int64(shift)
+        let total = Int64(x) &* Int64(a) &+ Int64(b) &+ ((1 as Int64) &<< (s &- 1))
+        return Int32(truncatingIfNeeded: min(max(total &>> s, Int64(lo)), Int64(hi)))
+    }
+}

@@ -1,0 +1,74 @@
+// Run-time ISA dispatch. relcon_session_init picks the level once (CPUID + XGETBV through relcon_kernels.h,
+// capped by RELCON_ISA) and records it in the session's checksummed control block; every CONV1D of that
+// session then goes to the same module:
+//
+//   portable  this module's own kernels (Kernels/ISA+Portable.swift), x86-64 baseline: runs anywhere
+//   v3        RelConKernelsV3 (AVX2, FMA, F16C)
+//   v4        RelConKernelsV4 (AVX-512 + VNNI)
+//
+// Each per-ISA module is a separate Swift module compiled with its own -march (Swift has no per-function
+// target attribute); its entry points are @export(interface), so this module only calls their symbols.
+
+import CRelConKernels
+#if RELCON_HOSTED
+import RelConKernelsV3Hosted
+import RelConKernelsV4Hosted
+#else
+import RelConKernelsV3
+import RelConKernelsV4
+#endif
+
+enum ISA: UInt32, CaseIterable {
+    case portable = 0, v3 = 1, v4 = 2
+
+    /// The highest level this CPU and OS support, capped by RELCON_ISA.
+    static func detect() -> ISA {
+        let level = min(rlck_detect_isa(), rlck_isa_cap())
+        return ISA(rawValue: UInt32(clamping: level)) ?? .portable
+    }
+
+    /// The highest level the CPU supports, ignoring RELCON_ISA (tests run every level up to this one).
+    static var hardware: ISA { ISA(rawValue: UInt32(clamping: rlck_detect_isa())) ?? .portable }
+}
+
+enum Kernels {
+    static func convF32(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) {
+        switch isa {
+        case .portable: Portable.convF32(a)
+        case .v3: v3ConvF32(a)
+        case .v4: v4ConvF32(a)
+        }
+    }
+
+    static func convF16(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) {
+        switch isa {
+        case .portable: Portable.convF16(a)
+        case .v3: v3ConvF16(a)
+        case .v4: v4ConvF16(a)
+        }
+    }
+
+    static func convI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) {
+        switch isa {
+        case .portable: Portable.convI8(a)
+        case .v3: v3ConvI8(a)
+        case .v4: v4ConvI8(a)
+        }
+    }
+}
+
+#if RELCON_HOSTED
+@inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convF32(a) }
+@inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convF16(a) }
+@inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convI8(a) }
+@inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convF32(a) }
+@inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convF16(a) }
+@inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convI8(a) }
+#else
+@inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convF32(a) }
+@inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convF16(a) }
+@inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convI8(a) }
+@inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convF32(a) }
+@inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convF16(a) }
+@inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convI8(a) }
+#endif

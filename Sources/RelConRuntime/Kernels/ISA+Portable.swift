@@ -1,0 +1,131 @@
+// Portable kernels (x86-64 baseline, or whatever RELCON_MARCH the runtime is built with): the lanes of
+// ConvDriver.swift for a CPU without AVX2. Plain Swift SIMD types, no intrinsics, no fused multiply-add (which
+// would be a library call without FMA hardware), binary16 widened with integer operations.
+
+import CRelConKernels
+
+enum Portable {
+    static func convF32(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF32.self) }
+    static func convF16(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF16.self) }
+    static func convI8(_ a: UnsafePointer<rlck_conv>) {
+        if a.pointee.x_signed != 0 { ConvDriver.run(a, LaneI8S.self) } else { ConvDriver.run(a, LaneI8U.self) }
+    }
+}
+
+typealias VF = SIMD8<Float>
+
+/// IEEE binary16 → binary32, exact, for finite inputs (the validator rejects non-finite tensors): the
+/// magnitude bits shifted into place and scaled by 2^112 (normal and subnormal halves alike), then the sign.
+enum Half {
+    @inline(__always) static func widen(_ h: SIMD8<UInt16>) -> VF {
+        let u = SIMD8<UInt32>(truncatingIfNeeded: h)
+        let magnitude = unsafeBitCast((u & 0x7FFF) &<< 13, to: VF.self) * VF(repeating: 0x1p112)
+        return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | ((u & 0x8000) &<< 16), to: VF.self)
+    }
+
+    @inline(__always) static func widen(_ h: UInt16) -> Float {
+        let u = UInt32(h)
+        let magnitude = Float(bitPattern: (u & 0x7FFF) &<< 13) * 0x1p112
+        return Float(bitPattern: magnitude.bitPattern | ((u & 0x8000) &<< 16))
+    }
+}
+
+enum LaneF32: ConvLane {
+    static var chunk: Int { 8 }
+    static var xBytes: Int { 4 }
+    static var wBytes: Int { 4 }
+    @inline(__always) static func zero() -> VF { VF() }
+    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
+    @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
+    @inline(__always) static func mad(_ acc: VF, _ x: VF, _ w: VF) -> VF { acc + x * w }
+    @inline(__always) static func reduce(_ acc: VF) -> Float { acc.sum() }
+    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Float {
+        var s: Float = 0
+        for i in 0..<n {
+            s = s + x.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
+                * w.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
+        }
+        return s
+    }
+    @inline(__always) static func plus(_ a: Float, _ b: Float) -> Float { a + b }
+    static var sZero: Float { 0 }
+    @inline(__always) static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Float) {
+        Epilogue.float(a, t, o, dot)
+    }
+}
+
+enum LaneF16: ConvLane {
+    static var chunk: Int { 8 }
+    static var xBytes: Int { 4 }
+    static var wBytes: Int { 2 }
+    @inline(__always) static func zero() -> VF { VF() }
+    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
+    @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF { Half.widen(p.loadUnaligned(as: SIMD8<UInt16>.self)) }
+    @inline(__always) static func mad(_ acc: VF, _ x: VF, _ w: VF) -> VF { acc + x * w }
+    @inline(__always) static func reduce(_ acc: VF) -> Float { acc.sum() }
+    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Float {
+        var s: Float = 0
+        for i in 0..<n {
+            s = s + x.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
+                * Half.widen(w.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self))
+        }
+        return s
+    }
+    @inline(__always) static func plus(_ a: Float, _ b: Float) -> Float { a + b }
+    static var sZero: Float { 0 }
+    @inline(__always) static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Float) {
+        Epilogue.float(a, t, o, dot)
+    }
+}
+
+typealias VI = SIMD16<Int32>
+
+enum LaneI8U: ConvLane {
+    static var chunk: Int { 16 }
+    static var xBytes: Int { 1 }
+    static var wBytes: Int { 1 }
+    @inline(__always) static func zero() -> VI { VI() }
+    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VI {
+        VI(truncatingIfNeeded: p.loadUnaligned(as: SIMD16<UInt8>.self))
+    }
+    @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VI {
+        VI(truncatingIfNeeded: p.loadUnaligned(as: SIMD16<Int8>.self))
+    }
+    @inline(__always) static func mad(_ acc: VI, _ x: VI, _ w: VI) -> VI { acc &+ x &* w }
+    @inline(__always) static func reduce(_ acc: VI) -> Int32 { acc.wrappedSum() }
+    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
+        var s: Int32 = 0
+        for i in 0..<n { s = s &+ Int32(x.load(fromByteOffset: i, as: UInt8.self)) &* Int32(w.load(fromByteOffset: i, as: Int8.self)) }
+        return s
+    }
+    @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
+    static var sZero: Int32 { 0 }
+    @inline(__always) static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Int32) {
+        Epilogue.int8(a, t, o, dot)
+    }
+}
+
+enum LaneI8S: ConvLane {
+    static var chunk: Int { 16 }
+    static var xBytes: Int { 1 }
+    static var wBytes: Int { 1 }
+    @inline(__always) static func zero() -> VI { VI() }
+    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VI {
+        VI(truncatingIfNeeded: p.loadUnaligned(as: SIMD16<Int8>.self))
+    }
+    @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VI {
+        VI(truncatingIfNeeded: p.loadUnaligned(as: SIMD16<Int8>.self))
+    }
+    @inline(__always) static func mad(_ acc: VI, _ x: VI, _ w: VI) -> VI { acc &+ x &* w }
+    @inline(__always) static func reduce(_ acc: VI) -> Int32 { acc.wrappedSum() }
+    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
+        var s: Int32 = 0
+        for i in 0..<n { s = s &+ Int32(x.load(fromByteOffset: i, as: Int8.self)) &* Int32(w.load(fromByteOffset: i, as: Int8.self)) }
+        return s
+    }
+    @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
+    static var sZero: Int32 { 0 }
+    @inline(__always) static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Int32) {
+        Epilogue.int8(a, t, o, dot)
+    }
+}

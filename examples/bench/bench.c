@@ -1,0 +1,150 @@
+/* bench: per-window latency of librelcon for one or more blobs and window lengths.
+ *
+ *   bench [--iters N] [--warmup N] [--lengths 256,1000] [--json] BLOB [BLOB ...]
+ *
+ * For each blob and window length: relcon_inspect (arena bytes, MACs), one session in a caller-provided arena,
+ * `warmup` untimed calls, then `iters` timed relcon_embed calls on the same deterministic input (a sum of
+ * sinusoids in g, like a walking wrist), each timed alone with CLOCK_MONOTONIC. Prints p50/p90/p99/max in ms,
+ * arena and blob bytes, and GMAC/s at the median. --json prints one JSON object per line instead (for
+ * examples/bench/compare.py). Single thread: the library never starts threads.
+ *
+ * Timings are figures, not pass/fail criteria: the machine may be shared.
+ */
+#define _POSIX_C_SOURCE 200809L
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "relcon.h"
+
+static void *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *buf = aligned_alloc(64, ((size_t)n + 63) & ~(size_t)63);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { fclose(f); free(buf); return NULL; }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double quantile(const double *sorted, int n, double q) {
+    int i = (int)ceil(q * n) - 1;
+    if (i < 0) i = 0;
+    if (i >= n) i = n - 1;
+    return sorted[i];
+}
+
+static const char *precision_name(uint32_t dtype) {
+    switch (dtype) {
+    case RELCON_DTYPE_F32: return "fp32";
+    case RELCON_DTYPE_F16: return "fp16";
+    case RELCON_DTYPE_I8: return "int8";
+    default: return "?";
+    }
+}
+
+int main(int argc, char **argv) {
+    int iters = 200, warmup = 20, json = 0;
+    uint32_t lengths[16];
+    int n_lengths = 0;
+    int first_blob = argc;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--lengths") && i + 1 < argc) {
+            char *s = argv[++i];
+            while (*s && n_lengths < 16) {
+                lengths[n_lengths++] = (uint32_t)strtoul(s, &s, 10);
+                if (*s == ',') s++;
+            }
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "usage: %s [--iters N] [--warmup N] [--lengths 256,1000] [--json] BLOB...\n", argv[0]);
+            return 2;
+        } else { first_blob = i; break; }
+    }
+    if (first_blob >= argc || iters < 1) {
+        fprintf(stderr, "usage: %s [--iters N] [--warmup N] [--lengths 256,1000] [--json] BLOB...\n", argv[0]);
+        return 2;
+    }
+    if (n_lengths == 0) lengths[n_lengths++] = 0;   /* the contract's window */
+
+    if (!json)
+        printf("%-28s %-5s %6s %10s %9s %10s %8s %8s %8s %8s %8s\n", "blob", "prec", "T", "blob B", "arena B",
+               "MACs", "p50 ms", "p90 ms", "p99 ms", "max ms", "GMAC/s");
+    double *times = malloc(sizeof(double) * (size_t)iters);
+    for (int b = first_blob; b < argc; b++) {
+        size_t blob_bytes = 0;
+        void *blob = read_file(argv[b], &blob_bytes);
+        if (!blob) { fprintf(stderr, "bench: cannot read %s\n", argv[b]); return 1; }
+        for (int li = 0; li < n_lengths; li++) {
+            relcon_model_info info;
+            relcon_status st = relcon_inspect(blob, blob_bytes, lengths[li], &info);
+            if (st != RELCON_OK) { fprintf(stderr, "bench: %s: %s\n", argv[b], relcon_status_string(st)); return 1; }
+            uint32_t T = info.n_samples;
+            void *arena = aligned_alloc(RELCON_ARENA_ALIGN, (info.arena_bytes + 63) & ~(uint64_t)63);
+            relcon_session *s = NULL;
+            st = relcon_session_init(blob, blob_bytes, T, arena, info.arena_bytes, &s);
+            if (st != RELCON_OK) { fprintf(stderr, "bench: session: %s\n", relcon_status_string(st)); return 1; }
+            float *x = malloc(sizeof(float) * 3 * T);
+            for (uint32_t t = 0; t < T; t++) {
+                double u = t / (double)info.sample_rate_hz;
+                x[3 * t] = (float)(0.3 * sin(2 * M_PI * 1.8 * u) + 0.05 * sin(2 * M_PI * 7.1 * u));
+                x[3 * t + 1] = (float)(0.2 * cos(2 * M_PI * 1.8 * u) - 0.98);
+                x[3 * t + 2] = (float)(0.1 * sin(2 * M_PI * 3.6 * u + 0.4));
+            }
+            float *z = malloc(sizeof(float) * info.embedding_dim);
+            for (int i = 0; i < warmup; i++)
+                if (relcon_embed(s, x, T, z, info.embedding_dim) != RELCON_OK) { fprintf(stderr, "bench: embed failed\n"); return 1; }
+            for (int i = 0; i < iters; i++) {
+                double t0 = now_ms();
+                st = relcon_embed(s, x, T, z, info.embedding_dim);
+                times[i] = now_ms() - t0;
+                if (st != RELCON_OK) { fprintf(stderr, "bench: embed failed\n"); return 1; }
+            }
+            qsort(times, (size_t)iters, sizeof(double), cmp_double);
+            double p50 = quantile(times, iters, 0.5), p90 = quantile(times, iters, 0.9);
+            double p99 = quantile(times, iters, 0.99), mx = times[iters - 1];
+            double gmacs = (double)info.macs / (p50 * 1e-3) / 1e9;
+            const char *name = strrchr(argv[b], '/') ? strrchr(argv[b], '/') + 1 : argv[b];
+            if (json)
+                printf("{\"blob\": \"%s\", \"precision\": \"%s\", \"n_samples\": %u, \"blob_bytes\": %llu, "
+                       "\"arena_bytes\": %llu, \"macs\": %llu, \"iters\": %d, \"p50_ms\": %.4f, \"p90_ms\": %.4f, "
+                       "\"p99_ms\": %.4f, \"max_ms\": %.4f, \"gmacs\": %.3f}\n",
+                       argv[b], precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
+                       (unsigned long long)info.arena_bytes, (unsigned long long)info.macs, iters, p50, p90, p99,
+                       mx, gmacs);
+            else
+                printf("%-28.28s %-5s %6u %10llu %9llu %10llu %8.3f %8.3f %8.3f %8.3f %8.2f\n", name,
+                       precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
+                       (unsigned long long)info.arena_bytes, (unsigned long long)info.macs, p50, p90, p99, mx, gmacs);
+            fflush(stdout);
+            free(z);
+            free(x);
+            free(arena);
+        }
+        free(blob);
+    }
+    free(times);
+    return 0;
+}
