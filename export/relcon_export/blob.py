@@ -1302,7 +1302,7 @@ def _output_not_pooled(src: bytes, base: Blob) -> bytearray:
 def make_defects_v2(data: bytes) -> list[Defect]:
     """Single-defect variants of a valid version-2 int8 blob for the version-2 rules (docs/blob-format.md,
     "Version 2: validation"). Needs layer 0 QUANTIZE and layer 1 an int8 CONV1D with bias and act ReLU followed by
-    a MAXPOOL (the int8 stem from truncate_graph(read_blob(tiny_int8), 3), or any exported int8 encoder)."""
+    a MAXPOOL, then MEAN (the int8 stem: truncate_graph(read_blob(tiny_int8), 3))."""
     base = read_blob(data)
     if base.precision != PRECISION_INT8 or base.layers[0].op != QUANTIZE or base.layers[1].op != CONV1D \
             or base.layers[1].t1 == NONE or base.layers[1].act != ACT_RELU or base.layers[2].op != MAXPOOL:

@@ -1,0 +1,48 @@
+"""Parity report helpers and a small end-to-end report (tiny encoder, real HAPT windows when present).
+
+    cd /work/main && .venv/bin/python -m pytest export/tests/test_parity.py -q
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relcon_export import parity
+
+
+def test_metrics():
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=(50, 8))
+    m = parity.embedding_metrics(ref + 1e-3 * rng.normal(size=ref.shape), ref)
+    assert 0.9999 < m["cos_mean"] <= 1 and m["cos_min"] <= m["cos_p1"] <= m["cos_mean"]
+    assert 0 < m["mean_abs_err"] < m["max_abs_err"] < 0.01
+    assert np.allclose(parity.cosine(ref, 2 * ref), 1)
+
+
+def test_probe_f1s_identical_embeddings_agree():
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(3), 40)
+    subject = np.array([f"s{i % 10}" for i in range(120)])
+    z = rng.normal(size=(120, 6)) + y[:, None] * 1.5
+    f1 = parity.probe_f1s({"fp32": z, "copy": z.copy()}, y, subject, 3)
+    assert f1["fp32"]["retrained"] == f1["copy"]["retrained"] == f1["copy"]["fp32_probe"] > 60
+
+
+def test_small_report(tmp_path):
+    from relcon_export.fold import named_config, random_encoder
+
+    try:
+        split = parity.make_split(45, 8)
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    assert len(split.x) == 45 and split.x.shape[1:] == (256, 3)
+    model = random_encoder(named_config("tiny"), 7)
+    res = parity.run_parity(model, split, ["percentile"], tmp_path, "p", title="tiny", n_attr=2, log=lambda *_: None)
+    assert (tmp_path / "p.md").is_file() and (tmp_path / "p.png").stat().st_size > 1000
+    assert (tmp_path / "p.json").is_file()
+    d = res["variants"]["percentile"]
+    assert d["cos_mean"] > 0.999 and res["f16"]["cos_mean"] > 0.9999
+    assert len(res["attribution"]) == 15 and res["attribution"][0]["op"] == "QUANTIZE"
+    text = (tmp_path / "p.md").read_text()
+    assert "Per-layer error attribution" in text and "probe F1" in text

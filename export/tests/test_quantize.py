@@ -1,0 +1,362 @@
+"""int8 / f16 export: fixed-point helpers against exact rationals, blob v2 round trip and rules, defects, fixtures.
+
+    cd /work/main && .venv/bin/python -m pytest export/tests/test_quantize.py -q
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relcon_export import blob as B
+from relcon_export import cli
+from relcon_export.blob import BlobError, read_blob, read_blob_file, truncate_graph
+from relcon_export.blob_cli import write_bad_blobs
+from relcon_export.fold import fold_encoder, named_config, random_encoder
+from relcon_export.golden import FLAG_BIT_EXACT, pack_golden, read_golden
+from relcon_export.intref import embed_blob
+from relcon_export.quantize import (INT32_MAX, QuantConfig, affine_params, collect_stats, export_quantized,
+                                    quantize_graph, quantize_multiplier, quantize_multiplier_pair, range_from_hist,
+                                    value_signs)
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "Tests" / "Fixtures"
+
+
+def status_of(data: bytes) -> str:
+    try:
+        read_blob(data)
+    except BlobError as exc:
+        return exc.status
+    return "RELCON_OK"
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    return random_encoder(named_config("tiny"), seed=1)
+
+
+@pytest.fixture(scope="module")
+def calib():
+    """Deterministic stand-in calibration windows shaped like accelerometry (the real-data path is tested with
+    the committed fixtures); (16, 64, 3) in g."""
+    rng = np.random.default_rng(3)
+    t = np.arange(64) / 100.0
+    base = np.stack([np.sin(2 * np.pi * f * t + p) for f, p in zip((1.3, 2.1, 0.7), (0, 1, 2))], axis=1)
+    return (base[None] * rng.uniform(0.2, 1.5, (16, 1, 3)) + rng.normal(0, 0.05, (16, 64, 3))
+            + np.array([0, 0, 1.0])).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def int8_blob(tiny_model, calib, tmp_path_factory):
+    path = tmp_path_factory.mktemp("q") / "t8.blob"
+    export_quantized(tiny_model, path, "int8", calib, model_name="t", training_data="none")
+    return path.read_bytes()
+
+
+# ---- fixed-point helpers -------------------------------------------------------------------------------------
+
+def test_quantize_multiplier_is_normalised_and_close():
+    rng = np.random.default_rng(0)
+    ms = np.concatenate([10.0 ** rng.uniform(-9, 8, 3000), [2.0 ** -31, 2.0 ** -32, 0.5, 1.0, 1 - 2 ** -40]])
+    for m in ms:
+        M, s = quantize_multiplier(float(m))
+        assert B.SHIFT_MIN <= s <= B.SHIFT_MAX and 0 <= M <= INT32_MAX
+        if 2.0 ** -31 <= m < 2.0 ** 29:
+            assert 1 << 30 <= M < 1 << 31
+            assert abs(Fraction(M, 2 ** s) / Fraction(float(m)) - 1) <= Fraction(1, 2 ** 30)
+    assert quantize_multiplier(0.0) == (0, 62)
+    assert quantize_multiplier(2.0 ** 40) == (INT32_MAX, 1)
+    M, s = quantize_multiplier(2.0 ** -40)
+    assert s == 62 and M == 2 ** 22
+    with pytest.raises(ValueError):
+        quantize_multiplier(-1.0)
+
+
+def test_multiplier_pair_shares_one_shift():
+    rng = np.random.default_rng(1)
+    for _ in range(2000):
+        a, r = 10.0 ** rng.uniform(-6, 2, 2)
+        Ma, Mr, s = quantize_multiplier_pair(a, r)
+        assert max(Ma, Mr) >= 1 << 30 and max(Ma, Mr) <= INT32_MAX and min(Ma, Mr) >= 0
+        for m, M in ((a, Ma), (r, Mr)):
+            assert abs(M - m * 2.0 ** s) <= 0.5 + 1e-9 * M
+
+
+def exact_round_shift(total: int, s: int) -> int:
+    """floor(total / 2^s + 1/2) with Python integers (the exact definition of round half up)."""
+    return math.floor(Fraction(total, 2 ** s) + Fraction(1, 2))
+
+
+def test_requantize_matches_exact_rounding():
+    from relcon_export.intref import requantize
+
+    rng = np.random.default_rng(2)
+    acc = np.concatenate([rng.integers(-2 ** 31 + 1, 2 ** 31, 4000), [0, 1, -1, 2 ** 31 - 1, -2 ** 31 + 1]])
+    for M, s in [(1 << 30, 31), (INT32_MAX, 62), (1518500250, 38), (1 << 30, 1), (0, 5), (987654321, 45)]:
+        res = rng.integers(-127, 128, len(acc))
+        Mr = int(rng.integers(0, INT32_MAX))
+        got = requantize(acc[:, None], [M], [s], -127, 127, res[:, None], [Mr])[:, 0]
+        for a, r, g in zip(acc.tolist(), res.tolist(), got.tolist()):
+            assert g == min(max(exact_round_shift(a * M + r * Mr, s), -127), 127)
+        got = requantize(acc[:, None], [M], [s], 0, 255)[:, 0]
+        assert all(g == min(max(exact_round_shift(a * M, s), 0), 255) for a, g in zip(acc.tolist(), got.tolist()))
+
+
+def test_round_half_up_ties():
+    from relcon_export.intref import requantize
+
+    # acc*M / 2^s = k + 1/2 exactly: rounds toward +inf (k+1), also for negative values
+    assert requantize(np.array([[3, -3, 1, -1]]), [1 << 30], [31], -127, 127).tolist() == [[2, -1, 1, 0]]
+
+
+def test_affine_exhaustive_over_inputs():
+    """Every int8 and uint8 input x, for sampled (alpha, beta) turned into (A, B, s): the int64 formula equals the
+    exact rational floor(x*A/2^s + B/2^s + 1/2), clamped, and approximates alpha*x + beta within 1/2 + tiny."""
+    from relcon_export.intref import affine
+
+    rng = np.random.default_rng(4)
+    for trial in range(60):
+        alpha = float(rng.choice([-1, 1]) * 10.0 ** rng.uniform(-4, 1.5))
+        beta = float(rng.normal(0, 40))
+        q_in, lo, hi = (255, 0, 255) if trial % 2 else (127, -127, 127)
+        A, Bq, s = affine_params(alpha, beta, q_in, lo, hi)
+        assert abs(A) <= INT32_MAX and abs(Bq) <= INT32_MAX and B.SHIFT_MIN <= s <= B.SHIFT_MAX
+        xs = np.arange(-127, 128) if q_in == 127 else np.arange(0, 256)
+        got = affine(xs[:, None], [A], [Bq], [s], lo, hi)[:, 0]
+        for x, g in zip(xs.tolist(), got.tolist()):
+            exact = min(max(math.floor(Fraction(x * A + Bq, 2 ** s) + Fraction(1, 2)), lo), hi)
+            assert g == exact
+            ideal = min(max(alpha * x + beta, lo), hi)
+            assert abs(g - ideal) <= 0.5 + 1e-3, (alpha, beta, x)
+
+
+def test_quantize_input_is_f32_product_then_round_half_even():
+    from relcon_export.intref import quantize_input
+
+    rng = np.random.default_rng(5)
+    mult = np.float32(41.7)
+    x = np.concatenate([rng.normal(0, 2, 20000), [0.5 / 41.7, 2.5 / 41.7, 1e30, -1e30, 3.0, -3.0]]).astype(np.float32)
+    got = quantize_input(x[:, None], [mult])[:, 0]
+    for xv, g in zip(x.tolist(), got.tolist()):
+        p = np.float32(np.float32(xv) * mult)                      # IEEE f32 product (round to nearest even)
+        exact = Fraction(float(p))
+        clamped = min(max(exact, Fraction(-127)), Fraction(127))
+        fl = math.floor(clamped)
+        rem = clamped - fl
+        want = fl + (1 if rem > Fraction(1, 2) or (rem == Fraction(1, 2) and fl % 2) else 0)
+        assert g == want
+    # ties to even on exact halves
+    assert quantize_input(np.array([[0.5], [1.5], [2.5], [-0.5], [-1.5]], np.float32), [np.float32(1)])[:, 0].tolist() \
+        == [0, 2, 2, 0, -2]
+
+
+def test_mean_dequantize_two_f32_operations():
+    from relcon_export.intref import mean_dequantize
+
+    rng = np.random.default_rng(6)
+    x = rng.integers(-127, 128, (3, 62, 5))
+    s = np.float32([0.013, 0.7, 1e-3, 3.3, 0.1])
+    got = mean_dequantize(x, s)
+    for n in range(3):
+        for c in range(5):
+            total = int(x[n, :, c].sum())
+            want = np.float32(np.float32(np.float32(total) * s[c]) / np.float32(62))
+            assert got[n, 0, c] == want
+
+
+def test_overflow_bounds():
+    """The documented worst cases stay inside int64 (and the accumulator inside int32)."""
+    acc_max = B.BIAS_BOUND + B.MAX_INT8_DOT * 127 * 255
+    assert acc_max < 2 ** 31
+    assert acc_max * INT32_MAX + 255 * INT32_MAX + 2 ** 61 < 2 ** 63
+    assert 255 * INT32_MAX + INT32_MAX + 2 ** 61 < 2 ** 63               # AFFINE
+
+
+def test_calibration_ranges():
+    hist = np.zeros(4096, np.int64)
+    hist[:2048] = 100
+    hist[4095] = 1                                   # one outlier at the top
+    assert range_from_hist(hist, 10.0, "minmax", 127) == 10.0
+    assert range_from_hist(hist, 10.0, "percentile", 127, 99.99) < 5.1
+    r = range_from_hist(hist, 10.0, "mse", 127)
+    assert 4.0 < r < 10.0
+    with pytest.raises(ValueError):
+        range_from_hist(hist, 10.0, "bogus", 127)
+
+
+# ---- the int8 graph and blob v2 ----------------------------------------------------------------------------
+
+def test_int8_graph_structure(tiny_model, calib, int8_blob):
+    layers, tensors = fold_encoder(tiny_model)
+    signs = value_signs(layers)
+    blob = read_blob(int8_blob)
+    assert blob.format_version == 2 and blob.precision == B.PRECISION_INT8 and blob.header["header_bytes"] == 192
+    assert blob.layers[0].op == B.QUANTIZE and len(blob.layers) == len(layers) + 1
+    assert blob.value_dtypes[0] == B.DTYPE_F32 and blob.value_dtypes[1] == B.DTYPE_I8
+    for v in range(1, len(layers)):                # float value v -> int8 value v + 1
+        want = B.DTYPE_U8 if signs[v] else B.DTYPE_I8
+        assert blob.value_dtypes[v + 1] == want, v
+    assert blob.value_dtypes[-1] == B.DTYPE_F32
+    for L, Q in zip(blob.layers, blob.quant):
+        if L.op == B.CONV1D:
+            w = blob.tensors[L.t0]
+            assert w.dtype == np.int8 and w.min() >= -127
+            assert (np.abs(w).reshape(len(w), -1).max(1) == 127).all()      # per-channel symmetric scale
+            assert (Q.mult_res != B.NONE) == (L.in1 != B.NONE)
+    # arena: 1-byte activations
+    assert blob.arena_bytes(256)["arena_bytes"] < read_blob_file(FIXTURES / "tiny.blob").arena_bytes(256)["arena_bytes"]
+
+
+def test_int8_close_to_float(tiny_model, calib, int8_blob):
+    from relcon_export.golden import torch_embeddings
+
+    z = embed_blob(int8_blob, calib)
+    ref = torch_embeddings(tiny_model, calib)
+    cos = (z * ref).sum(1) / np.linalg.norm(z, axis=1) / np.linalg.norm(ref, axis=1)
+    assert cos.min() > 0.999
+
+
+@pytest.mark.parametrize("method", ["minmax", "mse"])
+def test_other_calibrations_and_per_channel(tiny_model, calib, tmp_path, method):
+    blob = export_quantized(tiny_model, tmp_path / "m.blob", "int8", calib, model_name="t", training_data="n",
+                            config=QuantConfig(method=method, per_channel_residual=True, bias_correction=False))
+    scales = [blob.value_scale(v) for v in range(1, len(blob.layers)) if blob.value_dtypes[v] == B.DTYPE_I8]
+    assert any(len(np.unique(s)) > 1 for s in scales[1:])        # per-channel residual scales
+    assert np.isfinite(embed_blob(blob, calib[:2])).all()
+
+
+def test_f16_blob(tiny_model, tmp_path, calib):
+    blob = export_quantized(tiny_model, tmp_path / "h.blob", "f16", model_name="t", training_data="n")
+    assert blob.precision == B.PRECISION_F16 and blob.quant is None
+    layers, tensors = fold_encoder(tiny_model)
+    for L in blob.layers:
+        if L.op == B.CONV1D:
+            assert blob.tensors[L.t0].dtype == np.float16
+            np.testing.assert_array_equal(blob.tensors[L.t0], tensors[L.t0].astype(np.float16))
+            assert blob.tensors[L.t1].dtype == np.float32
+    z = embed_blob(blob, calib)
+    from relcon_export.fold import embed
+    ref = embed(layers, tensors, calib)
+    assert np.abs(z - ref).max() <= 2e-3 * np.abs(ref).max()
+
+
+def test_v2_f32_blob_equals_v1_semantics(tiny_model, tmp_path, calib):
+    b2 = export_quantized(tiny_model, tmp_path / "f.blob", "f32", model_name="t", training_data="n")
+    assert b2.format_version == 2 and b2.precision == B.PRECISION_F32
+    layers, tensors = fold_encoder(tiny_model)
+    assert b2.layers == layers
+
+
+def test_v2_rules_by_hand(int8_blob):
+    blob = read_blob(int8_blob)
+    q_off = blob.header["quant_table_offset"]
+
+    def patched(off, fmt, *v):
+        b = bytearray(int8_blob)
+        struct.pack_into(fmt, b, off, *v)
+        return bytes(B.fix_crc(b))
+
+    assert status_of(patched(4, "<I", 1)) == B.E_VERSION                          # v1 with a 192-byte header
+    assert status_of(patched(8, "<I", 128)) == B.E_VERSION
+    assert status_of(patched(128, "<I", 0)) == B.E_VERSION                        # precision 0
+    assert status_of(patched(190, "B", 1)) == B.E_VERSION
+    assert status_of(patched(132, "<I", 0)) == B.E_BOUNDS                         # int8 without a quant table
+    conv = next(i for i, L in enumerate(blob.layers) if L.op == B.CONV1D and L.in1 != B.NONE)
+    rec = q_off + 32 * conv
+    assert status_of(patched(rec + 16, "<I", B.NONE)) == B.E_GRAPH               # residual without mult_res
+    assert status_of(patched(rec, "<I", B.DTYPE_U8)) == B.E_GRAPH                # act 0 must write i8
+    # the QUANTIZE op in an f32/f16 blob, and f32 weights in an f16 blob
+    assert status_of(bytes(B.pack_blob(blob.layers[:1] + [B.Layer(op=B.MEAN, in0=1, out=2, out_channels=3)],
+                                       [blob.tensors[blob.layers[0].t0]], blob.contract,
+                                       {k: "x" for k in B.REQUIRED_METADATA}, precision=B.PRECISION_F32,
+                                       embedding_dim=3))) == B.E_GRAPH
+
+
+def test_v2_defects(int8_blob):
+    stem = truncate_graph(read_blob(int8_blob), 3, model_name="stem8")
+    assert read_blob(stem).layers[-1].op == B.MEAN
+    defects = B.make_defects_v2(stem)
+    assert {d.status for d in defects} == {B.E_VERSION, B.E_ALIGNMENT, B.E_BOUNDS, B.E_TENSOR, B.E_GRAPH}
+    for d in defects:
+        assert status_of(d.data) == d.status, d.name
+
+
+def test_v1_reader_rules_unchanged_for_v1_blobs():
+    data = (FIXTURES / "tiny.blob").read_bytes()
+    b = bytearray(data)
+    struct.pack_into("<I", b, 24 + 0, read_blob(data).header["n_tensors"])
+    tt = read_blob(data).header["tensor_table_offset"]
+    struct.pack_into("<I", b, tt, B.DTYPE_I8)               # an i8 tensor in a v1 blob
+    assert status_of(bytes(B.fix_crc(b))) == B.E_TENSOR
+
+
+# ---- committed fixtures ---------------------------------------------------------------------------------------
+
+def test_committed_int8_fixture_is_bit_exact():
+    blob = read_blob_file(FIXTURES / "tiny_int8.blob")
+    g = read_golden(FIXTURES / "tiny_int8.golden")
+    assert blob.precision == B.PRECISION_INT8 and g.bit_exact and g.precision == B.PRECISION_INT8
+    assert g.version == 2 and g.n_windows == 4 and g.embedding_dim == blob.embedding_dim
+    z = embed_blob((FIXTURES / "tiny_int8.blob").read_bytes(), g.inputs)
+    assert np.array_equal(z.view(np.uint32), g.embeddings.view(np.uint32))
+    assert blob.metadata["model_name"] == "relcon-tiny-random-seed1-int8"
+    assert blob.arena_bytes(256)["arena_bytes"] == 7872
+
+
+def test_committed_f16_fixture():
+    blob = read_blob_file(FIXTURES / "tiny_f16.blob")
+    g = read_golden(FIXTURES / "tiny_f16.golden")
+    assert blob.precision == B.PRECISION_F16 and not g.bit_exact and g.precision == B.PRECISION_F16
+    from relcon_export.golden import torch_embeddings
+    ref = torch_embeddings(random_encoder(named_config("tiny"), seed=1), g.inputs)
+    assert np.abs(embed_blob(blob, g.inputs) - g.embeddings).max() <= 1e-5 * np.abs(g.embeddings).max()
+    assert np.abs(g.embeddings - ref).max() <= 2e-3 * np.abs(ref).max()
+
+
+def test_committed_bad_v2_blobs_are_current(tmp_path):
+    committed = sorted((FIXTURES / "bad_v2").glob("*.blob"))
+    assert len(committed) >= 8
+    for p in committed:
+        assert status_of(p.read_bytes()) == p.name.split("__")[0], p.name
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v2").mkdir()
+    write_bad_blobs(FIXTURES / "tiny.blob", tmp_path / "v1", v2_out_dir=tmp_path / "v2")
+    fresh = sorted((tmp_path / "v2").glob("*.blob"))
+    assert [p.name for p in fresh] == [p.name for p in committed]
+    for p in fresh:
+        assert p.read_bytes() == (FIXTURES / "bad_v2" / p.name).read_bytes(), p.name
+
+
+def test_golden_v2_format(tmp_path):
+    rng = np.random.default_rng(2)
+    x, z = rng.normal(size=(2, 20, 3)).astype(np.float32), rng.normal(size=(2, 5)).astype(np.float32)
+    data = pack_golden(x, z, flags=FLAG_BIT_EXACT, precision=3)
+    assert struct.unpack_from("<7I", data, 4) == (2, 2, 20, 3, 5, 1, 3) and len(data) == 32 + 4 * (120 + 10)
+    g = read_golden(data)
+    assert g.bit_exact and g.precision == 3 and np.array_equal(g.embeddings, z)
+    for bad in (data[:-4], data[:24] + struct.pack("<I", 2) + data[28:], data[:28] + struct.pack("<I", 9) + data[32:]):
+        with pytest.raises(ValueError):
+            read_golden(bad)
+
+
+def test_cli_export_int8_and_inspect(tmp_path, capsys, calib):
+    np.save(tmp_path / "cal.npy", calib)
+    out = tmp_path / "c.blob"
+    assert cli.main(["export", "--random-init", "--seed", "2", "--config", "tiny", "--out", str(out),
+                     "--model-name", "m", "--training-data", "none", "--precision", "int8",
+                     "--calibration", "minmax", "--calibration-data", str(tmp_path / "cal.npy")]) == 0
+    assert "precision int8" in capsys.readouterr().out
+    blob = read_blob_file(out)
+    assert blob.metadata["calibration"].startswith("minmax")
+    assert cli.main(["inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "QUANTIZE" in text and "precision int8" in text and " u8" in text and "arena at T=256" in text
+    assert cli.main(["export", "--random-init", "--config", "tiny", "--out", str(out), "--model-name", "m",
+                     "--training-data", "n", "--precision", "int8", "--calibration-data",
+                     str(tmp_path / "none.npy")]) == 2
