@@ -14,8 +14,8 @@ enum Inspect {
         let plan = try ArenaPlanner.plan(model, window: window) { (_: ValuePlacement) throws(RelConError) in }
         let c = model.contract
         var info = relcon_model_info()
-        info.format_version = BlobFormat.version
-        info.weight_dtype = BlobFormat.dtypeF32
+        info.format_version = model.version
+        info.weight_dtype = model.precision
         info.input_channels = c.inputChannels
         info.embedding_dim = model.embeddingDim
         info.sample_rate_hz = c.sampleRateHz

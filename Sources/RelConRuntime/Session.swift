@@ -17,6 +17,8 @@
 // stay disjoint (the liveness intervals do not depend on T). Results do not depend on the plan either:
 // kernels read only shapes, never addresses, to choose their summation order.
 
+import CRelConKernels
+
 /// The first 128 bytes of the arena.
 struct SessionHeader {
     var magic: UInt64            // "RLCNSES1"
@@ -35,20 +37,25 @@ struct SessionHeader {
     var inputOffset0: Float, inputOffset1: Float, inputOffset2: Float
     var inputClip: Float
     var isa: UInt32              // kernel ISA level chosen at init (Kernels/Dispatch.swift)
-    var reserved1: UInt64, reserved2: UInt64, reserved3: UInt64
+    var precision: UInt32        // the blob's: f32 (1), f16 (2), int8 (3)
+    var reserved1: UInt32
+    var reserved2: UInt64, reserved3: UInt64
 
     static let magicValue: UInt64 = 0x3153_4553_4E43_4C52   // "RLCNSES1" little-endian
     static let crcFieldOffset = 8
 }
 
-/// One compiled layer (64 bytes).
+/// One compiled layer (64 bytes). Tensor fields are blob offsets of the tensors' data, or NONE.
 struct StepRecord {
-    var op: UInt32, act: UInt32, in0: UInt32, in1: UInt32, out: UInt32
+    var op: UInt32, act: UInt32, in0: UInt32, in1: UInt32
     var channelsIn: UInt32, channelsOut: UInt32
-    var kernel: UInt32, stride: UInt32, dilation: UInt32, padLeft: UInt32, padRight: UInt32
-    var weight: UInt32           // blob offset of t0's data, or NONE
-    var bias: UInt32             // blob offset of t1's data, or NONE
-    var reserved0: UInt32, reserved1: UInt32
+    var kernel: UInt32, stride: UInt32, dilation: UInt32, padLeft: UInt32
+    var weight: UInt32           // t0: weight / AFFINE scale or A / QUANTIZE multiplier
+    var bias: UInt32             // t1: bias / AFFINE shift or B
+    var mult: UInt32             // int8: requantisation multiplier [Cout]
+    var shift: UInt32            // int8: right shift [Cout]
+    var multRes: UInt32          // int8: multiplier of in1 [Cout]
+    var scale: UInt32            // int8 MEAN: the input value's dequantisation scale [C]
 }
 
 /// Where value v lives and how long it is for a window of T samples (48 bytes).
@@ -58,7 +65,7 @@ struct ValueRecord {
     var formA: Int64             // LengthForm
     var formS: Int64
     var channels: UInt32
-    var reserved0: UInt32
+    var dtype: UInt32            // f32 (1), i8 (3) or u8 (5)
     var reserved1: UInt64
 
     var form: LengthForm { LengthForm(a: formA, s: formS) }
@@ -87,19 +94,25 @@ enum Session {
         var i: UInt32 = 0
         while i < steps {
             let r = try model.layer(i)
-            let weight = r.t0 == none ? none : try model.tensor(r.t0).dataOffset
-            let bias = r.t1 == none ? none : try model.tensor(r.t1).dataOffset
-            let record = StepRecord(
-                op: r.op, act: r.act, in0: r.in0, in1: r.in1, out: r.out,
+            func data(_ t: UInt32) throws(RelConError) -> UInt32 { t == none ? none : try model.tensor(t).dataOffset }
+            var record = StepRecord(
+                op: r.op, act: r.act, in0: r.in0, in1: r.in1,
                 channelsIn: try model.channels(ofValue: r.in0), channelsOut: r.outChannels,
-                kernel: r.kernel, stride: r.stride, dilation: r.dilation, padLeft: r.padLeft, padRight: r.padRight,
-                weight: weight, bias: bias, reserved0: 0, reserved1: 0)
+                kernel: r.kernel, stride: r.stride, dilation: r.dilation, padLeft: r.padLeft,
+                weight: try data(r.t0), bias: try data(r.t1), mult: none, shift: none, multRes: none, scale: none)
+            if model.isInt8 {
+                let q = try model.quant(i)
+                record.mult = try data(q.mult)
+                record.shift = try data(q.shift)
+                record.multRes = try data(q.multRes)
+                if r.op == Op.mean.rawValue, r.in0 >= 1 { record.scale = try data(try model.quant(r.in0 &- 1).outScale) }
+            }
             (stepBase + Int(i) &* Int(ArenaPlanner.stepRecordBytes)).storeBytes(of: record, as: StepRecord.self)
             i &+= 1
         }
         _ = try ArenaPlanner.plan(model, window: window) { (p: ValuePlacement) throws(RelConError) in
             let record = ValueRecord(offset: p.offset, bytes: p.bytes, formA: p.form.a, formS: p.form.s,
-                                     channels: p.channels, reserved0: 0, reserved1: 0)
+                                     channels: p.channels, dtype: p.dtype, reserved1: 0)
             (valueBase + Int(p.value) &* Int(ArenaPlanner.valueRecordBytes)).storeBytes(of: record, as: ValueRecord.self)
         }
         let bodyBytes = Int(steps) &* Int(ArenaPlanner.stepRecordBytes)
@@ -114,7 +127,8 @@ enum Session {
             embeddingDim: model.embeddingDim, inputChannels: c.inputChannels,
             inputScale0: c.scale.0, inputScale1: c.scale.1, inputScale2: c.scale.2,
             inputOffset0: c.offset.0, inputOffset1: c.offset.1, inputOffset2: c.offset.2,
-            inputClip: c.clip, isa: ISA.detect().rawValue, reserved1: 0, reserved2: 0, reserved3: 0)
+            inputClip: c.clip, isa: ISA.detect().rawValue, precision: model.precision, reserved1: 0,
+            reserved2: 0, reserved3: 0)
         arena.storeBytes(of: header, as: SessionHeader.self)
         header.headerCRC = CRC32.checksum(UnsafeRawPointer(arena), count: Int(ArenaPlanner.controlHeaderBytes),
                                           zeroedOffset: SessionHeader.crcFieldOffset)
@@ -159,32 +173,35 @@ enum Session {
         let window = Int64(n)
         guard let isa = ISA(rawValue: h.isa), isa.rawValue <= ISA.hardware.rawValue else { throw .sessionInvalid }
 
-        /// Value v: its buffer and length at this window (checked against the plan, defensively).
-        func value(_ v: UInt32) throws(RelConError) -> (UnsafeMutablePointer<Float>, Int, Int) {
+        /// Value v: its buffer, length at this window and dtype (checked against the plan, defensively).
+        func value(_ v: UInt32) throws(RelConError) -> Value {
             guard v <= h.steps else { throw .sessionInvalid }
             let r = values.loadUnaligned(fromByteOffset: Int(v) &* Int(ArenaPlanner.valueRecordBytes), as: ValueRecord.self)
+            let size: UInt64 = r.dtype == BlobFormat.dtypeF32 ? 4 : 1
             guard let length = r.form.length(window: window),
-                  UInt64(length) &* UInt64(r.channels) &* 4 <= r.bytes,
+                  r.dtype == BlobFormat.dtypeF32 || r.dtype == BlobFormat.dtypeI8 || r.dtype == BlobFormat.dtypeU8,
+                  UInt64(length) &* UInt64(r.channels) &* size <= r.bytes,
                   r.offset &+ r.bytes <= h.arenaBytes &- h.controlBytes
             else { throw .sessionInvalid }
-            let p = (buffers + Int(truncatingIfNeeded: r.offset)).assumingMemoryBound(to: Float.self)
-            return (p, Int(truncatingIfNeeded: length), Int(truncatingIfNeeded: r.channels))
+            return Value(p: buffers + Int(truncatingIfNeeded: r.offset), length: Int(truncatingIfNeeded: length),
+                         channels: Int(truncatingIfNeeded: r.channels), dtype: r.dtype)
         }
 
-        // Value 0: the scaled, clipped input, [n][3].
-        let (x0, _, c0) = try value(0)
-        guard c0 == 3 else { throw .sessionInvalid }
-        try copyInput(samples, count: Int(truncatingIfNeeded: n), header: h, into: x0)
+        // Value 0: the scaled, clipped input, [n][3], f32.
+        let x0 = try value(0)
+        guard x0.channels == 3, x0.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+        try copyInput(samples, count: Int(truncatingIfNeeded: n), header: h, into: x0.f32)
 
         var i: UInt32 = 0
         while i < h.steps {
             let s = steps.loadUnaligned(fromByteOffset: Int(i) &* Int(ArenaPlanner.stepRecordBytes), as: StepRecord.self)
-            try run(s, value: value, blob: blob, blobBytes: h.blobBytes, isa: isa)
+            try run(s, out: i &+ 1, value: value, blob: blob, blobBytes: h.blobBytes, isa: isa,
+                    f16: h.precision == BlobFormat.dtypeF16)
             i &+= 1
         }
-        let (y, length, channels) = try value(h.steps)
-        guard length == 1, channels == Int(h.embeddingDim) else { throw .sessionInvalid }
-        output.update(from: y, count: channels)
+        let y = try value(h.steps)
+        guard y.length == 1, y.channels == Int(h.embeddingDim), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+        output.update(from: y.f32, count: y.channels)
     }
 
     /// x·scale + offset per axis, clamped to ±clip when clip > 0. Rejects NaN and ±∞ samples.
@@ -206,50 +223,125 @@ enum Session {
     }
 
     /// Runs one compiled step.
-    private static func run(_ s: StepRecord,
-                            value: (UInt32) throws(RelConError) -> (UnsafeMutablePointer<Float>, Int, Int),
-                            blob: UnsafeRawPointer, blobBytes: UInt64, isa: ISA) throws(RelConError)
+    private static func run(_ s: StepRecord, out: UInt32, value: (UInt32) throws(RelConError) -> Value,
+                            blob: UnsafeRawPointer, blobBytes: UInt64, isa: ISA, f16: Bool) throws(RelConError)
     {
-        let (x, lengthIn, cin) = try value(s.in0)
-        let (y, lengthOut, cout) = try value(s.out)
+        let x = try value(s.in0)
+        let y = try value(out)
         let relu = s.act == 1
         // The records passed the CRC, so these hold; checking them costs nothing and keeps a division by
         // zero impossible whatever memory the pointer came from.
         guard s.stride >= 1 || (s.op != Op.conv1d.rawValue && s.op != Op.maxpool.rawValue),
-              s.dilation >= 1 || s.op != Op.conv1d.rawValue
+              s.dilation >= 1 || s.op != Op.conv1d.rawValue,
+              x.channels == Int(s.channelsIn), y.channels == Int(s.channelsOut)
         else { throw .sessionInvalid }
         let kernel = Int(truncatingIfNeeded: s.kernel), stride = Int(truncatingIfNeeded: s.stride)
         let dilation = Int(truncatingIfNeeded: s.dilation), padLeft = Int(truncatingIfNeeded: s.padLeft)
-        func tensor(_ offset: UInt32) -> UnsafePointer<Float>? {
+        func tensor(_ offset: UInt32) -> UnsafeRawPointer? {
             guard offset != BlobFormat.none, UInt64(offset) < blobBytes else { return nil }
-            return (blob + Int(truncatingIfNeeded: offset)).assumingMemoryBound(to: Float.self)
+            return blob + Int(truncatingIfNeeded: offset)
         }
+        func f32(_ offset: UInt32) -> UnsafePointer<Float>? { tensor(offset)?.assumingMemoryBound(to: Float.self) }
+        func i32(_ offset: UInt32) -> UnsafePointer<Int32>? { tensor(offset)?.assumingMemoryBound(to: Int32.self) }
+        let shape = Conv1DShape(lengthIn: x.length, channelsIn: x.channels, lengthOut: y.length, channelsOut: y.channels,
+                                kernel: kernel, stride: stride, dilation: dilation, padLeft: padLeft)
+
+        if x.dtype == BlobFormat.dtypeF32 && s.op != Op.quantize.rawValue {
+            // f32 values: every layer of f32/f16 blobs, and the f32 tail of int8 blobs.
+            guard y.dtype == BlobFormat.dtypeF32 || s.op == Op.mean.rawValue else { throw .sessionInvalid }
+            switch Op(rawValue: s.op) {
+            case .conv1d?:
+                guard let w = tensor(s.weight) else { throw .sessionInvalid }
+                var residual: UnsafeRawPointer? = nil
+                if s.in1 != BlobFormat.none {
+                    let r = try value(s.in1)
+                    guard r.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+                    residual = UnsafeRawPointer(r.p)
+                }
+                var a = shape.args
+                a.x = UnsafeRawPointer(x.p); a.w = w; a.bias = tensor(s.bias); a.residual = residual
+                a.y = y.p; a.relu = relu ? 1 : 0
+                withUnsafePointer(to: &a) { f16 ? Kernels.convF16(isa, $0) : Kernels.convF32(isa, $0) }
+            case .affine?:
+                guard let scale = f32(s.weight), let shift = f32(s.bias) else { throw .sessionInvalid }
+                ElementwiseF32.affine(x: x.f32, scale: scale, shift: shift, length: x.length, channels: x.channels,
+                                      relu: relu, y: y.f32)
+            case .maxpool?:
+                PoolF32.maxpool(x: x.f32, lengthIn: x.length, channels: x.channels, kernel: kernel, stride: stride,
+                                padLeft: padLeft, lengthOut: y.length, y: y.f32)
+            case .add?:
+                let b = try value(s.in1)
+                guard b.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+                ElementwiseF32.add(a: x.f32, b: b.f32, count: x.length &* x.channels, relu: relu, y: y.f32)
+            case .mean?:
+                PoolF32.mean(x: x.f32, length: x.length, channels: x.channels, y: y.f32)
+            case .linear?:
+                guard let w = tensor(s.weight) else { throw .sessionInvalid }
+                if f16 {
+                    LinearF32.runF16(x: x.f32, channelsIn: x.channels, w: w, bias: f32(s.bias), channelsOut: y.channels,
+                                     relu: relu, y: y.f32)
+                } else {
+                    LinearF32.run(x: x.f32, channelsIn: x.channels, w: w.assumingMemoryBound(to: Float.self),
+                                  bias: f32(s.bias), channelsOut: y.channels, relu: relu, y: y.f32)
+                }
+            case .relu?:
+                ElementwiseF32.relu(x: x.f32, count: x.length &* x.channels, y: y.f32)
+            case .quantize?, nil:
+                throw .sessionInvalid
+            }
+            return
+        }
+
+        // int8 blobs: i8/u8 values (docs/quantization.md §2).
+        let (lo, hi): (Int32, Int32) = y.dtype == BlobFormat.dtypeU8 ? (0, 255) : (-127, 127)
         switch Op(rawValue: s.op) {
+        case .quantize?:
+            guard let mult = f32(s.weight), y.dtype == BlobFormat.dtypeI8 else { throw .sessionInvalid }
+            Int8Ops.quantize(x: x.f32, length: x.length, channels: x.channels, mult: mult, y: y.p)
         case .conv1d?:
-            guard let w = tensor(s.weight) else { throw .sessionInvalid }
-            var residual: UnsafePointer<Float>? = nil
-            if s.in1 != BlobFormat.none { residual = UnsafePointer(try value(s.in1).0) }
-            let shape = Conv1DShape(lengthIn: lengthIn, channelsIn: cin, lengthOut: lengthOut, channelsOut: cout,
-                                    kernel: kernel, stride: stride, dilation: dilation, padLeft: padLeft)
-            Conv1DF32.run(shape, x: x, w: w, bias: tensor(s.bias), residual: residual, relu: relu, y: y, isa: isa)
+            guard let w = tensor(s.weight), let m = i32(s.mult), let sh = i32(s.shift), y.dtype != BlobFormat.dtypeF32
+            else { throw .sessionInvalid }
+            var a = shape.args
+            a.x = UnsafeRawPointer(x.p); a.w = w; a.bias = tensor(s.bias); a.y = y.p
+            a.mult = m; a.shift = sh; a.x_signed = x.dtype == BlobFormat.dtypeI8 ? 1 : 0
+            a.out_lo = lo; a.out_hi = hi
+            if s.in1 != BlobFormat.none {
+                let r = try value(s.in1)
+                guard r.dtype != BlobFormat.dtypeF32, let mr = i32(s.multRes) else { throw .sessionInvalid }
+                a.residual = UnsafeRawPointer(r.p); a.res_signed = r.dtype == BlobFormat.dtypeI8 ? 1 : 0
+                a.mult_res = mr
+            }
+            withUnsafePointer(to: &a) { Kernels.convI8(isa, $0) }
         case .affine?:
-            guard let scale = tensor(s.weight), let shift = tensor(s.bias) else { throw .sessionInvalid }
-            ElementwiseF32.affine(x: x, scale: scale, shift: shift, length: lengthIn, channels: cin, relu: relu, y: y)
-        case .maxpool?:
-            PoolF32.maxpool(x: x, lengthIn: lengthIn, channels: cin, kernel: kernel, stride: stride,
-                            padLeft: padLeft, lengthOut: lengthOut, y: y)
+            guard let aa = i32(s.weight), let bb = i32(s.bias), let sh = i32(s.shift), y.dtype != BlobFormat.dtypeF32
+            else { throw .sessionInvalid }
+            Int8Ops.affine(x: x, a: aa, b: bb, shift: sh, lo: lo, hi: hi, y: y.p)
         case .add?:
-            let b = try value(s.in1).0
-            ElementwiseF32.add(a: x, b: b, count: lengthIn &* cin, relu: relu, y: y)
-        case .mean?:
-            PoolF32.mean(x: x, length: lengthIn, channels: cin, y: y)
-        case .linear?:
-            guard let w = tensor(s.weight) else { throw .sessionInvalid }
-            LinearF32.run(x: x, channelsIn: cin, w: w, bias: tensor(s.bias), channelsOut: cout, relu: relu, y: y)
+            let b = try value(s.in1)
+            guard b.dtype != BlobFormat.dtypeF32, let m = i32(s.mult), let mr = i32(s.multRes), let sh = i32(s.shift),
+                  y.dtype != BlobFormat.dtypeF32
+            else { throw .sessionInvalid }
+            Int8Ops.add(x: x, b: b, mult: m, multRes: mr, shift: sh, lo: lo, hi: hi, y: y.p)
+        case .maxpool?:
+            guard y.dtype == x.dtype else { throw .sessionInvalid }
+            Int8Ops.maxpool(x: x, kernel: kernel, stride: stride, padLeft: padLeft, lengthOut: y.length, y: y.p)
         case .relu?:
-            ElementwiseF32.relu(x: x, count: lengthIn &* cin, y: y)
-        case nil:
+            guard y.dtype == BlobFormat.dtypeU8 else { throw .sessionInvalid }
+            Int8Ops.relu(x: x, y: y.p)
+        case .mean?:
+            guard let scale = f32(s.scale), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+            Int8Ops.mean(x: x, scale: scale, y: y.f32)
+        case .linear?, nil:
             throw .sessionInvalid
         }
     }
+}
+
+/// A value's buffer at the current window.
+struct Value {
+    var p: UnsafeMutableRawPointer
+    var length: Int
+    var channels: Int
+    var dtype: UInt32
+    var f32: UnsafeMutablePointer<Float> { p.assumingMemoryBound(to: Float.self) }
 }

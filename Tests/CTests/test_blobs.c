@@ -62,10 +62,9 @@ static relcon_status status_from_name(const char *name, int *ok) {
     return RELCON_OK;
 }
 
-static void test_defect_classes(void **state) {
-    (void)state;
+static void check_defect_dir(const char *sub, int min_count) {
     char dir[1024];
-    fixture_path(dir, sizeof dir, "bad");
+    fixture_path(dir, sizeof dir, sub);
     DIR *d = opendir(dir);
     if (!d) fail_msg("cannot open %s", dir);
     struct dirent *e;
@@ -88,14 +87,26 @@ static void test_defect_classes(void **state) {
         n++;
     }
     closedir(d);
-    assert_true(n >= 10);
-    printf("[ defects  ] %d defective blobs gave their own status\n", n);
+    assert_true(n >= min_count);
+    printf("[ defects  ] %s: %d defective blobs gave their own status\n", sub, n);
+}
+
+static void test_defect_classes(void **state) {
+    (void)state;
+    check_defect_dir("bad", 10);
+}
+
+/* Version-2 (int8) defects: quantisation table, i8/i32 tensors, requantisation parameters. */
+static void test_defect_classes_v2(void **state) {
+    (void)state;
+    check_defect_dir("bad_v2", 10);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_byte_corruption),
         cmocka_unit_test(test_defect_classes),
+        cmocka_unit_test(test_defect_classes_v2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

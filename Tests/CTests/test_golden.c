@@ -6,8 +6,13 @@
  * windows from ../shared/data and the embeddings PyTorch computed for them (eval mode, unfolded BatchNorm).
  * Criterion per window: max_i |c_i - p_i| <= 1e-4 * max_i |p_i| (relative error <= 1e-4, elementwise
  * against the embedding's scale), and cosine similarity >= 0.99999.
+ *
+ * Exact mode: golden files of version 2 with the bit-exact flag (int8 blobs: the expected embeddings are the
+ * NumPy integer reference's, export/relcon_export/intref.py) must be matched bit for bit: every output float's
+ * 32-bit pattern equals the expected one. The blob's precision must be the golden file's.
  */
 #include <math.h>
+#include <string.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +36,9 @@ static void test_golden_pair(void **state) {
     if (st != RELCON_OK) fail_msg("inspect %s: %s", p->blob, relcon_status_string(st));
     assert_int_equal(info.embedding_dim, g.dim);
     assert_int_equal(info.input_channels, g.channels);
+    assert_int_equal(info.weight_dtype, g.precision);
+    int exact = (g.flags & GOLDEN_FLAG_BIT_EXACT) != 0;
+    uint32_t mismatched = 0;
     void *arena = aligned_alloc(RELCON_ARENA_ALIGN, (info.arena_bytes + 63) & ~(uint64_t)63);
     relcon_session *s = NULL;
     assert_int_equal(relcon_session_init(blob, blob_bytes, g.n_samples, arena, info.arena_bytes, &s), RELCON_OK);
@@ -50,6 +58,13 @@ static void test_golden_pair(void **state) {
             na += (double)out[i] * out[i];
             nb += (double)want[i] * want[i];
         }
+        if (exact) {
+            uint32_t diff = 0;
+            for (uint32_t i = 0; i < g.dim; i++) diff += memcmp(&out[i], &want[i], sizeof(float)) != 0;
+            if (diff) fail_msg("%s window %u: %u of %u outputs differ from the bit-exact reference (max |err| %.3g)",
+                               p->blob, w, diff, g.dim, max_err);
+            mismatched += diff;
+        }
         double rel = max_err / (max_ref > 0 ? max_ref : 1.0);
         double cos = dot / (sqrt(na) * sqrt(nb) + 1e-30);
         if (rel > worst_rel) worst_rel = rel;
@@ -57,8 +72,10 @@ static void test_golden_pair(void **state) {
         if (rel > 1e-4 || cos < 0.99999)
             fail_msg("%s window %u: relative error %.3g (limit 1e-4), cosine %.8f", p->blob, w, rel, cos);
     }
-    printf("[ golden   ] %s: %u windows x %u samples, dim %u, worst relative error %.3g, worst cosine %.9f, arena %llu B\n",
-           p->blob, g.n_windows, g.n_samples, g.dim, worst_rel, worst_cos, (unsigned long long)info.arena_bytes);
+    printf("[ golden   ] %s: %u windows x %u samples, dim %u, %s, worst relative error %.3g, worst cosine %.9f, arena %llu B\n",
+           p->blob, g.n_windows, g.n_samples, g.dim, exact ? "bit-exact (all outputs identical)" : "tolerance",
+           worst_rel, worst_cos, (unsigned long long)info.arena_bytes);
+    (void)mismatched;
     free(out);
     free(arena);
     free(g.storage);

@@ -28,9 +28,12 @@ static inline void *read_file_aligned(const char *path, size_t *out_len) {
 }
 
 /* Golden vectors (Tests/Fixtures/README.md): "RCGD", version 1, n_windows, n_samples, channels, dim,
- * f32 inputs [n][T][channels], f32 embeddings [n][dim]. */
+ * f32 inputs [n][T][channels], f32 embeddings [n][dim]. Version 2 adds u32 flags (bit 0: bit-exact) and u32
+ * precision (1 f32, 2 f16, 3 int8) before the data. */
+#define GOLDEN_FLAG_BIT_EXACT 1u
 typedef struct golden {
     uint32_t n_windows, n_samples, channels, dim;
+    uint32_t flags, precision;
     const float *inputs;      /* [n_windows][n_samples][channels] */
     const float *embeddings;  /* [n_windows][dim] */
     void *storage;
@@ -41,15 +44,20 @@ static inline int golden_load(const char *path, golden *g) {
     uint8_t *buf = (uint8_t *)read_file_aligned(path, &len);
     memset(g, 0, sizeof *g);
     if (!buf) return -1;
-    uint32_t h[6];
-    if (len < sizeof h) { free(buf); return -1; }
-    memcpy(h, buf, sizeof h);
-    if (memcmp(buf, "RCGD", 4) != 0 || h[1] != 1) { free(buf); return -1; }
+    uint32_t h[8] = {0};
+    if (len < 24) { free(buf); return -1; }
+    memcpy(h, buf, 24);
+    if (memcmp(buf, "RCGD", 4) != 0 || (h[1] != 1 && h[1] != 2)) { free(buf); return -1; }
+    size_t header = h[1] == 1 ? 24 : 32;
+    if (len < header) { free(buf); return -1; }
+    memcpy(h, buf, header);
     g->n_windows = h[2]; g->n_samples = h[3]; g->channels = h[4]; g->dim = h[5];
+    g->flags = h[1] == 2 ? h[6] : 0;
+    g->precision = h[1] == 2 ? h[7] : 1;
     size_t n_in = (size_t)g->n_windows * g->n_samples * g->channels;
     size_t n_out = (size_t)g->n_windows * g->dim;
-    if (len != sizeof h + 4 * (n_in + n_out)) { free(buf); return -1; }
-    g->inputs = (const float *)(buf + sizeof h);
+    if (len != header + 4 * (n_in + n_out)) { free(buf); return -1; }
+    g->inputs = (const float *)(buf + header);
     g->embeddings = g->inputs + n_in;
     g->storage = buf;
     return 0;

@@ -47,4 +47,15 @@ struct BlobBytes {
             outChannels: try u32(r &+ 48),
             reserved0: try u32(r &+ 52), reserved1: try u32(r &+ 56), reserved2: try u32(r &+ 60))
     }
+
+    func quantRecord(table: UInt64, index: UInt32) throws(RelConError) -> QuantRecord {
+        let r = table &+ UInt64(index) &* BlobFormat.quantRecordBytes
+        return QuantRecord(
+            outDtype: try u32(r), outScale: try u32(r &+ 4), mult: try u32(r &+ 8), shift: try u32(r &+ 12),
+            multRes: try u32(r &+ 16), reserved0: try u32(r &+ 20), reserved1: try u32(r &+ 24),
+            reserved2: try u32(r &+ 28))
+    }
+
+    /// The i32 at byte `offset`.
+    func i32(_ offset: UInt64) throws(RelConError) -> Int32 { Int32(bitPattern: try u32(offset)) }
 }

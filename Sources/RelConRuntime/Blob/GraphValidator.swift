@@ -15,6 +15,7 @@ enum GraphValidator {
                 live.removeDead(before: i)
                 let v = i &+ 1
                 let form = try checkLayer(model, index: i, live: live)
+                try checkPrecision(model, index: i)
                 guard let m = form.minWindow else { throw .blobGraph }
                 minSamples = max(minSamples, m)
                 if v == model.outputValue { outputForm = form }
@@ -24,7 +25,8 @@ enum GraphValidator {
             }
             // The embedding: value 1...n_layers of shape [1][embedding_dim].
             guard model.outputValue >= 1, model.outputValue <= n, outputForm == .constant(1),
-                  try model.channels(ofValue: model.outputValue) == model.embeddingDim
+                  try model.channels(ofValue: model.outputValue) == model.embeddingDim,
+                  try model.dtype(ofValue: model.outputValue) == BlobFormat.dtypeF32
             else { throw .blobGraph }
             guard minSamples <= Int64(UInt32.max) else { throw .blobGraph }
             return UInt32(truncatingIfNeeded: minSamples)
@@ -97,6 +99,132 @@ enum GraphValidator {
             guard r.in1 == none, r.t0 == none, r.t1 == none, windowFieldsZero, r.act == 0, cout == cin
             else { throw .blobGraph }
             return input.form
+
+        case .quantize:
+            // int8 blobs only: t0 multiplier [C] (f32), the f32 input to i8.
+            guard model.isInt8, r.in1 == none, r.t1 == none, windowFieldsZero, r.act == 0, cout == cin,
+                  r.t0 != none, try tensorHasShape(model, r.t0, rank: 1, cin, 0, 0)
+            else { throw .blobGraph }
+            return input.form
+        }
+    }
+
+    // MARK: version 2: tensor dtypes per role, the int8 quantisation records
+
+    /// f16 blobs: CONV1D/LINEAR weights are f16, every other tensor a layer uses f32. int8 blobs: the rules of
+    /// docs/blob-format.md "Version 2" and docs/quantization.md §2/§6 (dtypes, scales > 0, multipliers ≥ 0,
+    /// shifts in [1, 62], |bias| ≤ 2^30, K·Cin ≤ 32768, value dtypes). Everything is RELCON_E_BLOB_GRAPH.
+    static func checkPrecision(_ model: Model, index i: UInt32) throws(RelConError) {
+        let r = try model.layer(i)
+        let none = BlobFormat.none
+        guard let op = Op(rawValue: r.op) else { throw .blobGraph }
+        if model.precision == BlobFormat.dtypeF16 {
+            if r.t0 != none {
+                let want = op == .conv1d || op == .linear ? BlobFormat.dtypeF16 : BlobFormat.dtypeF32
+                guard try model.tensor(r.t0).dtype == want else { throw .blobGraph }
+            }
+            if r.t1 != none { guard try model.tensor(r.t1).dtype == BlobFormat.dtypeF32 else { throw .blobGraph } }
+            return
+        }
+        guard model.isInt8 else { return }
+
+        let q = try model.quant(i)
+        let f32 = BlobFormat.dtypeF32, i8 = BlobFormat.dtypeI8, u8 = BlobFormat.dtypeU8, i32 = BlobFormat.dtypeI32
+        guard q.reserved0 == 0, q.reserved1 == 0, q.reserved2 == 0,
+              q.outScale == none || q.outScale < model.nTensors, q.mult == none || q.mult < model.nTensors,
+              q.shift == none || q.shift < model.nTensors, q.multRes == none || q.multRes < model.nTensors,
+              q.outDtype == f32 || q.outDtype == i8 || q.outDtype == u8
+        else { throw .blobGraph }
+        let c = r.outChannels
+        let din = try model.dtype(ofValue: r.in0)
+        let actDtype = r.act == 1 ? u8 : i8
+
+        /// Tensor t exists with this dtype (and shape [c] when asked); returns its data offset.
+        func need(_ t: UInt32, _ dtype: UInt32, shape: Bool = true) throws(RelConError) -> UInt64 {
+            guard t != none else { throw .blobGraph }
+            let rec = try model.tensor(t)
+            guard rec.dtype == dtype, !shape || (rec.rank == 1 && rec.d0 == c) else { throw .blobGraph }
+            return UInt64(rec.dataOffset)
+        }
+        func eachI32(_ t: UInt32, _ ok: (Int32) -> Bool) throws(RelConError) {
+            let offset = try need(t, i32)
+            var k: UInt64 = 0
+            while k < UInt64(c) { guard ok(try model.bytes.i32(offset &+ 4 &* k)) else { throw .blobGraph }; k &+= 1 }
+        }
+        func positiveF32(_ t: UInt32, shape: Bool = true) throws(RelConError) {
+            let offset = try need(t, f32, shape: shape)
+            let rec = try model.tensor(t)
+            let n = UInt64(rec.dataBytes) / 4
+            var k: UInt64 = 0
+            while k < n { guard try model.bytes.f32(offset &+ 4 &* k) > 0 else { throw .blobGraph }; k &+= 1 }
+        }
+        func scaleOut() throws(RelConError) { try positiveF32(q.outScale) }
+        func shifts() throws(RelConError) {
+            try eachI32(q.shift) { $0 >= BlobFormat.shiftMin && $0 <= BlobFormat.shiftMax }
+        }
+        func multiplier(_ t: UInt32) throws(RelConError) { try eachI32(t) { $0 >= 0 } }
+        func quantised(_ v: UInt32) throws(RelConError) -> Bool {
+            let d = try model.dtype(ofValue: v)
+            return d == i8 || d == u8
+        }
+
+        if op == .quantize {
+            guard din == f32, q.outDtype == i8 else { throw .blobGraph }
+            try positiveF32(r.t0, shape: false)
+            try scaleOut()
+            guard q.mult == none, q.shift == none, q.multRes == none else { throw .blobGraph }
+            return
+        }
+        if din == f32 {
+            // The f32 tail after MEAN: LINEAR and RELU with f32 tensors.
+            guard op == .linear || op == .relu, q.outDtype == f32,
+                  q.outScale == none, q.mult == none, q.shift == none, q.multRes == none
+            else { throw .blobGraph }
+            if r.t0 != none { guard try model.tensor(r.t0).dtype == f32 else { throw .blobGraph } }
+            if r.t1 != none { guard try model.tensor(r.t1).dtype == f32 else { throw .blobGraph } }
+            return
+        }
+        switch op {
+        case .conv1d:
+            guard q.outDtype == actDtype else { throw .blobGraph }
+            let w = try model.tensor(r.t0)
+            guard UInt64(w.d1) &* UInt64(w.d2) <= BlobFormat.maxInt8Dot else { throw .blobGraph }
+            _ = try need(r.t0, i8, shape: false)
+            if r.t1 != none {
+                try eachI32(r.t1) { $0 >= -BlobFormat.biasBound && $0 <= BlobFormat.biasBound }
+            }
+            try scaleOut()
+            try multiplier(q.mult)
+            try shifts()
+            if r.in1 == none {
+                guard q.multRes == none else { throw .blobGraph }
+            } else {
+                guard try quantised(r.in1) else { throw .blobGraph }
+                try multiplier(q.multRes)
+            }
+        case .affine:
+            guard q.outDtype == actDtype else { throw .blobGraph }
+            _ = try need(r.t0, i32)
+            _ = try need(r.t1, i32)
+            try scaleOut()
+            try shifts()
+            guard q.mult == none, q.multRes == none else { throw .blobGraph }
+        case .add:
+            guard try quantised(r.in1), q.outDtype == actDtype else { throw .blobGraph }
+            try scaleOut()
+            try multiplier(q.mult)
+            try multiplier(q.multRes)
+            try shifts()
+        case .maxpool, .relu:
+            guard q.outDtype == (op == .maxpool ? din : u8), r.in0 >= 1,
+                  q.outScale == (try model.quant(r.in0 &- 1).outScale),
+                  q.mult == none, q.shift == none, q.multRes == none
+            else { throw .blobGraph }
+        case .mean:
+            guard q.outDtype == f32, q.outScale == none, q.mult == none, q.shift == none, q.multRes == none
+            else { throw .blobGraph }
+        case .linear, .quantize:
+            throw .blobGraph
         }
     }
 

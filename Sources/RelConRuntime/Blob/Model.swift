@@ -18,6 +18,10 @@ struct SensorContract {
 /// out-of-bounds read here.
 struct Model {
     let bytes: BlobBytes          // count = total_bytes
+    let version: UInt32           // format_version: 1 or 2
+    let headerBytes: UInt64       // 128 (v1) or 192 (v2)
+    let precision: UInt32         // dtype of the conv weights: f32 (1), f16 (2), int8 (3); v1 is f32
+    let quantTable: UInt64        // int8: offset of the quantisation table, else 0
     let nTensors: UInt32
     let tensorTable: UInt64
     let nLayers: UInt32
@@ -38,6 +42,26 @@ struct Model {
     func tensor(_ index: UInt32) throws(RelConError) -> TensorRecord {
         guard index < nTensors else { throw .blobGraph }
         return try bytes.tensorRecord(table: tensorTable, index: index)
+    }
+
+    var isInt8: Bool { precision == BlobFormat.dtypeI8 }
+
+    /// Quantisation record of layer `index` (int8 blobs only).
+    func quant(_ index: UInt32) throws(RelConError) -> QuantRecord {
+        guard isInt8, index < nLayers else { throw .blobGraph }
+        return try bytes.quantRecord(table: quantTable, index: index)
+    }
+
+    /// Element type of value `v`: f32 for every value of f32/f16 blobs and for value 0; in int8 blobs the
+    /// out_dtype of layer v − 1 (f32, i8 or u8).
+    func dtype(ofValue v: UInt32) throws(RelConError) -> UInt32 {
+        guard isInt8, v >= 1 else { return BlobFormat.dtypeF32 }
+        return try quant(v &- 1).outDtype
+    }
+
+    /// Bytes per element of value `v` (4 for f32, 1 for i8/u8).
+    func elementBytes(ofValue v: UInt32) throws(RelConError) -> UInt64 {
+        try dtype(ofValue: v) == BlobFormat.dtypeF32 ? 4 : 1
     }
 
     /// Channels of value `v`: the input's for value 0, else the out_channels of layer v − 1.

@@ -22,3 +22,25 @@ enum LinearF32 {
         }
     }
 }
+
+extension LinearF32 {
+    /// LINEAR with binary16 weights (f16 blobs), computed in f32: y[o] = b[o] + Σ_c f32(w[o][c])·x[c], then ReLU.
+    static func runF16(x: UnsafePointer<Float>, channelsIn cin: Int, w: UnsafeRawPointer, bias: UnsafePointer<Float>?,
+                       channelsOut cout: Int, relu: Bool, y: UnsafeMutablePointer<Float>)
+    {
+        var o = 0
+        while o < cout {
+            var s: Float = 0
+            var c = 0
+            while c < cin {
+                s += x[c] * Half.widen(w.loadUnaligned(fromByteOffset: (o &* cin &+ c) &* 2, as: UInt16.self))
+                c &+= 1
+            }
+            var v = s
+            if let bias { v = bias[o] + v }
+            if relu, v < 0 { v = 0 }
+            y[o] = v
+            o &+= 1
+        }
+    }
+}

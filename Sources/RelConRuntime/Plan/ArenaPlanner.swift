@@ -6,7 +6,8 @@
 //   control block = align64(128 + 64·S + 48·(S + 1)),  S = output_value (the layers that run)
 //   arena_bytes   = control block + peak
 //
-// Values 0...S each get one buffer of align64(L_v(T) · C_v · 4) bytes (f32, channels-last [L][C]).
+// Values 0...S each get one buffer of align64(L_v(T) · C_v · e_v) bytes (channels-last [L][C]; e_v = 4 for f32
+// values, 1 for the i8/u8 values of an int8 blob).
 // Value v is born at step max(v − 1, 0) (value 0, the input, is written before step 0) and dies after its
 // last reader among layers [0, S); a value nobody reads (the output, value S) dies at its birth step.
 // In birth order, each value goes to the lowest offset where it overlaps no buffer alive at its birth
@@ -20,6 +21,7 @@ struct ValuePlacement {
     var bytes: UInt64
     var form: LengthForm
     var channels: UInt32
+    var dtype: UInt32        // f32, i8 or u8
 }
 
 /// The sizes a session needs for windows of up to `window` samples.
@@ -61,14 +63,16 @@ enum ArenaPlanner {
                 throws(RelConError) -> Int64
             {
                 guard let length = form.length(window: t) else { throw .blobGraph }
+                let dtype = try model.dtype(ofValue: v)
                 let (elements, o1) = UInt64(length).multipliedReportingOverflow(by: UInt64(channels))
-                let (raw, o2) = elements.multipliedReportingOverflow(by: 4)
+                let (raw, o2) = elements.multipliedReportingOverflow(by: dtype == BlobFormat.dtypeF32 ? 4 : 1)
                 guard !o1, !o2, raw <= maxBufferBytes else { throw .invalidArgument }
                 let bytes = align64(raw)
                 let offset = live.firstFit(bytes: bytes)
                 peak = max(peak, offset &+ bytes)       // < 25 · 2^56: no overflow
                 try live.insert(LiveEntry(value: v, death: death, form: form, offset: offset, bytes: bytes))
-                try visit(ValuePlacement(value: v, offset: offset, bytes: bytes, form: form, channels: channels))
+                try visit(ValuePlacement(value: v, offset: offset, bytes: bytes, form: form, channels: channels,
+                                         dtype: dtype))
                 return length
             }
 

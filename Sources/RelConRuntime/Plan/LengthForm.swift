@@ -75,7 +75,7 @@ extension LengthForm {
         case .conv1d?, .maxpool?:
             return windowed(kernel: r.kernel, stride: r.stride, dilation: r.dilation,
                             padLeft: r.padLeft, padRight: r.padRight)
-        case .affine?, .add?, .relu?:
+        case .affine?, .add?, .relu?, .quantize?:
             return self
         case .mean?, .linear?:
             return .constant(1)

@@ -1,0 +1,119 @@
+// The int8 operators other than CONV1D (docs/quantization.md §2), on channels-last [L][C] i8/u8 values. They
+// are elementwise or pooling: memory-bound and a few percent of a window, so plain scalar loops over the exact
+// integer formulas (the helpers of ConvDriver.swift's `Requant`, tested exhaustively) are enough.
+
+enum Int8Ops {
+    @inline(__always)
+    static func load(_ v: Value, _ i: Int) -> Int32 {
+        v.dtype == BlobFormat.dtypeI8 ? Int32(v.p.load(fromByteOffset: i, as: Int8.self))
+                                      : Int32(v.p.load(fromByteOffset: i, as: UInt8.self))
+    }
+
+    /// QUANTIZE: q = rint(min(max(f32(x·mult[c]), −127), 127)), round half to even.
+    static func quantize(x: UnsafePointer<Float>, length: Int, channels: Int, mult: UnsafePointer<Float>,
+                         y: UnsafeMutableRawPointer)
+    {
+        var t = 0
+        while t < length {
+            var c = 0
+            while c < channels {
+                let i = t &* channels &+ c
+                y.storeBytes(of: quantizeOne(x[i], mult[c]), toByteOffset: i, as: Int8.self)
+                c &+= 1
+            }
+            t &+= 1
+        }
+    }
+
+    @inline(__always)
+    static func quantizeOne(_ x: Float, _ mult: Float) -> Int8 {
+        var p = x * mult
+        p = min(max(p, -127), 127)                 // also maps ±∞ to ±127
+        // Round half to even without libm's rintf: for |p| < 2^22, adding and subtracting 1.5·2^23 rounds p to
+        // an integer in the current (default: nearest-even) IEEE rounding mode, exactly as rint does.
+        let magic: Float = 12_582_912                // 1.5 · 2^23
+        let r = (p + magic) - magic
+        return Int8(r)                             // |r| ≤ 127: the conversion cannot trap
+    }
+
+    /// AFFINE: y = clamp((x·A + B + 2^(s−1)) >> s, lo, hi) per channel.
+    static func affine(x: Value, a: UnsafePointer<Int32>, b: UnsafePointer<Int32>, shift: UnsafePointer<Int32>,
+                       lo: Int32, hi: Int32, y: UnsafeMutableRawPointer)
+    {
+        var t = 0
+        while t < x.length {
+            var c = 0
+            while c < x.channels {
+                let i = t &* x.channels &+ c
+                let q = Requant.affine(load(x, i), a: a[c], b: b[c], shift: shift[c], lo: lo, hi: hi)
+                y.storeBytes(of: UInt8(truncatingIfNeeded: q), toByteOffset: i, as: UInt8.self)
+                c &+= 1
+            }
+            t &+= 1
+        }
+    }
+
+    /// ADD: y = clamp((x0·M + x1·M_r + 2^(s−1)) >> s, lo, hi) per channel.
+    static func add(x: Value, b: Value, mult: UnsafePointer<Int32>, multRes: UnsafePointer<Int32>,
+                    shift: UnsafePointer<Int32>, lo: Int32, hi: Int32, y: UnsafeMutableRawPointer)
+    {
+        var t = 0
+        while t < x.length {
+            var c = 0
+            while c < x.channels {
+                let i = t &* x.channels &+ c
+                let q = Requant.requantize(load(x, i), mult: mult[c], shift: shift[c], residual: load(b, i),
+                                           multRes: multRes[c], lo: lo, hi: hi)
+                y.storeBytes(of: UInt8(truncatingIfNeeded: q), toByteOffset: i, as: UInt8.self)
+                c &+= 1
+            }
+            t &+= 1
+        }
+    }
+
+    /// MAXPOOL (dilation 1): the maximum over the taps inside [0, L); every window holds one (pads < kernel).
+    static func maxpool(x: Value, kernel: Int, stride: Int, padLeft: Int, lengthOut: Int, y: UnsafeMutableRawPointer) {
+        let ch = x.channels
+        var t = 0
+        while t < lengthOut {
+            let start = t &* stride &- padLeft
+            let lo = max(start, 0), hi = min(start &+ kernel, x.length)
+            var c = 0
+            while c < ch {
+                var m: Int32 = lo < hi ? load(x, lo &* ch &+ c) : 0
+                var p = lo &+ 1
+                while p < hi { m = max(m, load(x, p &* ch &+ c)); p &+= 1 }
+                y.storeBytes(of: UInt8(truncatingIfNeeded: m), toByteOffset: t &* ch &+ c, as: UInt8.self)
+                c &+= 1
+            }
+            t &+= 1
+        }
+    }
+
+    /// RELU: max(x, 0), written as u8.
+    static func relu(x: Value, y: UnsafeMutableRawPointer) {
+        let n = x.length &* x.channels
+        var i = 0
+        while i < n {
+            y.storeBytes(of: UInt8(truncatingIfNeeded: max(load(x, i), 0)), toByteOffset: i, as: UInt8.self)
+            i &+= 1
+        }
+    }
+
+    /// MEAN: S = Σ_t x[t][c] exactly (64-bit), y[c] = f32(f32(f32(S)·scale[c]) / f32(L)).
+    static func mean(x: Value, scale: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        var c = 0
+        while c < x.channels {
+            var sum: Int64 = 0
+            var t = 0
+            while t < x.length { sum &+= Int64(load(x, t &* x.channels &+ c)); t &+= 1 }
+            y[c] = meanOne(sum: sum, scale: scale[c], length: x.length)
+            c &+= 1
+        }
+    }
+
+    @inline(__always)
+    static func meanOne(sum: Int64, scale: Float, length: Int) -> Float {
+        (Float(sum) * scale) / Float(length)
+    }
+}
