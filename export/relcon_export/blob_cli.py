@@ -5,7 +5,11 @@
     relcon-export export --random-init --seed 3 --config tiny --out tiny.blob --model-name t --training-data none
     relcon-export inspect relcon.blob
     relcon-export golden --config tiny --seed 1 --n-windows 4 --out-dir Tests/Fixtures --name tiny
-    relcon-export bad-blobs --from Tests/Fixtures/tiny.blob --out-dir Tests/Fixtures/bad
+    relcon-export bad-blobs --from Tests/Fixtures/tiny.blob --out-dir Tests/Fixtures/bad --v2-out-dir Tests/Fixtures/bad_v2
+    relcon-export export --random-init --config compact --out c8.blob --model-name m --training-data none \
+        --precision int8 [--calibration minmax|percentile|mse] [--calibration-data hapt|w.npy] [--per-channel-residual]
+    relcon-export golden --config tiny --seed 1 --n-windows 4 --out-dir Tests/Fixtures --name tiny_int8 --precision int8
+    relcon-export parity --config compact [--checkpoint ckpt.pt] --out-dir docs/parity     (relcon_export.parity)
 
 Errors a user can fix raise ValueError / FileNotFoundError (cli.main prints one line, exit status 2).
 """
