@@ -31,9 +31,9 @@ def real_windows(n: int, window: int = 256, seed: int = 0) -> torch.Tensor:
     from . import data
     try:
         root = data.resolve_data_dir(None)
-        recs = [data.resample(r, 100.0) for r in data.read_hapt(root, subjects=["01", "02"])]
+        recs = [data.resample(r, 100.0) for r in data.read_hapt(root, subjects=["01"])]
         x = np.concatenate([r.acc[: len(r.acc) // window * window].reshape(-1, window, 3) for r in recs])
-        src = "UCI HAPT users 01-02"
+        src = "UCI HAPT user 01"
     except FileNotFoundError:
         x = np.random.default_rng(seed).normal(size=(512, window, 3)).astype(np.float32)
         src = "N(0,1) (no recordings found)"

@@ -105,7 +105,8 @@ def _distance_train(args) -> int:
 def _distance_ablate(args) -> int:
     from .train_distance import ablate
     res = ablate(args.checkpoint, args.corpus, args.split, args.split_seed, tuple(args.eval_splits.split(",")),
-                 args.c, args.batch_size, args.batches, args.seed, args.device)
+                 args.c, args.batch_size, args.batches, args.seed, args.device,
+                 attentions=tuple(a for a in args.attentions.split(",") if a))
     print(json.dumps(res, indent=2))
     return 0
 
@@ -180,6 +181,7 @@ def register(subparsers) -> None:
     q.add_argument("--batches", type=int, default=4)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--device", default="cpu")
+    q.add_argument("--attentions", default="sparsemax,softmax", help="ranking attentions to compare")
     q.set_defaults(func=_distance_ablate)
 
     p = subparsers.add_parser("pretrain", help="RelCon pretraining or a baseline (simclr, augpred, rebar)")

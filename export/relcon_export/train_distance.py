@@ -198,8 +198,13 @@ def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
 
 def ablate(checkpoint: str, corpus_dir: str, split: str = "0.8,0.1,0.1", split_seed: int = 0,
            splits_eval=("val", "test"), c: int = 20, batch: int = 64, n_batches: int = 4, seed: int = 0,
-           device: str = "cpu", fs: float = 100.0, window: int = 256, hop: int = 256) -> dict:
-    """Rank RelCon-style candidate sets (c within-subject + batch-1 others) with both attentions."""
+           device: str = "cpu", fs: float = 100.0, window: int = 256, hop: int = 256,
+           attentions=("sparsemax", "softmax")) -> dict:
+    """Rank RelCon-style candidate sets (c within-subject + batch-1 others) with both attentions.
+
+    For scale: "euclidean" ranks by the plain squared difference of the raw windows, and "chance" is the
+    expected top-1 score of a random candidate.
+    """
     corpus = Corpus(corpus_dir, fs, window, hop)
     splits = split_subjects(corpus.subjects(), _fractions(split), split_seed)
     index = corpus.window_index({s for s, k in splits.items() if k in splits_eval})
@@ -209,8 +214,10 @@ def ablate(checkpoint: str, corpus_dir: str, split: str = "0.8,0.1,0.1", split_s
         raise ValueError(f"only {len(anchors)} labelled held-out windows with >= {c} candidates")
     ds = WindowDataset(corpus, index, anchors, "relcon", c, seed)
     sampler = StepBatchSampler(len(anchors), batch, seed, 0, min(n_batches, len(anchors) // batch))
-    nets = {a: load_distance(checkpoint, device, a) for a in ("sparsemax", "softmax")}
+    nets = {a: load_distance(checkpoint, device, a) for a in attentions}
+    nets["euclidean"] = None
     res = {a: {"top1": [], "top1_within": [], "auc": [], "seconds": 0.0, "pairs": 0} for a in nets}
+    chance, chance_within = [], []
     agree = []
     for batch_keys in sampler:
         items = [ds[k] for k in batch_keys]
@@ -225,9 +232,18 @@ def ablate(checkpoint: str, corpus_dir: str, split: str = "0.8,0.1,0.1", split_s
         inb = (np.arange(b)[:, None] + np.arange(1, b)[None]) % b
         c_lab = np.concatenate([a_lab[inb], own_lab], 1)                            # (b, K)
         ranks = {}
+        for i in range(b):
+            known = c_lab[i] >= 0
+            chance.append(float((c_lab[i][known] == a_lab[i]).mean()))
+            if (own_lab[i] >= 0).any():
+                chance_within.append(float((own_lab[i][own_lab[i] >= 0] == a_lab[i]).mean()))
         for a, net in nets.items():
             t0 = time.perf_counter()
-            d = candidate_distances(net, anc, anc, cands, 0, 512).cpu().numpy()     # (b, K)
+            if net is None:                                                          # raw-signal baseline
+                pool = torch.cat([anc[torch.from_numpy(inb)], cands], 1)                 # (b, K, 3, T)
+                d = ((pool - anc[:, None]) ** 2).sum((2, 3)).cpu().numpy()
+            else:
+                d = candidate_distances(net, anc, anc, cands, 0, 512).cpu().numpy()     # (b, K)
             res[a]["seconds"] += time.perf_counter() - t0
             res[a]["pairs"] += d.size
             ranks[a] = d.argsort(1).argsort(1)
@@ -241,15 +257,19 @@ def ablate(checkpoint: str, corpus_dir: str, split: str = "0.8,0.1,0.1", split_s
                     res[a]["top1_within"].append(bool((own_lab[i] == a_lab[i])[np.argmin(np.where(w_known, within, np.inf))]))
                 if (same & known).any() and (~same & known).any():
                     res[a]["auc"].append(_auc(-d[i][same & known], -d[i][~same & known]))
-        k = ranks["sparsemax"].shape[1]
-        rho = 1 - 6 * ((ranks["sparsemax"] - ranks["softmax"]) ** 2).sum(1) / (k * (k * k - 1))  # Spearman
-        agree.extend(rho.tolist())
+        if "sparsemax" in ranks and "softmax" in ranks:
+            k = ranks["sparsemax"].shape[1]
+            rho = 1 - 6 * ((ranks["sparsemax"] - ranks["softmax"]) ** 2).sum(1) / (k * (k * k - 1))  # Spearman
+            agree.extend(rho.tolist())
     summary = {a: {"top1_same_activity": float(np.mean(r["top1"])),
                    "top1_same_activity_within_subject": float(np.mean(r["top1_within"])) if r["top1_within"] else None,
                    "auc_same_vs_other_activity": float(np.mean(r["auc"])) if r["auc"] else None,
                    "ms_per_1000_pairs": 1000 * r["seconds"] / max(1, r["pairs"]) * 1000}
                for a, r in res.items()}
-    summary["spearman_rank_agreement"] = float(np.mean(agree))
-    summary["anchors"] = len(res["sparsemax"]["top1"])
+    summary["chance"] = {"top1_same_activity": float(np.mean(chance)),
+                         "top1_same_activity_within_subject": float(np.mean(chance_within)),
+                         "auc_same_vs_other_activity": 0.5}
+    summary["spearman_rank_agreement"] = float(np.mean(agree)) if agree else None
+    summary["anchors"] = len(chance)
     summary["candidates_per_anchor"] = batch - 1 + c
     return summary
