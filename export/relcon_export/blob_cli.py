@@ -110,8 +110,9 @@ def add_precision_args(p) -> None:
                    help="int8 calibration windows: 'hapt' (real UCI HAPT windows from ../shared/data, default) or a "
                         ".npy file of shape (n, T, 3) in g, time-major")
     p.add_argument("--calibration-windows", type=int, default=256, help="number of windows (default 256)")
-    p.add_argument("--per-channel-residual", action="store_true",
-                   help="int8: per-channel scales for the signed values (residual stream, projections)")
+    p.add_argument("--per-channel-residual", action=argparse.BooleanOptionalAction, default=None,
+                   help="int8: per-channel scales for the signed values (residual stream, projections); default: "
+                        "quantize.DEFAULT_PER_CHANNEL")
 
 
 def calibration_from_args(args):
@@ -197,11 +198,12 @@ def cmd_export(args) -> int:
         blob = export_encoder(model.eval(), args.out, model_name=args.model_name, training_data=args.training_data,
                               sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)
     else:
-        from relcon_export.quantize import DEFAULT_METHOD, QuantConfig, export_quantized
+        from relcon_export.quantize import DEFAULT_METHOD, DEFAULT_PER_CHANNEL, QuantConfig, export_quantized
 
         cal, note = calibration_from_args(args) if args.precision == "int8" else (None, "")
+        per_channel = DEFAULT_PER_CHANNEL if args.per_channel_residual is None else args.per_channel_residual
         config = QuantConfig(method=args.calibration or DEFAULT_METHOD, percentile=args.percentile,
-                             per_channel_residual=args.per_channel_residual)
+                             per_channel_residual=per_channel)
         blob = export_quantized(model.eval(), args.out, args.precision, cal, config=config, calibration_note=note,
                                 model_name=args.model_name, training_data=args.training_data,
                                 sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)

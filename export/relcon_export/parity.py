@@ -176,7 +176,7 @@ def run_parity(model, split: Split, variants: list[str], out_dir: Path, name: st
     from relcon_export.fold import fold_encoder, run_graph_torch
     from relcon_export.golden import torch_embeddings
     from relcon_export.intref import contract_input, embed_blob
-    from relcon_export.quantize import DEFAULT_METHOD, export_quantized
+    from relcon_export.quantize import default_variant, export_quantized
 
     t0 = time.time()
     n_classes = int(split.y.max()) + 1
@@ -207,13 +207,13 @@ def run_parity(model, split: Split, variants: list[str], out_dir: Path, name: st
                                               "arena_bytes_256": blob.arena_bytes(256)["arena_bytes"]}
             res["variants"][spec] = m
             log(f"int8 {spec}: {m} ({time.time() - t:.0f} s)")
-            if spec == DEFAULT_METHOD:
+            if spec == default_variant():
                 default_key = spec
                 layers_f, tensors_f = fold_encoder(model)
                 res["attribution"] = layer_attribution(blob, layers_f, tensors_f, split.x[:n_attr])
                 res["z_int8"], res["z_f16"] = z8, z16
         if default_key is None:
-            raise ValueError(f"the variants must include the default method {DEFAULT_METHOD!r}")
+            raise ValueError(f"the variants must include the default {default_variant()!r}")
         res["default"] = default_key
     f1 = probe_f1s(zs, split.y, split.subject, n_classes)
     res["f1_fp32"] = f1["fp32"]["retrained"]

@@ -45,6 +45,7 @@ INT32_MAX = (1 << 31) - 1
 METHODS = ("minmax", "percentile", "mse")
 DEFAULT_METHOD = "percentile"          # measured best parity, see docs/quantization.md "Calibration"
 DEFAULT_PERCENTILE = 99.99
+DEFAULT_PER_CHANNEL = False            # per-channel scales for the i8 values (see docs/quantization.md)
 HIST_BINS = 4096
 
 
@@ -227,8 +228,14 @@ def range_from_hist(hist: np.ndarray, top: float, method: str, qmax: int,
 class QuantConfig:
     method: str = DEFAULT_METHOD
     percentile: float = DEFAULT_PERCENTILE
-    per_channel_residual: bool = False     # per-channel scales for the i8 values (residual stream, projections)
+    per_channel_residual: bool = DEFAULT_PER_CHANNEL   # per-channel scales for the i8 values (residual stream,
+                                                       # projections)
     bias_correction: bool = True           # correct_biases() on the calibration windows
+
+
+def default_variant() -> str:
+    """The default calibration as a parity variant name: method, plus "+pc" for per-channel residual scales."""
+    return DEFAULT_METHOD + ("+pc" if DEFAULT_PER_CHANNEL else "")
 
 
 def value_signs(layers: Sequence[Layer]) -> list[bool]:
