@@ -23,7 +23,7 @@ LDLIBS := -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
 APT_PACKAGES := libopenblas-dev libcmocka-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo clean
+.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo bench bench-compare clean
 
 all: build
 
@@ -47,11 +47,19 @@ $(LIB): build
 
 # Golden vectors for the reference and compact configs (too big to commit): written by the exporter
 # from real windows of ../shared/data. Skipped, with a message, when the data is absent.
+#   CFG.golden       f32 blob, PyTorch fp32 embeddings (tolerance)
+#   CFG_int8.golden  int8 blob, NumPy integer reference embeddings of 32 real windows (bit-exact)
+#   CFG_f16.golden   f16 blob, f32 graph with the f16 weights (tolerance)
+GOLDEN_SETS := reference compact reference_int8 compact_int8 reference_f16 compact_f16
 fixtures: venv
 	@mkdir -p $(FIX)
 	@if [ -d "$(RELCON_DATA_DIR)" ]; then \
 	  for cfg in reference compact; do \
 	    [ -f $(FIX)/$$cfg.golden ] || $(EXPORT) golden --config $$cfg --seed 7 --n-windows 8 --out-dir $(FIX) --name $$cfg || exit 1; \
+	    for p in int8 f16; do \
+	      [ -f $(FIX)/$${cfg}_$$p.golden ] || $(EXPORT) golden --config $$cfg --seed 7 --n-windows 32 --precision $$p \
+	        --out-dir $(FIX) --name $${cfg}_$$p || exit 1; \
+	    done; \
 	  done; \
 	else echo "fixtures: SKIP reference/compact golden vectors: $(RELCON_DATA_DIR) not found (set RELCON_DATA_DIR)"; fi
 
@@ -71,12 +79,15 @@ test-c: build fixtures $(CTESTS)
 	Tests/CTests/check_so.sh $(LIB)
 	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_api 2>&1
 	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_blobs 2>&1
-	@pairs="Tests/Fixtures/tiny.blob Tests/Fixtures/tiny.golden"; blobs="Tests/Fixtures/tiny.blob"; \
-	for cfg in reference compact; do \
+	@pairs=""; blobs=""; \
+	for t in tiny tiny_int8 tiny_f16; do pairs="$$pairs Tests/Fixtures/$$t.blob Tests/Fixtures/$$t.golden"; blobs="$$blobs Tests/Fixtures/$$t.blob"; done; \
+	for cfg in $(GOLDEN_SETS); do \
 	  if [ -f $(FIX)/$$cfg.golden ]; then pairs="$$pairs $(FIX)/$$cfg.blob $(FIX)/$$cfg.golden"; blobs="$$blobs $(FIX)/$$cfg.blob"; \
 	  else echo "test-c: SKIP $$cfg golden test: no $(FIX)/$$cfg.golden (needs $(RELCON_DATA_DIR))"; fi; \
 	done; \
-	$(CBUILD)/test_golden $$pairs 2>&1 && $(CBUILD)/test_noalloc $$blobs 2>&1
+	$(CBUILD)/test_golden $$pairs 2>&1 && $(CBUILD)/test_noalloc $$blobs 2>&1 && \
+	echo "test-c: golden again with the portable kernels (RELCON_ISA=portable)" && \
+	RELCON_ISA=portable $(CBUILD)/test_golden $$pairs 2>&1
 
 # The main job: a real recording (UCI HAPT subject 01, resampled to 100 Hz) embedded from C.
 DEMO := .build/demo
@@ -88,6 +99,17 @@ demo: venv build
 	    --model-name relcon-compact-untrained --training-data "none (random initialisation)" --out $(DEMO_MODEL)
 	$(CC) -O2 -std=c11 -Wall -Wextra -Iinclude examples/embed_recording/embed_recording.c -o $(DEMO)/embed_recording $(LDLIBS)
 	$(DEMO)/embed_recording $(DEMO_MODEL) $(DEMO)/recording.csv --out $(DEMO)/embeddings.csv
+
+# Latency benchmark (examples/bench): librelcon alone, then side by side with ONNX Runtime and PyTorch.
+# Figures only, no thresholds. BENCH_ARGS e.g. "--iters 500".
+BENCH := .build/bench/bench
+$(BENCH): examples/bench/bench.c include/relcon.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=c11 -Wall -Wextra -Iinclude $< -o $@ $(LDLIBS)
+bench: build fixtures $(BENCH)
+	$(BENCH) --lengths 256,1000 $(BENCH_ARGS) $(foreach s,$(GOLDEN_SETS),$(wildcard $(FIX)/$(s).blob))
+bench-compare: venv build $(BENCH)
+	$(PY) examples/bench/compare.py --bench $(BENCH) $(BENCH_ARGS)
 
 check-so: build
 	Tests/CTests/check_so.sh $(LIB)

@@ -1,12 +1,16 @@
 /* bench: per-window latency of librelcon for one or more blobs and window lengths.
  *
- *   bench [--iters N] [--warmup N] [--lengths 256,1000] [--json] BLOB [BLOB ...]
+ *   bench [--iters N] [--warmup N] [--lengths 256,1000] [--input FILE] [--json] BLOB [BLOB ...]
+ *   bench --clock                    estimate this core's clock (GHz) from a chain of dependent adds
  *
  * For each blob and window length: relcon_inspect (arena bytes, MACs), one session in a caller-provided arena,
  * `warmup` untimed calls, then `iters` timed relcon_embed calls on the same deterministic input (a sum of
- * sinusoids in g, like a walking wrist), each timed alone with CLOCK_MONOTONIC. Prints p50/p90/p99/max in ms,
- * arena and blob bytes, and GMAC/s at the median. --json prints one JSON object per line instead (for
- * examples/bench/compare.py). Single thread: the library never starts threads.
+ * sinusoids in g, like a walking wrist; --input: raw little-endian f32 [T][3], repeated or cut to each length),
+ * each timed alone with CLOCK_MONOTONIC (wall) and CLOCK_THREAD_CPUTIME_ID (CPU time of this thread: on a
+ * shared machine it excludes the time the thread waited for a core). Prints p50/p90/p99/max wall ms, the
+ * median CPU ms, arena and blob bytes, and GMAC/s at the wall and CPU medians. --json prints one JSON object
+ * per line instead (for examples/bench/compare.py), with the process's peak RSS. Single thread: the library
+ * never starts threads.
  *
  * Timings are figures, not pass/fail criteria: the machine may be shared.
  */
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include "relcon.h"
 
@@ -40,6 +45,29 @@ static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static double cpu_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+/* A chain of dependent 64-bit adds retires one per cycle on every x86-64 core: adds / CPU time = clock. */
+static double clock_ghz(void) {
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        volatile uint64_t seed = 1;
+        uint64_t x = seed;
+        const long n = 200000000;
+        double t0 = cpu_ms();
+        for (long i = 0; i < n; i++) __asm__ volatile("add $1, %0" : "+r"(x));
+        double ms = cpu_ms() - t0;
+        seed = x;
+        double ghz = n / (ms * 1e-3) / 1e9;
+        if (ghz > best) best = ghz;
+    }
+    return best;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -65,6 +93,9 @@ static const char *precision_name(uint32_t dtype) {
 
 int main(int argc, char **argv) {
     int iters = 200, warmup = 20, json = 0;
+    const char *input_path = NULL;
+    float *input = NULL;
+    size_t input_samples = 0;
     uint32_t lengths[16];
     int n_lengths = 0;
     int first_blob = argc;
@@ -72,6 +103,8 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--input") && i + 1 < argc) input_path = argv[++i];
+        else if (!strcmp(argv[i], "--clock")) { printf("%.3f\n", clock_ghz()); return 0; }
         else if (!strcmp(argv[i], "--lengths") && i + 1 < argc) {
             char *s = argv[++i];
             while (*s && n_lengths < 16) {
@@ -88,11 +121,18 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (n_lengths == 0) lengths[n_lengths++] = 0;   /* the contract's window */
+    if (input_path) {
+        size_t bytes = 0;
+        input = read_file(input_path, &bytes);
+        input_samples = bytes / 12;
+        if (!input || input_samples == 0) { fprintf(stderr, "bench: cannot read %s\n", input_path); return 1; }
+    }
 
     if (!json)
-        printf("%-28s %-5s %6s %10s %9s %10s %8s %8s %8s %8s %8s\n", "blob", "prec", "T", "blob B", "arena B",
-               "MACs", "p50 ms", "p90 ms", "p99 ms", "max ms", "GMAC/s");
+        printf("%-22s %-5s %5s %9s %8s %10s %8s %8s %8s %8s %8s %7s %7s\n", "blob", "prec", "T", "blob B", "arena B",
+               "MACs", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu ms", "GMAC/s", "cpuGM/s");
     double *times = malloc(sizeof(double) * (size_t)iters);
+    double *cpu = malloc(sizeof(double) * (size_t)iters);
     for (int b = first_blob; b < argc; b++) {
         size_t blob_bytes = 0;
         void *blob = read_file(argv[b], &blob_bytes);
@@ -107,7 +147,9 @@ int main(int argc, char **argv) {
             st = relcon_session_init(blob, blob_bytes, T, arena, info.arena_bytes, &s);
             if (st != RELCON_OK) { fprintf(stderr, "bench: session: %s\n", relcon_status_string(st)); return 1; }
             float *x = malloc(sizeof(float) * 3 * T);
-            for (uint32_t t = 0; t < T; t++) {
+            for (uint32_t t = 0; t < T && input; t++)
+                for (int a = 0; a < 3; a++) x[3 * t + a] = input[3 * (t % input_samples) + a];
+            for (uint32_t t = 0; t < T && !input; t++) {
                 double u = t / (double)info.sample_rate_hz;
                 x[3 * t] = (float)(0.3 * sin(2 * M_PI * 1.8 * u) + 0.05 * sin(2 * M_PI * 7.1 * u));
                 x[3 * t + 1] = (float)(0.2 * cos(2 * M_PI * 1.8 * u) - 0.98);
@@ -117,27 +159,35 @@ int main(int argc, char **argv) {
             for (int i = 0; i < warmup; i++)
                 if (relcon_embed(s, x, T, z, info.embedding_dim) != RELCON_OK) { fprintf(stderr, "bench: embed failed\n"); return 1; }
             for (int i = 0; i < iters; i++) {
-                double t0 = now_ms();
+                double t0 = now_ms(), c0 = cpu_ms();
                 st = relcon_embed(s, x, T, z, info.embedding_dim);
+                cpu[i] = cpu_ms() - c0;
                 times[i] = now_ms() - t0;
                 if (st != RELCON_OK) { fprintf(stderr, "bench: embed failed\n"); return 1; }
             }
             qsort(times, (size_t)iters, sizeof(double), cmp_double);
+            qsort(cpu, (size_t)iters, sizeof(double), cmp_double);
             double p50 = quantile(times, iters, 0.5), p90 = quantile(times, iters, 0.9);
             double p99 = quantile(times, iters, 0.99), mx = times[iters - 1];
+            double c50 = quantile(cpu, iters, 0.5);
             double gmacs = (double)info.macs / (p50 * 1e-3) / 1e9;
+            double cgmacs = (double)info.macs / (c50 * 1e-3) / 1e9;
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
             const char *name = strrchr(argv[b], '/') ? strrchr(argv[b], '/') + 1 : argv[b];
             if (json)
                 printf("{\"blob\": \"%s\", \"precision\": \"%s\", \"n_samples\": %u, \"blob_bytes\": %llu, "
                        "\"arena_bytes\": %llu, \"macs\": %llu, \"iters\": %d, \"p50_ms\": %.4f, \"p90_ms\": %.4f, "
-                       "\"p99_ms\": %.4f, \"max_ms\": %.4f, \"gmacs\": %.3f}\n",
+                       "\"p99_ms\": %.4f, \"max_ms\": %.4f, \"cpu_p50_ms\": %.4f, \"gmacs\": %.3f, "
+                       "\"cpu_gmacs\": %.3f, \"peak_rss_kb\": %ld}\n",
                        argv[b], precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
                        (unsigned long long)info.arena_bytes, (unsigned long long)info.macs, iters, p50, p90, p99,
-                       mx, gmacs);
+                       mx, c50, gmacs, cgmacs, ru.ru_maxrss);
             else
-                printf("%-28.28s %-5s %6u %10llu %9llu %10llu %8.3f %8.3f %8.3f %8.3f %8.2f\n", name,
+                printf("%-22.22s %-5s %5u %9llu %8llu %10llu %8.3f %8.3f %8.3f %8.3f %8.3f %7.2f %7.2f\n", name,
                        precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
-                       (unsigned long long)info.arena_bytes, (unsigned long long)info.macs, p50, p90, p99, mx, gmacs);
+                       (unsigned long long)info.arena_bytes, (unsigned long long)info.macs, p50, p90, p99, mx, c50,
+                       gmacs, cgmacs);
             fflush(stdout);
             free(z);
             free(x);
@@ -146,5 +196,7 @@ int main(int argc, char **argv) {
         free(blob);
     }
     free(times);
+    free(cpu);
+    free(input);
     return 0;
 }
