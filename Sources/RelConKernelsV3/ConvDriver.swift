@@ -34,14 +34,17 @@ protocol ConvLane {
     static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> S
     static func plus(_ a: S, _ b: S) -> S
     static var sZero: S { get }
+    /// What the epilogue needs, read once per call (a local copy: stores to y cannot alias it).
+    associatedtype Ctx
+    static func context(_ a: UnsafePointer<rlck_conv>) -> Ctx?
     /// Epilogue of output (t, o): bias, residual, activation / requantisation; writes y.
-    static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: S)
+    static func store(_ c: Ctx, _ t: Int, _ o: Int, _ dot: S)
 }
 
 enum ConvDriver {
     static func run<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type) {
         let p = a.pointee
-        guard let xBase = p.x, let wBase = p.w else { return }
+        guard let xBase = p.x, let wBase = p.w, let c = L.context(a) else { return }
         let cin = Int(p.channels_in), cout = Int(p.channels_out), k = Int(p.kernel)
         let s = Int(p.stride), d = Int(p.dilation), pl = Int(p.pad_left)
         let lin = Int(p.length_in), lout = Int(p.length_out)
@@ -63,38 +66,38 @@ enum ConvDriver {
         while o &+ 3 <= cout {
             let w0 = wBase + o &* wRowB
             var t = 0
-            while t < tLo { edge(a, L.self, t, o); edge(a, L.self, t, o &+ 1); edge(a, L.self, t, o &+ 2); t &+= 1 }
+            while t < tLo { edge(a, c, L.self, t, o); edge(a, c, L.self, t, o &+ 1); edge(a, c, L.self, t, o &+ 2); t &+= 1 }
             while t &+ 4 <= tHi {
-                block43(a, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                block43(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
                 t &+= 4
             }
             while t < tHi {
-                block13(a, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n)
+                block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n)
                 t &+= 1
             }
-            while t < lout { edge(a, L.self, t, o); edge(a, L.self, t, o &+ 1); edge(a, L.self, t, o &+ 2); t &+= 1 }
+            while t < lout { edge(a, c, L.self, t, o); edge(a, c, L.self, t, o &+ 1); edge(a, c, L.self, t, o &+ 2); t &+= 1 }
             o &+= 3
         }
         while o < cout {
             let w0 = wBase + o &* wRowB
             var t = 0
-            while t < tLo { edge(a, L.self, t, o); t &+= 1 }
+            while t < tLo { edge(a, c, L.self, t, o); t &+= 1 }
             while t &+ 4 <= tHi {
-                block41(a, L.self, t, o, xAt(t), xStepB, xTapB, w0, wTapB, taps, n)
+                block41(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wTapB, taps, n)
                 t &+= 4
             }
             while t < tHi {
-                L.store(a, t, o, dot(L.self, xAt(t), xTapB, w0, wTapB, taps, n))
+                L.store(c, t, o, dot(L.self, xAt(t), xTapB, w0, wTapB, taps, n))
                 t &+= 1
             }
-            while t < lout { edge(a, L.self, t, o); t &+= 1 }
+            while t < lout { edge(a, c, L.self, t, o); t &+= 1 }
             o &+= 1
         }
     }
 
     /// One output whose window may reach into the padding: the taps outside [0, lin) are skipped.
     @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
-    static func edge<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type, _ t: Int, _ o: Int) {
+    static func edge<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ c: L.Ctx, _: L.Type, _ t: Int, _ o: Int) {
         let p = a.pointee
         guard let xBase = p.x, let wBase = p.w else { return }
         let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation), lin = Int(p.length_in)
@@ -109,7 +112,7 @@ enum ConvDriver {
             v = dot(L.self, x, d &* cin &* L.xBytes, w, cin &* L.wBytes,
                     contiguous ? 1 : kHi &- kLo, contiguous ? (kHi &- kLo) &* cin : cin)
         }
-        L.store(a, t, o, v)
+        L.store(c, t, o, v)
     }
 
     /// Σ_{tap < taps} Σ_{i < n} x[tap·xTap + i]·w[tap·wTap + i] (strides in bytes).
@@ -137,7 +140,7 @@ enum ConvDriver {
 
     /// Outputs (t…t+3, o…o+2), all interior.
     @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
-    static func block43<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type, _ t: Int, _ o: Int,
+    static func block43<L: ConvLane>(_ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
     {
@@ -184,37 +187,37 @@ enum ConvDriver {
                 r.10 = L.plus(r.10, L.tail(x3 + xo, w1 + wo, rest)); r.11 = L.plus(r.11, L.tail(x3 + xo, w2 + wo, rest))
                 tp &+= 1
             }
-            L.store(a, t, o, L.plus(L.reduce(a00), r.0)); L.store(a, t, o &+ 1, L.plus(L.reduce(a01), r.1))
-            L.store(a, t, o &+ 2, L.plus(L.reduce(a02), r.2)); L.store(a, t &+ 1, o, L.plus(L.reduce(a10), r.3))
-            L.store(a, t &+ 1, o &+ 1, L.plus(L.reduce(a11), r.4)); L.store(a, t &+ 1, o &+ 2, L.plus(L.reduce(a12), r.5))
-            L.store(a, t &+ 2, o, L.plus(L.reduce(a20), r.6)); L.store(a, t &+ 2, o &+ 1, L.plus(L.reduce(a21), r.7))
-            L.store(a, t &+ 2, o &+ 2, L.plus(L.reduce(a22), r.8)); L.store(a, t &+ 3, o, L.plus(L.reduce(a30), r.9))
-            L.store(a, t &+ 3, o &+ 1, L.plus(L.reduce(a31), r.10)); L.store(a, t &+ 3, o &+ 2, L.plus(L.reduce(a32), r.11))
+            L.store(e, t, o, L.plus(L.reduce(a00), r.0)); L.store(e, t, o &+ 1, L.plus(L.reduce(a01), r.1))
+            L.store(e, t, o &+ 2, L.plus(L.reduce(a02), r.2)); L.store(e, t &+ 1, o, L.plus(L.reduce(a10), r.3))
+            L.store(e, t &+ 1, o &+ 1, L.plus(L.reduce(a11), r.4)); L.store(e, t &+ 1, o &+ 2, L.plus(L.reduce(a12), r.5))
+            L.store(e, t &+ 2, o, L.plus(L.reduce(a20), r.6)); L.store(e, t &+ 2, o &+ 1, L.plus(L.reduce(a21), r.7))
+            L.store(e, t &+ 2, o &+ 2, L.plus(L.reduce(a22), r.8)); L.store(e, t &+ 3, o, L.plus(L.reduce(a30), r.9))
+            L.store(e, t &+ 3, o &+ 1, L.plus(L.reduce(a31), r.10)); L.store(e, t &+ 3, o &+ 2, L.plus(L.reduce(a32), r.11))
             return
         }
         let z = L.sZero
-        L.store(a, t, o, L.plus(L.reduce(a00), z)); L.store(a, t, o &+ 1, L.plus(L.reduce(a01), z))
-        L.store(a, t, o &+ 2, L.plus(L.reduce(a02), z)); L.store(a, t &+ 1, o, L.plus(L.reduce(a10), z))
-        L.store(a, t &+ 1, o &+ 1, L.plus(L.reduce(a11), z)); L.store(a, t &+ 1, o &+ 2, L.plus(L.reduce(a12), z))
-        L.store(a, t &+ 2, o, L.plus(L.reduce(a20), z)); L.store(a, t &+ 2, o &+ 1, L.plus(L.reduce(a21), z))
-        L.store(a, t &+ 2, o &+ 2, L.plus(L.reduce(a22), z)); L.store(a, t &+ 3, o, L.plus(L.reduce(a30), z))
-        L.store(a, t &+ 3, o &+ 1, L.plus(L.reduce(a31), z)); L.store(a, t &+ 3, o &+ 2, L.plus(L.reduce(a32), z))
+        L.store(e, t, o, L.plus(L.reduce(a00), z)); L.store(e, t, o &+ 1, L.plus(L.reduce(a01), z))
+        L.store(e, t, o &+ 2, L.plus(L.reduce(a02), z)); L.store(e, t &+ 1, o, L.plus(L.reduce(a10), z))
+        L.store(e, t &+ 1, o &+ 1, L.plus(L.reduce(a11), z)); L.store(e, t &+ 1, o &+ 2, L.plus(L.reduce(a12), z))
+        L.store(e, t &+ 2, o, L.plus(L.reduce(a20), z)); L.store(e, t &+ 2, o &+ 1, L.plus(L.reduce(a21), z))
+        L.store(e, t &+ 2, o &+ 2, L.plus(L.reduce(a22), z)); L.store(e, t &+ 3, o, L.plus(L.reduce(a30), z))
+        L.store(e, t &+ 3, o &+ 1, L.plus(L.reduce(a31), z)); L.store(e, t &+ 3, o &+ 2, L.plus(L.reduce(a32), z))
     }
 
     /// Outputs (t, o…o+2), interior.
     @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
-    static func block13<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type, _ t: Int, _ o: Int,
+    static func block13<L: ConvLane>(_ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
     {
-        L.store(a, t, o, dot(L.self, x0, xTapB, w0, wTapB, taps, n))
-        L.store(a, t, o &+ 1, dot(L.self, x0, xTapB, w0 + wRowB, wTapB, taps, n))
-        L.store(a, t, o &+ 2, dot(L.self, x0, xTapB, w0 + 2 &* wRowB, wTapB, taps, n))
+        L.store(e, t, o, dot(L.self, x0, xTapB, w0, wTapB, taps, n))
+        L.store(e, t, o &+ 1, dot(L.self, x0, xTapB, w0 + wRowB, wTapB, taps, n))
+        L.store(e, t, o &+ 2, dot(L.self, x0, xTapB, w0 + 2 &* wRowB, wTapB, taps, n))
     }
 
     /// Outputs (t…t+3, o), interior.
     @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
-    static func block41<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _: L.Type, _ t: Int, _ o: Int,
+    static func block41<L: ConvLane>(_ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wTapB: Int, _ taps: Int, _ n: Int)
     {
@@ -222,7 +225,7 @@ enum ConvDriver {
         let full = n / c &* c
         guard full == n else {
             var j = 0
-            while j < 4 { L.store(a, t &+ j, o, dot(L.self, x0 + j &* xStepB, xTapB, w0, wTapB, taps, n)); j &+= 1 }
+            while j < 4 { L.store(e, t &+ j, o, dot(L.self, x0 + j &* xStepB, xTapB, w0, wTapB, taps, n)); j &+= 1 }
             return
         }
         let x1 = x0 + xStepB, x2 = x1 + xStepB, x3 = x2 + xStepB
@@ -241,43 +244,82 @@ enum ConvDriver {
             tap &+= 1
         }
         let z = L.sZero
-        L.store(a, t, o, L.plus(L.reduce(a0), z)); L.store(a, t &+ 1, o, L.plus(L.reduce(a1), z))
-        L.store(a, t &+ 2, o, L.plus(L.reduce(a2), z)); L.store(a, t &+ 3, o, L.plus(L.reduce(a3), z))
+        L.store(e, t, o, L.plus(L.reduce(a0), z)); L.store(e, t &+ 1, o, L.plus(L.reduce(a1), z))
+        L.store(e, t &+ 2, o, L.plus(L.reduce(a2), z)); L.store(e, t &+ 3, o, L.plus(L.reduce(a3), z))
     }
 }
 
 // MARK: - Epilogues (shared by every ISA)
 
+/// Epilogue state of fp32/fp16 convolutions.
+struct FloatEpilogue {
+    var y: UnsafeMutablePointer<Float>
+    var bias: UnsafePointer<Float>?
+    var residual: UnsafePointer<Float>?
+    var relu: Bool
+    var cout: Int
+}
+
+/// Epilogue state of int8 convolutions.
+struct Int8Epilogue {
+    var y: UnsafeMutablePointer<UInt8>
+    var bias: UnsafePointer<Int32>?
+    var mult: UnsafePointer<Int32>
+    var shift: UnsafePointer<Int32>
+    var multRes: UnsafePointer<Int32>?
+    var residual: UnsafeRawPointer?
+    var residualSigned: Bool
+    var lo: Int32, hi: Int32
+    var cout: Int
+}
+
 enum Epilogue {
+    @inline(__always)
+    static func floatContext(_ a: UnsafePointer<rlck_conv>) -> FloatEpilogue? {
+        let p = a.pointee
+        guard let y = p.y else { return nil }
+        return FloatEpilogue(y: y.assumingMemoryBound(to: Float.self), bias: p.bias?.assumingMemoryBound(to: Float.self),
+                             residual: p.residual?.assumingMemoryBound(to: Float.self), relu: p.relu != 0,
+                             cout: Int(p.channels_out))
+    }
+
+    @inline(__always)
+    static func int8Context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? {
+        let p = a.pointee
+        guard let y = p.y, let m = p.mult, let s = p.shift else { return nil }
+        if p.residual != nil, p.mult_res == nil { return nil }
+        return Int8Epilogue(y: y.assumingMemoryBound(to: UInt8.self), bias: p.bias?.assumingMemoryBound(to: Int32.self),
+                            mult: m, shift: s, multRes: p.mult_res, residual: p.residual,
+                            residualSigned: p.res_signed != 0, lo: p.out_lo, hi: p.out_hi, cout: Int(p.channels_out))
+    }
+
     /// fp32/fp16: y = bias[o] + dot, then + residual[t][o], then ReLU (docs/blob-format.md op 1).
     @inline(__always)
-    static func float(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Float) {
-        let p = a.pointee
-        let i = t &* Int(p.channels_out) &+ o
+    static func float(_ e: FloatEpilogue, _ t: Int, _ o: Int, _ dot: Float) {
+        let i = t &* e.cout &+ o
         var v = dot
-        if let b = p.bias { v = b.assumingMemoryBound(to: Float.self)[o] + v }
-        if let r = p.residual { v += r.assumingMemoryBound(to: Float.self)[i] }
-        if p.relu != 0, v < 0 { v = 0 }
-        p.y?.assumingMemoryBound(to: Float.self)[i] = v
+        if let b = e.bias { v = b[o] + v }
+        if let r = e.residual { v += r[i] }
+        if e.relu, v < 0 { v = 0 }
+        e.y[i] = v
     }
 
     /// int8: acc = dot + bias[o] (int32); y = clamp((acc·M + res·Mr + 2^(s−1)) >> s, lo, hi) in 64-bit
-    /// (docs/quantization.md, "Requantisation").
+    /// (docs/quantization.md, "CONV1D with int8 weights").
     @inline(__always)
-    static func int8(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Int32) {
-        let p = a.pointee
-        let i = t &* Int(p.channels_out) &+ o
+    static func int8(_ e: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) {
+        let i = t &* e.cout &+ o
         var acc = dot
-        if let b = p.bias { acc = acc &+ b.assumingMemoryBound(to: Int32.self)[o] }
-        guard let m = p.mult, let sh = p.shift else { return }
+        if let b = e.bias { acc = acc &+ b[o] }
         var res: Int32? = nil
-        if let r = p.residual {
-            res = p.res_signed != 0 ? Int32(r.assumingMemoryBound(to: Int8.self)[i])
-                                    : Int32(r.assumingMemoryBound(to: UInt8.self)[i])
+        var mr: Int32 = 0
+        if let r = e.residual, let m = e.multRes {
+            res = e.residualSigned ? Int32(r.load(fromByteOffset: i, as: Int8.self))
+                                   : Int32(r.load(fromByteOffset: i, as: UInt8.self))
+            mr = m[o]
         }
-        let q = Requant.requantize(acc, mult: m[o], shift: sh[o], residual: res, multRes: p.mult_res?[o] ?? 0,
-                                   lo: p.out_lo, hi: p.out_hi)
-        p.y?.assumingMemoryBound(to: UInt8.self)[i] = UInt8(truncatingIfNeeded: q)
+        let q = Requant.requantize(acc, mult: e.mult[o], shift: e.shift[o], residual: res, multRes: mr, lo: e.lo, hi: e.hi)
+        e.y[i] = UInt8(truncatingIfNeeded: q)
     }
 }
 

@@ -32,9 +32,8 @@ enum LaneF32: ConvLane {
     }
     @inline(__always) static func plus(_ a: Float, _ b: Float) -> Float { a + b }
     static var sZero: Float { 0 }
-    @inline(__always) static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Float) {
-        Epilogue.float(a, t, o, dot)
-    }
+    @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> FloatEpilogue? { Epilogue.floatContext(a) }
+    @inline(__always) static func store(_ c: FloatEpilogue, _ t: Int, _ o: Int, _ dot: Float) { Epilogue.float(c, t, o, dot) }
 }
 
 enum LaneF16: ConvLane {
@@ -58,9 +57,8 @@ enum LaneF16: ConvLane {
     }
     @inline(__always) static func plus(_ a: Float, _ b: Float) -> Float { a + b }
     static var sZero: Float { 0 }
-    @inline(__always) static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Float) {
-        Epilogue.float(a, t, o, dot)
-    }
+    @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> FloatEpilogue? { Epilogue.floatContext(a) }
+    @inline(__always) static func store(_ c: FloatEpilogue, _ t: Int, _ o: Int, _ dot: Float) { Epilogue.float(c, t, o, dot) }
 }
 
 enum FloatTail {
@@ -106,9 +104,8 @@ enum LaneI8U: ConvLane {
     }
     @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
     static var sZero: Int32 { 0 }
-    @inline(__always) static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Int32) {
-        Epilogue.int8(a, t, o, dot)
-    }
+    @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
+    @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
 }
 
 enum LaneI8S: ConvLane {
@@ -131,9 +128,8 @@ enum LaneI8S: ConvLane {
     }
     @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
     static var sZero: Int32 { 0 }
-    @inline(__always) static func store(_ a: UnsafePointer<rlck_conv>, _ t: Int, _ o: Int, _ dot: Int32) {
-        Epilogue.int8(a, t, o, dot)
-    }
+    @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
+    @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
 }
 
 enum I8Reduce {

@@ -70,6 +70,18 @@ static double clock_ghz(void) {
     return best;
 }
 
+/* Peak resident set of this process image (VmHWM; ru_maxrss would also count a parent's RSS across exec). */
+static long peak_rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) { kb = strtol(line + 6, NULL, 10); break; }
+    if (f) fclose(f);
+    if (kb < 0) { struct rusage ru; getrusage(RUSAGE_SELF, &ru); kb = ru.ru_maxrss; }
+    return kb;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -172,17 +184,20 @@ int main(int argc, char **argv) {
             double c50 = quantile(cpu, iters, 0.5);
             double gmacs = (double)info.macs / (p50 * 1e-3) / 1e9;
             double cgmacs = (double)info.macs / (c50 * 1e-3) / 1e9;
-            struct rusage ru;
-            getrusage(RUSAGE_SELF, &ru);
+
             const char *name = strrchr(argv[b], '/') ? strrchr(argv[b], '/') + 1 : argv[b];
             if (json)
                 printf("{\"blob\": \"%s\", \"precision\": \"%s\", \"n_samples\": %u, \"blob_bytes\": %llu, "
                        "\"arena_bytes\": %llu, \"macs\": %llu, \"iters\": %d, \"p50_ms\": %.4f, \"p90_ms\": %.4f, "
                        "\"p99_ms\": %.4f, \"max_ms\": %.4f, \"cpu_p50_ms\": %.4f, \"gmacs\": %.3f, "
-                       "\"cpu_gmacs\": %.3f, \"peak_rss_kb\": %ld}\n",
+                       "\"cpu_gmacs\": %.3f, \"peak_rss_kb\": %ld, \"embedding\": [",
                        argv[b], precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
                        (unsigned long long)info.arena_bytes, (unsigned long long)info.macs, iters, p50, p90, p99,
-                       mx, c50, gmacs, cgmacs, ru.ru_maxrss);
+                       mx, c50, gmacs, cgmacs, peak_rss_kb());
+            if (json) {
+                for (uint32_t k = 0; k < info.embedding_dim; k++) printf("%s%.9g", k ? ", " : "", z[k]);
+                printf("]}\n");
+            }
             else
                 printf("%-22.22s %-5s %5u %9llu %8llu %10llu %8.3f %8.3f %8.3f %8.3f %8.3f %7.2f %7.2f\n", name,
                        precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,

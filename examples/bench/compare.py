@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""librelcon vs ONNX Runtime vs PyTorch, same weights, same input, one thread, batch 1.
+
+    .venv/bin/python examples/bench/compare.py --bench .build/bench/bench          (make bench-compare)
+    .venv/bin/python examples/bench/compare.py --configs compact --iters 100 --rounds 3
+
+For each encoder config (reference, compact: EncoderConfig.compact(), widths halved, blocks 2-2-2):
+  1. the same random-init encoder (relcon_export.fold.random_encoder, --seed) exported three ways by the project's
+     exporter: an f32 blob, an f16 blob and an int8 blob calibrated on real UCI HAPT windows
+     (relcon_export.golden.make_golden_set; reused from --out-dir when present);
+  2. the same PyTorch model exported to ONNX (fp32) and quantised by ONNX Runtime's static quantiser (QDQ format,
+     per-channel int8 weights, u8 activations, calibrated on the same real windows);
+  3. one real window (--n-samples, from UCI HAPT subject 1) fed to every engine.
+Each engine runs in its own process (so its peak RSS is its own), single-threaded, `--warmup` untimed calls then
+`--iters` timed calls, each timed alone: wall (perf_counter / CLOCK_MONOTONIC) and the calling thread's CPU time
+(thread_time / CLOCK_THREAD_CPUTIME_ID: on a shared machine it leaves out the time spent waiting for a core).
+The whole set is repeated `--rounds` times, engines interleaved; the table shows the median over rounds of each
+engine's per-call medians.
+
+Columns: ms (wall p50), cpu ms (CPU p50), GMAC/s at the CPU median, "vs ours" = that engine's CPU ms / ours for
+the same precision (> 1: we are faster), "% peak" = the physical limit (MACs / peak MAC rate of one core) / CPU ms,
+peak RSS of the engine's process. Peak MAC rate = MAC/cycle × the clock measured by `bench --clock`:
+16 fp32 MAC/cycle (two 256-bit FMA pipes) and 64 int8 MAC/cycle (two 256-bit vpmaddubsw/vpdpbusd pipes) — state
+your CPU's numbers with --fp32-mac-per-cycle / --int8-mac-per-cycle. Figures only: nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+# ---- workers (run in their own process) -------------------------------------------------------------------
+
+def peak_rss_kb() -> int:
+    """VmHWM of this process image (ru_maxrss would also count the parent's RSS across fork + exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _timeit(call, iters: int, warmup: int) -> dict:
+    for _ in range(warmup):
+        call()
+    wall, cpu = [], []
+    for _ in range(iters):
+        t0, c0 = time.perf_counter(), time.thread_time()
+        call()
+        cpu.append((time.thread_time() - c0) * 1e3)
+        wall.append((time.perf_counter() - t0) * 1e3)
+    wall.sort()
+    q = lambda p: wall[min(len(wall) - 1, max(0, int(np.ceil(p * len(wall))) - 1))]
+    return {"p50_ms": q(0.5), "p90_ms": q(0.9), "p99_ms": q(0.99), "max_ms": wall[-1],
+            "cpu_p50_ms": statistics.median(cpu),
+            "peak_rss_kb": peak_rss_kb()}
+
+
+def worker_ort(args) -> dict:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
+    x = np.load(args.input).astype(np.float32).T[None].copy()          # (1, 3, T)
+    name = sess.get_inputs()[0].name
+    out = sess.run(None, {name: x})[0]
+    r = _timeit(lambda: sess.run(None, {name: x}), args.iters, args.warmup)
+    r["embedding"] = np.asarray(out, np.float32).reshape(-1).tolist()
+    return r
+
+
+def worker_torch(args) -> dict:
+    import torch
+
+    from relcon_export.fold import named_config, random_encoder
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    model = random_encoder(named_config(args.config), args.seed).float().eval()
+    x = torch.from_numpy(np.load(args.input).astype(np.float32).T[None].copy())
+    with torch.inference_mode():
+        out = model(x)
+        r = _timeit(lambda: model(x), args.iters, args.warmup)
+    r["embedding"] = out.numpy().reshape(-1).tolist()
+    return r
+
+
+# ---- preparation -----------------------------------------------------------------------------------------
+
+def prepare(cfg: str, args, out: Path) -> dict:
+    """Blobs (f32, f16, int8), ONNX fp32 + int8 QDQ, the input window. Reuses what --out-dir already holds."""
+    import torch
+
+    from relcon_export.fold import named_config, random_encoder
+    from relcon_export.golden import make_golden_set
+    from relcon_export.quantize import calibration_windows
+    from relcon_export.windows import hapt_windows
+
+    paths = {}
+    for prec in ("f32", "f16", "int8"):
+        name = f"{cfg}_s{args.seed}_{prec}"
+        blob = out / f"{name}.blob"
+        if not blob.exists():
+            print(f"[prepare] {cfg} {prec} blob ...", file=sys.stderr, flush=True)
+            make_golden_set(cfg, args.seed, 1, out, name, prec)
+        paths[prec] = blob
+    x = hapt_windows(1, window=args.n_samples)[0]                           # (T, 3) float32, real
+    np.save(out / "input.npy", x)
+    (out / "input.f32").write_bytes(np.ascontiguousarray(x, "<f4").tobytes())
+    paths["input_npy"], paths["input_f32"] = out / "input.npy", out / "input.f32"
+
+    onnx32, onnx8 = out / f"{cfg}_s{args.seed}_fp32.onnx", out / f"{cfg}_s{args.seed}_int8_qdq.onnx"
+    model = random_encoder(named_config(cfg), args.seed).float().eval()
+    if not onnx32.exists():
+        print(f"[prepare] {cfg} ONNX fp32 ...", file=sys.stderr, flush=True)
+        dummy = torch.from_numpy(x.T[None].copy())
+        torch.onnx.export(model, (dummy,), str(onnx32), input_names=["x"], output_names=["z"], opset_version=17,
+                          dynamo=False)
+    if not onnx8.exists():
+        print(f"[prepare] {cfg} ONNX Runtime static int8 QDQ (per-channel) ...", file=sys.stderr, flush=True)
+        from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType, quantize_static)
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+
+        cal = calibration_windows(args.calibration_windows)
+
+        class Reader(CalibrationDataReader):
+            def __init__(self):
+                self.it = iter([{"x": w[: args.n_samples].T[None].astype(np.float32).copy()} for w in cal])
+
+            def get_next(self):
+                return next(self.it, None)
+
+        pre = out / f"{cfg}_s{args.seed}_fp32_pre.onnx"
+        quant_pre_process(str(onnx32), str(pre))
+        quantize_static(str(pre), str(onnx8), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    paths["onnx_fp32"], paths["onnx_int8"] = onnx32, onnx8
+    return paths
+
+
+def run_worker(kind: str, args, extra: list[str]) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--iters", str(args.iters),
+           "--warmup", str(args.warmup)] + extra
+    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **ONE_THREAD}, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def run_ours(blob: Path, args, paths) -> dict:
+    cmd = [args.bench, "--json", "--iters", str(args.iters), "--warmup", str(args.warmup), "--lengths",
+           str(args.n_samples), "--input", str(paths["input_f32"]), str(blob)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--worker", choices=["ort", "torch"], help=argparse.SUPPRESS)
+    ap.add_argument("--model", help=argparse.SUPPRESS)
+    ap.add_argument("--input", help=argparse.SUPPRESS)
+    ap.add_argument("--config", help=argparse.SUPPRESS)
+    ap.add_argument("--configs", default="reference,compact")
+    ap.add_argument("--n-samples", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--calibration-windows", type=int, default=64)
+    ap.add_argument("--bench", default=str(ROOT / ".build/bench/bench"))
+    ap.add_argument("--out-dir", default=str(ROOT / ".build/bench"))
+    ap.add_argument("--fp32-mac-per-cycle", type=float, default=16.0)
+    ap.add_argument("--int8-mac-per-cycle", type=float, default=64.0)
+    ap.add_argument("--json-out", help="also write every measurement to this JSON file")
+    args = ap.parse_args()
+
+    if args.worker:
+        r = worker_ort(args) if args.worker == "ort" else worker_torch(args)
+        print(json.dumps(r))
+        return 0
+
+    from relcon_export.blob import read_blob_file
+
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ghz = float(subprocess.run([args.bench, "--clock"], capture_output=True, text=True, check=True).stdout)
+    model_name = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model_name = line.split(":", 1)[1].strip()
+            break
+    flags = Path("/proc/cpuinfo").read_text()
+    isa = "AVX-512 VNNI" if "avx512_vnni" in flags else ("AVX2+FMA" if " avx2" in flags else "baseline")
+    peak = {"fp32": args.fp32_mac_per_cycle * ghz, "int8": args.int8_mac_per_cycle * ghz}
+    print(f"machine: {model_name} ({isa}), measured clock {ghz:.2f} GHz -> peak {peak['fp32']:.1f} G fp32 MAC/s, "
+          f"{peak['int8']:.1f} G int8 MAC/s per core; {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"command: {' '.join(sys.argv)}")
+    everything = {}
+    for cfg in [c for c in args.configs.split(",") if c]:
+        paths = prepare(cfg, args, out)
+        n_macs = read_blob_file(paths["f32"]).macs(args.n_samples)
+        engines = [
+            ("librelcon", "fp32", lambda: run_ours(paths["f32"], args, paths)),
+            ("librelcon", "fp16", lambda: run_ours(paths["f16"], args, paths)),
+            ("librelcon", "int8", lambda: run_ours(paths["int8"], args, paths)),
+            ("ONNX Runtime", "fp32", lambda: run_worker("ort", args, ["--model", str(paths["onnx_fp32"]),
+                                                                      "--input", str(paths["input_npy"])])),
+            ("ONNX Runtime", "int8", lambda: run_worker("ort", args, ["--model", str(paths["onnx_int8"]),
+                                                                      "--input", str(paths["input_npy"])])),
+            ("PyTorch eager", "fp32", lambda: run_worker("torch", args, ["--config", cfg, "--seed", str(args.seed),
+                                                                         "--input", str(paths["input_npy"])])),
+        ]
+        results: dict[tuple[str, str], list[dict]] = {(e, p): [] for e, p, _ in engines}
+        for r in range(args.rounds):
+            for e, p, fn in engines:
+                print(f"[{cfg}] round {r + 1}/{args.rounds}: {e} {p}", file=sys.stderr, flush=True)
+                results[(e, p)].append(fn())
+        med = {k: {f: statistics.median(x[f] for x in v) for f in ("p50_ms", "p90_ms", "p99_ms", "max_ms",
+                                                                    "cpu_p50_ms", "peak_rss_kb")}
+               for k, v in results.items()}
+        # Agreement with PyTorch (sanity: same weights, same input).
+        ref = np.asarray(results[("PyTorch eager", "fp32")][0]["embedding"], np.float64)
+
+        def cos(v):
+            v = np.asarray(v, np.float64)
+            return float(v @ ref / (np.linalg.norm(v) * np.linalg.norm(ref) + 1e-30))
+
+        print(f"\n{cfg}: {n_macs / 1e6:.1f} M MAC per window of {args.n_samples} samples; physical limit "
+              f"{n_macs / peak['fp32'] / 1e6:.2f} ms fp32, {n_macs / peak['int8'] / 1e6:.2f} ms int8")
+        hdr = (f"| engine | precision | ms p50 | ms p90 | cpu ms p50 | GMAC/s (cpu) | vs ours | % of peak | "
+               f"peak RSS MB | cos vs PyTorch |")
+        print(hdr)
+        print("|" + "---|" * 10)
+        for (e, p), m in med.items():
+            ours = med[("librelcon", p)]["cpu_p50_ms"]
+            limit_ms = n_macs / peak["int8" if p == "int8" else "fp32"] / 1e6
+            c = cos(results[(e, p)][0]["embedding"]) if "embedding" in results[(e, p)][0] else None
+            print(f"| {e} | {p} | {m['p50_ms']:.3f} | {m['p90_ms']:.3f} | {m['cpu_p50_ms']:.3f} | "
+                  f"{n_macs / (m['cpu_p50_ms'] * 1e-3) / 1e9:.1f} | {m['cpu_p50_ms'] / ours:.2f} | "
+                  f"{100 * limit_ms / m['cpu_p50_ms']:.0f} % | {m['peak_rss_kb'] / 1024:.1f} | "
+                  f"{'' if c is None else f'{c:.6f}'} |")
+        for p in ("fp32", "fp16", "int8"):
+            r0 = results[("librelcon", p)][0]
+            print(f"librelcon {p}: blob {r0['blob_bytes']:,} B, arena {r0['arena_bytes']:,} B")
+        everything[cfg] = {"macs": n_macs, "median": {f"{e}/{p}": m for (e, p), m in med.items()},
+                           "rounds": {f"{e}/{p}": [{k: v for k, v in x.items() if k != "embedding"} for x in vs]
+                                      for (e, p), vs in results.items()}}
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps({"clock_ghz": ghz, "cpu": model_name, "results": everything},
+                                                  indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
