@@ -203,6 +203,7 @@ class EvalConfig:
     linear_max_iter: int = 100          # reference: sklearn default 100
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     finetune_seeds: int = 1             # fine-tune / supervised are costly on CPU: run the first n seeds only
+    mlp_seeds: int = 0                  # > 0: the MLP probe runs the first n seeds only (up to 200 epochs each)
     batch_size: int = 256
     device: str = "cpu"
     progress: bool = True
@@ -273,7 +274,11 @@ def evaluate_classification(ws, source, cfg: EvalConfig, feats=None) -> dict:
         feats = features(source, ws.x, 0, cfg.batch_size, cfg.device, cfg.progress)
     out_runs, oof = [], {}
     for probe in effective_probes(cfg.probes, source):
-        seeds_used = cfg.seeds[:cfg.finetune_seeds] if probe in ("finetune", "supervised") else cfg.seeds
+        seeds_used = cfg.seeds
+        if probe in ("finetune", "supervised"):
+            seeds_used = cfg.seeds[:max(1, cfg.finetune_seeds)]
+        elif probe == "mlp" and cfg.mlp_seeds > 0:
+            seeds_used = cfg.seeds[:cfg.mlp_seeds]
         for run in runs:
             if run.seed not in seeds_used:
                 continue
@@ -301,7 +306,7 @@ def evaluate_classification(ws, source, cfg: EvalConfig, feats=None) -> dict:
         "set": {"windows": int(len(ws.x)), "subjects": len(ws.subjects()), "bouts": int(len(np.unique(ws.bout))),
                 "classes": ws.class_names, "meta": ws.meta},
         "config": {"linear_max_iter": cfg.linear_max_iter, "finetune": asdict(cfg.finetune),
-                   "finetune_seeds": cfg.finetune_seeds},
+                   "finetune_seeds": cfg.finetune_seeds, "mlp_seeds": cfg.mlp_seeds},
         "runs": out_runs,
         "summary": {p: {lvl: metrics.summarize([r[lvl] for r in out_runs if r["probe"] == p],
                                                metrics.CLASSIFICATION_METRICS) for lvl in ("window", "bout")}
@@ -437,9 +442,11 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ft-batch", type=int, default=64, help="fine-tune batch size")
     p.add_argument("--ft-max-windows", type=int, default=0, help="fine-tune: training windows per epoch (0 = all)")
     p.add_argument("--ft-seeds", type=int, default=1, help="fine-tune / supervised: run only the first n seeds")
+    p.add_argument("--mlp-seeds", type=int, default=0, help="MLP probe: run only the first n seeds (0 = all)")
     p.add_argument("--linear-max-iter", type=int, default=100, help="logistic regression iterations (reference 100)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch's default). 1 is the "
+                   "default because on a shared machine 2 threads ran the encoder 3x slower than 1")
     p.add_argument("--figures", action="store_true", help="also write confusion-matrix and t-SNE PNGs")
     p.add_argument("--no-progress", action="store_true")
 
@@ -455,7 +462,7 @@ def eval_config(args) -> EvalConfig:
                       val_fraction=args.val_fraction, linear_max_iter=args.linear_max_iter,
                       finetune=probes.FinetuneConfig(epochs=args.epochs, batch_size=args.ft_batch,
                                                      max_train_windows=args.ft_max_windows),
-                      finetune_seeds=args.ft_seeds, device=args.device, progress=not args.no_progress)
+                      finetune_seeds=args.ft_seeds, mlp_seeds=args.mlp_seeds, device=args.device, progress=not args.no_progress)
 
 
 def load_sets(args) -> dict[str, benchmarks.WindowSet]:

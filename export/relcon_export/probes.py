@@ -37,9 +37,13 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import f1_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 LINEAR_GRID = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, math.inf)     # C values; inf = no penalty
 RIDGE_ALPHAS = tuple(10.0 ** np.arange(-3, 4))              # 1e-3 .. 1e3 (on standardised features)
+# BLAS threads for the sklearn probes. Their matrices are small (N x 256); with more threads on a busy machine
+# OpenBLAS spends its time waiting: one LogisticRegression fit took 12.5 s with 2 threads and 0.7 s with 1.
+BLAS_THREADS = 1
 
 
 def _full_proba(model_classes: np.ndarray, proba: np.ndarray, n_classes: int) -> np.ndarray:
@@ -56,6 +60,7 @@ def _check_xy(x: np.ndarray, y: np.ndarray, what: str) -> None:
         raise ValueError(f"{what}: no windows")
 
 
+@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
 def linear_probe(z_tr, y_tr, z_va, y_va, z_te, n_classes: int, grid=LINEAR_GRID, max_iter: int = 100,
                  seed: int = 42) -> tuple[np.ndarray, dict]:
     """Logistic-regression probe with the reference grid; returns (proba (N_te, K), {'C', 'val_f1'})."""
@@ -85,6 +90,7 @@ def linear_probe(z_tr, y_tr, z_va, y_va, z_te, n_classes: int, grid=LINEAR_GRID,
                    "val_f1": {("none" if math.isinf(c) else str(c)): v for c, v in scores.items()}}
 
 
+@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
 def mlp_probe(z_tr, y_tr, z_va, y_va, z_te, n_classes: int, seed: int = 42, hidden: int = 512,
               max_iter: int = 200) -> tuple[np.ndarray, dict]:
     """MLPClassifier(hidden) with early stopping on a stratified 10% slice of train+val (sklearn's)."""
@@ -103,6 +109,7 @@ def mlp_probe(z_tr, y_tr, z_va, y_va, z_te, n_classes: int, seed: int = 42, hidd
     return proba, {"epochs": int(model.n_iter_), "early_stopping": early}
 
 
+@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
 def ridge_probe(z_tr, t_tr, groups_tr, z_te, alphas=RIDGE_ALPHAS) -> tuple[np.ndarray, dict]:
     """Linear regression probe: StandardScaler + Ridge, alpha chosen by leave-one-group-out MSE over the
     training groups (subjects; with a single training group alpha = 1), then refit on all training data."""

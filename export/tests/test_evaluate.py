@@ -14,6 +14,15 @@ from relcon_export.model import EncoderConfig, ResNet1D
 HAPT_SUBJECTS = ["01", "02", "03", "04", "05"]
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny convolutions on a shared 2-core machine run several times faster on one thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def root():
     try:
