@@ -10,9 +10,10 @@
 // (a block's weights stay in L1 while time runs inside). Time steps whose taps reach into the padding are
 // computed one by one with the taps clipped (the same as multiplying them by zero): nothing is materialised.
 //
-// Summation order: each output's accumulator sees its chunks in increasing order, whatever block computes it,
-// then one reduction and the scalar tail; so results depend on the shapes and the ISA level only, never on
-// addresses or on which block an output fell in.
+// Summation order: which block computes an output depends on the shapes only (interior outputs: one accumulator
+// per output over its chunks in increasing order, then one reduction and the scalar tail; outputs whose taps are
+// clipped, and blocks of fewer than 4 steps: four accumulators taking the chunks in turn). So results depend on
+// the shapes and the ISA level only, never on addresses: sessions with different plans agree bit for bit.
 
 import CRelConKernels
 
@@ -71,6 +72,12 @@ enum ConvDriver {
                 block43(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
                 t &+= 4
             }
+            if t < tHi, tHi &- tLo >= 4 {
+                // The last 1-3 interior steps: one more 4-step block ending at tHi. It recomputes up to 3 outputs
+                // with exactly the same arithmetic and stores the same values again (y never aliases an input).
+                block43(c, L.self, tHi &- 4, o, xAt(tHi &- 4), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                t = tHi
+            }
             while t < tHi {
                 block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n)
                 t &+= 1
@@ -85,6 +92,10 @@ enum ConvDriver {
             while t &+ 4 <= tHi {
                 block41(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wTapB, taps, n)
                 t &+= 4
+            }
+            if t < tHi, tHi &- tLo >= 4 {
+                block41(c, L.self, tHi &- 4, o, xAt(tHi &- 4), xStepB, xTapB, w0, wTapB, taps, n)
+                t = tHi
             }
             while t < tHi {
                 L.store(c, t, o, dot(L.self, xAt(t), xTapB, w0, wTapB, taps, n))
@@ -120,22 +131,30 @@ enum ConvDriver {
     static func dot<L: ConvLane>(_: L.Type, _ x: UnsafeRawPointer, _ xTapB: Int, _ w: UnsafeRawPointer, _ wTapB: Int,
                                  _ taps: Int, _ n: Int) -> L.S
     {
+        // Four accumulators in turn: a single one would wait for each multiply-add's latency.
         let c = L.chunk, xB = L.xBytes, wB = L.wBytes
         let full = n / c &* c
-        var acc = L.zero()
+        var a0 = L.zero(), a1 = L.zero(), a2 = L.zero(), a3 = L.zero()
         var tail = L.sZero
         var tap = 0
         while tap < taps {
             let xp = x + tap &* xTapB, wp = w + tap &* wTapB
             var i = 0
+            while i &+ 4 &* c <= full {
+                a0 = L.mad(a0, L.loadX(xp + i &* xB), L.loadW(wp + i &* wB))
+                a1 = L.mad(a1, L.loadX(xp + (i &+ c) &* xB), L.loadW(wp + (i &+ c) &* wB))
+                a2 = L.mad(a2, L.loadX(xp + (i &+ 2 &* c) &* xB), L.loadW(wp + (i &+ 2 &* c) &* wB))
+                a3 = L.mad(a3, L.loadX(xp + (i &+ 3 &* c) &* xB), L.loadW(wp + (i &+ 3 &* c) &* wB))
+                i &+= 4 &* c
+            }
             while i < full {
-                acc = L.mad(acc, L.loadX(xp + i &* xB), L.loadW(wp + i &* wB))
+                a0 = L.mad(a0, L.loadX(xp + i &* xB), L.loadW(wp + i &* wB))
                 i &+= c
             }
             if full < n { tail = L.plus(tail, L.tail(xp + full &* xB, wp + full &* wB, n &- full)) }
             tap &+= 1
         }
-        return L.plus(L.reduce(acc), tail)
+        return L.plus(L.plus(L.plus(L.reduce(a0), L.reduce(a1)), L.plus(L.reduce(a2), L.reduce(a3))), tail)
     }
 
     /// Outputs (t…t+3, o…o+2), all interior.
