@@ -9,7 +9,8 @@ distance model (one batched call), embed anchors and B*c candidates (two encoder
 RelCon loss, backward, Adam. Windows are real (UCI HAPT, resampled to 100 Hz). The distance model is the
 reference size (58,617 parameters) with random weights: its cost does not depend on what it learned,
 except for sparsemax, whose exact threshold needs a full sort on rows whose support exceeds 32 keys.
-Prints figures; it is not a test.
+Prints figures; it is not a test. On a shared machine the wall-clock figures depend on the load; the
+process CPU seconds per step show what a dedicated machine would need (divide by the cores used).
 """
 
 from __future__ import annotations
@@ -58,13 +59,14 @@ def bench_config(name: str, args, windows: torch.Tensor, device: torch.device) -
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.amp)
     ctx = (lambda: torch.autocast("cuda", dtype=dtype)) if dtype else nullcontext
     t_dist = {a: [] for a in nets}
-    t_enc = []
+    t_enc, cpu = [], []                       # cpu: process CPU seconds (all threads) per timed step
     rng = np.random.default_rng(1)
     for step in range(args.warmup + args.steps):
         pick = rng.choice(len(windows), b * (1 + c), replace=len(windows) < b * (1 + c))
         x = windows[pick].to(device)
         anchors, cands = x[:b], x[b:].view(b, c, 3, -1)
         d = None
+        c0 = time.process_time()
         for a, net in nets.items():
             _sync(device)
             t0 = time.perf_counter()
@@ -82,8 +84,10 @@ def bench_config(name: str, args, windows: torch.Tensor, device: torch.device) -
         _sync(device)
         if step >= args.warmup:
             t_enc.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     enc_s = float(np.mean(t_enc))
-    out = {"config": name, "encoder_params": count_parameters(enc), "encoder_s": enc_s}
+    out = {"config": name, "encoder_params": count_parameters(enc), "encoder_s": enc_s,
+           "cpu_s_all_attentions": float(np.mean(cpu))}
     for a, ts in t_dist.items():
         dist_s = float(np.mean(ts))
         out[a] = {"distance_s": dist_s, "step_s": dist_s + enc_s, "anchors_per_s": b / (dist_s + enc_s),
@@ -122,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             m = r[a]
             print(f"{name:10s} {r['encoder_params']:10,d} {a:>10s} {m['distance_s']:11.3f} {r['encoder_s']:10.3f} "
                   f"{m['step_s']:8.3f} {m['anchors_per_s']:10.2f} {100 * m['distance_share']:9.1f}%", flush=True)
+        print(f"{'':10s} process CPU seconds per step (every attention timed + encoder): "
+              f"{r['cpu_s_all_attentions']:.1f}; wall {sum(r[a]['distance_s'] for a in args.attention) + r['encoder_s']:.1f}",
+              flush=True)
     return 0
 
 
