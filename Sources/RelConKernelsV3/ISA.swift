@@ -43,7 +43,8 @@ enum LaneF16: ConvLane {
     @inline(__always) static func zero() -> VF { VF() }
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF {
-        VF(p.loadUnaligned(as: SIMD8<Float16>.self))
+        // vcvtph2ps ymm (F16C); SIMD8<Float>(SIMD8<Float16>) would convert lane by lane.
+        unsafeBitCast(_mm256_cvtph_ps(p.loadUnaligned(as: __m128i.self)), to: VF.self)
     }
     @inline(__always) static func mad(_ acc: VF, _ x: VF, _ w: VF) -> VF { acc.addingProduct(x, w) }
     @inline(__always) static func reduce(_ acc: VF) -> Float { acc.sum() }
