@@ -2,6 +2,7 @@
 // dilations and paddings, asymmetric ones included.
 
 import Testing
+import CRelConKernels
 @testable import RelConRuntimeHosted
 
 /// |got − want| <= 1e-5 · (Σ|terms|) + 1e-6: the bound float summation of those terms obeys.
@@ -20,9 +21,12 @@ struct ConvCase: CustomStringConvertible {
 }
 
 /// Runs the kernel and the reference on random data; returns the number of mismatching outputs.
-func checkConv(_ c: ConvCase, rng: inout SeededRandom) -> Int {
+/// isa: the kernel module to run; half: binary16 weights (the reference uses the same rounded weights).
+func checkConv(_ c: ConvCase, rng: inout SeededRandom, isa: ISA = .detect(), half: Bool = false) -> Int {
     let x = rng.floats(c.length * c.cin)
-    let w = rng.floats(c.cout * c.k * c.cin)
+    var w = rng.floats(c.cout * c.k * c.cin)
+    let w16 = w.map { Float16($0) }
+    if half { w = w16.map { Float($0) } }
     let b = rng.floats(c.cout)
     let lout = c.lengthOut
     let res = rng.floats(lout * c.cout)
@@ -36,8 +40,20 @@ func checkConv(_ c: ConvCase, rng: inout SeededRandom) -> Int {
             b.withUnsafeBufferPointer { bp in
                 res.withUnsafeBufferPointer { rp in
                     y.withUnsafeMutableBufferPointer { yp in
-                        Conv1DF32.run(shape, x: xp.baseAddress!, w: wp.baseAddress!, bias: c.bias ? bp.baseAddress! : nil,
-                                      residual: c.residual ? rp.baseAddress! : nil, relu: c.relu, y: yp.baseAddress!)
+                        if half {
+                            w16.withUnsafeBytes { hp in
+                                var a = shape.args
+                                a.x = UnsafeRawPointer(xp.baseAddress!); a.w = hp.baseAddress
+                                a.bias = c.bias ? UnsafeRawPointer(bp.baseAddress!) : nil
+                                a.residual = c.residual ? UnsafeRawPointer(rp.baseAddress!) : nil
+                                a.y = UnsafeMutableRawPointer(yp.baseAddress!); a.relu = c.relu ? 1 : 0
+                                withUnsafePointer(to: &a) { Kernels.convF16(isa, $0) }
+                            }
+                        } else {
+                            Conv1DF32.run(shape, x: xp.baseAddress!, w: wp.baseAddress!, bias: c.bias ? bp.baseAddress! : nil,
+                                          residual: c.residual ? rp.baseAddress! : nil, relu: c.relu, y: yp.baseAddress!,
+                                          isa: isa)
+                        }
                     }
                 }
             }

@@ -1,0 +1,355 @@
+// int8 and float16 (blob format v2, docs/quantization.md): the integer helpers exhaustively over their small
+// domains against an independent formulation, the CONV1D kernels of every ISA level this CPU runs against exact
+// references, and the committed v2 fixtures (bit-exact int8 golden, f16 golden, bad_v2 defects, arena figure).
+
+import CRelCon
+import CRelConKernels
+import Foundation
+import Testing
+@testable import RelConRuntimeHosted
+
+/// ⌊N / 2^s + ½⌋ computed from the remainder (not by adding 2^(s−1) and shifting, as the runtime does):
+/// q = ⌊N / 2^s⌋, then +1 when the remainder is at least half of 2^s. Exact for any Int64 N, 1 ≤ s ≤ 62.
+func roundHalfUp(_ n: Int64, shift s: Int64) -> Int64 {
+    let d = Int64(1) << s
+    var q = n / d                          // truncates toward zero
+    var r = n % d
+    if r < 0 { q -= 1; r += d }            // floor division, 0 ≤ r < d
+    return 2 * r >= d ? q + 1 : q
+}
+
+/// The ISA levels this machine can run (portable always).
+var runnableISAs: [ISA] { ISA.allCases.filter { $0.rawValue <= ISA.hardware.rawValue } }
+
+@Suite struct RequantTests {
+    static let shifts: [Int32] = Array(1...62)
+    static let multipliers: [Int32] = [0, 1, 2, 3, 127, 1 << 15, (1 << 30) - 1, 1 << 30, 1_518_500_250, Int32.max]
+
+    /// Every i8 and u8 input × every shift × edge and typical multipliers; residual of either kind too.
+    @Test func requantizeExhaustiveSmallInputs() {
+        var checked = 0
+        for s in Self.shifts {
+            for m in Self.multipliers {
+                for (lo, hi) in [(Int32(-127), Int32(127)), (Int32(0), Int32(255))] {
+                    for x in Int32(-127)...255 {
+                        let got = Requant.requantize(x, mult: m, shift: s, residual: nil, multRes: 0, lo: lo, hi: hi)
+                        let want = min(max(roundHalfUp(Int64(x) * Int64(m), shift: Int64(s)), Int64(lo)), Int64(hi))
+                        #expect(Int64(got) == want, "x \(x) M \(m) s \(s)")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 300_000)
+    }
+
+    /// Fused residual: accumulators at the edges of the int32 range and in between, every residual byte.
+    @Test func requantizeWithResidual() {
+        let accs: [Int32] = [Int32.min + 1, -2_134_933_504, -1_000_000, -65_537, -1, 0, 1, 77_777, 2_134_933_504, Int32.max]
+        var rng = SeededRandom(5)
+        for s in Self.shifts where s % 3 == 1 || s >= 60 {
+            for m in Self.multipliers {
+                let mr = Int32(truncatingIfNeeded: rng.int(0...Int(Int32.max)))
+                for acc in accs {
+                    for r in Int32(-127)...255 {
+                        let got = Requant.requantize(acc, mult: m, shift: s, residual: r, multRes: mr, lo: -127, hi: 127)
+                        let n = Int64(acc) * Int64(m) + Int64(r) * Int64(mr)
+                        let want = min(max(roundHalfUp(n, shift: Int64(s)), -127), 127)
+                        #expect(Int64(got) == want, "acc \(acc) M \(m) r \(r) Mr \(mr) s \(s)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// AFFINE: every i8/u8 input, every shift, signed A (negative γ) and B at their int32 edges.
+    @Test func affineExhaustive() {
+        let as_: [Int32] = [Int32.min + 1, -1_073_741_824, -3, -1, 0, 1, 5, 1_073_741_824, Int32.max]
+        let bs: [Int32] = [Int32.min + 1, -123_456_789, -1, 0, 1, 987_654_321, Int32.max]
+        for s in Self.shifts {
+            for a in as_ {
+                for b in bs where (Int(s) + Int(a & 7) + Int(b & 3)) % 2 == 0 {
+                    for x in Int32(-127)...255 {
+                        for (lo, hi) in [(Int32(-127), Int32(127)), (Int32(0), Int32(255))] {
+                            let got = Requant.affine(x, a: a, b: b, shift: s, lo: lo, hi: hi)
+                            let want = min(max(roundHalfUp(Int64(x) * Int64(a) + Int64(b), shift: Int64(s)), Int64(lo)), Int64(hi))
+                            #expect(Int64(got) == want, "x \(x) A \(a) B \(b) s \(s)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rounding ties: half up, also for negative values (−2.5 → −2), never half away from zero.
+    @Test func roundingTies() {
+        // v·M / 2^s = k + ½ exactly: M = 1, s = 1, v odd.
+        for v in Int32(-255)...255 where v % 2 != 0 {
+            let got = Requant.requantize(v, mult: 1, shift: 1, residual: nil, multRes: 0, lo: -1000, hi: 1000)
+            #expect(Double(got) == (Double(v) / 2).rounded(.up), "\(v)")
+        }
+    }
+
+    /// QUANTIZE: round half to even after the f32 product and clamp; ±∞ products clamp to ±127.
+    @Test func quantizeInput() {
+        let ties: [(Float, Int8)] = [(0.5, 0), (1.5, 2), (2.5, 2), (-0.5, 0), (-1.5, -2), (-2.5, -2), (126.5, 126),
+                                     (127.5, 127), (-127.5, -127), (1e30, 127), (-1e30, -127), (0, 0), (-0.0, 0)]
+        for (p, want) in ties { #expect(Int8Ops.quantizeOne(p, 1) == want, "\(p)") }
+        #expect(Int8Ops.quantizeOne(3e38, 10) == 127)      // the product overflows to +∞
+        var rng = SeededRandom(9)
+        for _ in 0..<200_000 {
+            let x = rng.float(-20, 20), m = rng.float(0.01, 40)
+            let p = min(max(x * m, -127), 127)
+            #expect(Int8Ops.quantizeOne(x, m) == Int8(p.rounded(.toNearestOrEven)), "x \(x) m \(m)")
+        }
+    }
+
+    /// MEAN: f32(f32(S)·scale) / f32(L), two IEEE operations (no reciprocal, no fused multiply-add).
+    @Test func meanDequantize() {
+        var rng = SeededRandom(10)
+        for _ in 0..<100_000 {
+            let length = rng.int(1...5000)
+            let sum = Int64(rng.int(-127 * length...255 * length))
+            let scale = rng.float(1e-5, 1)
+            let want = (Float(sum) * scale) / Float(length)
+            #expect(Int8Ops.meanOne(sum: sum, scale: scale, length: length).bitPattern == want.bitPattern)
+        }
+    }
+
+    /// binary16 → binary32 of the portable path: every finite half, against Float(Float16).
+    @Test func halfWidenEveryValue() {
+        for bits in UInt16(0)...UInt16.max where bits & 0x7C00 != 0x7C00 {
+            let want = Float(Float16(bitPattern: bits))
+            #expect(Half.widen(bits).bitPattern == want.bitPattern, "\(bits)")
+            if bits % 8 == 0 {
+                let v = Half.widen(SIMD8<UInt16>(repeating: bits))
+                #expect(v[3].bitPattern == want.bitPattern)
+            }
+        }
+    }
+}
+
+// MARK: - kernels of every ISA level
+
+struct Int8ConvCase: CustomStringConvertible {
+    var length: Int, cin: Int, cout: Int, k: Int, stride: Int, dilation: Int, pl: Int, pr: Int
+    var signedX: Bool, bias: Bool, residual: Int   // 0 none, 1 i8, 2 u8
+    var outU8: Bool
+    var lengthOut: Int { (length + pl + pr - dilation * (k - 1) - 1) / stride + 1 }
+    var valid: Bool { length + pl + pr - dilation * (k - 1) - 1 >= 0 }
+    var description: String {
+        "L=\(length) Cin=\(cin) Cout=\(cout) K=\(k) s=\(stride) d=\(dilation) pads=\(pl)/\(pr) x=\(signedX ? "i8" : "u8") bias=\(bias) res=\(residual) out=\(outU8 ? "u8" : "i8")"
+    }
+}
+
+/// Runs the int8 CONV1D of `isa` and the exact Int64 reference; returns the number of differing outputs.
+func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int {
+    let lout = c.lengthOut
+    let x: [UInt8] = (0..<c.length * c.cin).map { _ in
+        c.signedX ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255))
+    }
+    let w: [Int8] = (0..<c.cout * c.k * c.cin).map { _ in Int8(rng.int(-127...127)) }
+    let bias: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(-(1 << 20)...(1 << 20))) }
+    let mult: [Int32] = (0..<c.cout).map { _ in Int32(rng.int((1 << 30)...Int(Int32.max))) }
+    let shift: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(28...40)) }
+    let multRes: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(0...Int(Int32.max))) }
+    let res: [UInt8] = (0..<lout * c.cout).map { _ in
+        c.residual == 1 ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255))
+    }
+    let (lo, hi): (Int32, Int32) = c.outU8 ? (0, 255) : (-127, 127)
+    var want = [Int64](repeating: 0, count: lout * c.cout)
+    for t in 0..<lout {
+        for o in 0..<c.cout {
+            var acc: Int64 = c.bias ? Int64(bias[o]) : 0
+            for kk in 0..<c.k {
+                let p = t * c.stride - c.pl + kk * c.dilation
+                guard p >= 0, p < c.length else { continue }
+                for ch in 0..<c.cin {
+                    let xv = c.signedX ? Int64(Int8(bitPattern: x[p * c.cin + ch])) : Int64(x[p * c.cin + ch])
+                    acc += xv * Int64(w[(o * c.k + kk) * c.cin + ch])
+                }
+            }
+            var n = acc * Int64(mult[o])
+            if c.residual != 0 {
+                let r = c.residual == 1 ? Int64(Int8(bitPattern: res[t * c.cout + o])) : Int64(res[t * c.cout + o])
+                n += r * Int64(multRes[o])
+            }
+            want[t * c.cout + o] = min(max(roundHalfUp(n, shift: Int64(shift[o])), Int64(lo)), Int64(hi))
+        }
+    }
+    var y = [UInt8](repeating: 0xA5, count: lout * c.cout + 1)
+    let shape = Conv1DShape(lengthIn: c.length, channelsIn: c.cin, lengthOut: lout, channelsOut: c.cout,
+                            kernel: c.k, stride: c.stride, dilation: c.dilation, padLeft: c.pl)
+    x.withUnsafeBytes { xp in w.withUnsafeBytes { wp in bias.withUnsafeBufferPointer { bp in
+        mult.withUnsafeBufferPointer { mp in shift.withUnsafeBufferPointer { sp in multRes.withUnsafeBufferPointer { mrp in
+            res.withUnsafeBytes { rp in y.withUnsafeMutableBytes { yp in
+                var a = shape.args
+                a.x = xp.baseAddress; a.w = wp.baseAddress; a.bias = c.bias ? UnsafeRawPointer(bp.baseAddress) : nil
+                a.y = yp.baseAddress; a.mult = mp.baseAddress; a.shift = sp.baseAddress
+                a.x_signed = c.signedX ? 1 : 0; a.out_lo = lo; a.out_hi = hi
+                if c.residual != 0 {
+                    a.residual = rp.baseAddress; a.mult_res = mrp.baseAddress; a.res_signed = c.residual == 1 ? 1 : 0
+                }
+                withUnsafePointer(to: &a) { Kernels.convI8(isa, $0) }
+            } }
+        } } }
+    } } }
+    var bad = 0
+    for i in 0..<lout * c.cout {
+        let got = c.outU8 ? Int64(y[i]) : Int64(Int8(bitPattern: y[i]))
+        if got != want[i] { bad += 1 }
+    }
+    if y[lout * c.cout] != 0xA5 { bad += 1 }       // wrote past the output
+    return bad
+}
+
+@Suite struct ISAKernelTests {
+    @Test func detectedLevelIsRunnable() {
+        #expect(ISA.detect().rawValue <= ISA.hardware.rawValue)
+        print("ISA levels runnable here: \(runnableISAs) (hardware \(ISA.hardware))")
+    }
+
+    /// int8 CONV1D, exact, on every runnable ISA: i8 and u8 inputs, residuals of both kinds, clipped taps,
+    /// strides, dilations, channel counts around every chunk width (16, 32) and the 4×3 blocking.
+    @Test(arguments: runnableISAs) func int8ConvExact(_ isa: ISA) {
+        var rng = SeededRandom(31)
+        var cases: [Int8ConvCase] = [
+            Int8ConvCase(length: 256, cin: 3, cout: 16, k: 7, stride: 2, dilation: 1, pl: 0, pr: 0, signedX: true,
+                         bias: true, residual: 0, outU8: true),
+            Int8ConvCase(length: 62, cin: 64, cout: 7, k: 3, stride: 1, dilation: 1, pl: 1, pr: 1, signedX: false,
+                         bias: true, residual: 1, outU8: false),
+            Int8ConvCase(length: 62, cin: 32, cout: 5, k: 4, stride: 1, dilation: 1, pl: 1, pr: 2, signedX: false,
+                         bias: true, residual: 0, outU8: true),
+            Int8ConvCase(length: 62, cin: 64, cout: 10, k: 1, stride: 1, dilation: 1, pl: 0, pr: 0, signedX: true,
+                         bias: true, residual: 0, outU8: false),
+        ]
+        for i in 0..<120 {
+            cases.append(Int8ConvCase(length: rng.int(1...40), cin: [1, 3, 15, 16, 17, 31, 32, 33, 48, 64][i % 10],
+                                      cout: rng.int(1...8), k: rng.int(1...5), stride: rng.int(1...3),
+                                      dilation: rng.int(1...3), pl: rng.int(0...4), pr: rng.int(0...4),
+                                      signedX: i % 2 == 0, bias: i % 3 != 0, residual: i % 3, outU8: i % 4 < 2))
+        }
+        var failures: [String] = []
+        for c in cases where c.valid {
+            if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
+        }
+        #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
+    }
+
+    /// fp32 and fp16 CONV1D on every runnable ISA against Double references (RelCon-like and random shapes).
+    @Test(arguments: runnableISAs) func floatConv(_ isa: ISA) {
+        var rng = SeededRandom(32)
+        var list: [ConvCase] = [
+            ConvCase(length: 256, cin: 3, cout: 64, k: 7, stride: 2, dilation: 1, pl: 0, pr: 0, relu: true),
+            ConvCase(length: 62, cin: 64, cout: 64, k: 3, stride: 1, dilation: 1, pl: 1, pr: 1, residual: true),
+            ConvCase(length: 62, cin: 128, cout: 11, k: 4, stride: 1, dilation: 1, pl: 1, pr: 2, relu: true),
+        ]
+        for _ in 0..<60 {
+            list.append(ConvCase(length: rng.int(1...50), cin: rng.int(1...40), cout: rng.int(1...13), k: rng.int(1...7),
+                                 stride: rng.int(1...3), dilation: rng.int(1...3), pl: rng.int(0...5), pr: rng.int(0...5),
+                                 bias: rng.int(0...1) == 1, residual: rng.int(0...1) == 1, relu: rng.int(0...1) == 1))
+        }
+        for c in list where c.valid {
+            #expect(checkConv(c, rng: &rng, isa: isa) == 0, "\(isa) f32 \(c)")
+            #expect(checkConv(c, rng: &rng, isa: isa, half: true) == 0, "\(isa) f16 \(c)")
+        }
+    }
+}
+
+// MARK: - version-2 fixtures (Tests/Fixtures/README.md)
+
+struct GoldenFile {
+    var version: Int, windows: Int, samples: Int, channels: Int, dim: Int, flags: Int, precision: Int
+    var inputs: [Float], embeddings: [Float]
+
+    init?(_ bytes: [UInt8]) {
+        func u32(_ o: Int) -> Int { Int(BlobWriter.getU32(bytes, o)) }
+        guard bytes.count >= 24, Array(bytes[0..<4]) == Array("RCGD".utf8) else { return nil }
+        version = u32(4)
+        let header = version == 2 ? 32 : 24
+        (windows, samples, channels, dim) = (u32(8), u32(12), u32(16), u32(20))
+        (flags, precision) = version == 2 ? (u32(24), u32(28)) : (0, 1)
+        let nIn = windows * samples * channels, nOut = windows * dim
+        guard bytes.count == header + 4 * (nIn + nOut) else { return nil }
+        let floats: [Float] = stride(from: header, to: bytes.count, by: 4).map { Float(bitPattern: BlobWriter.getU32(bytes, $0)) }
+        inputs = Array(floats[0..<nIn])
+        embeddings = Array(floats[nIn...])
+    }
+}
+
+@Suite struct Version2FixtureTests {
+    static func has(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: Fixtures.directory.appendingPathComponent(name).path)
+    }
+
+    /// The int8 golden file holds the NumPy integer reference's embeddings: equal bit for bit.
+    @Test(.enabled(if: has("tiny_int8.golden"))) func tinyInt8BitExact() throws {
+        let gb = try #require(Fixtures.bytes("tiny_int8.golden"))
+        let g = try #require(GoldenFile(gb))
+        #expect(g.version == 2 && g.flags & 1 == 1 && g.precision == 3)
+        let blob = try #require(Fixtures.bytes("tiny_int8.blob"))
+        let t = try TestSession(blob, maxSamples: UInt32(g.samples))
+        #expect(t.info.format_version == 2 && t.info.weight_dtype == 3)
+        #expect(t.info.arena_bytes == 7872)       // docs/quantization.md §9
+        for w in 0..<g.windows {
+            let (st, got) = t.embed(Array(g.inputs[(w * g.samples * 3)..<((w + 1) * g.samples * 3)]), n: g.samples)
+            #expect(st == relcon_status.RELCON_OK)
+            let want = Array(g.embeddings[(w * g.dim)..<((w + 1) * g.dim)])
+            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "window \(w)")
+        }
+    }
+
+    @Test(.enabled(if: has("tiny_f16.golden"))) func tinyF16Golden() throws {
+        let gb = try #require(Fixtures.bytes("tiny_f16.golden"))
+        let g = try #require(GoldenFile(gb))
+        #expect(g.precision == 2)
+        let blob = try #require(Fixtures.bytes("tiny_f16.blob"))
+        let t = try TestSession(blob, maxSamples: UInt32(g.samples))
+        #expect(t.info.format_version == 2 && t.info.weight_dtype == 2)
+        for w in 0..<g.windows {
+            let (st, got) = t.embed(Array(g.inputs[(w * g.samples * 3)..<((w + 1) * g.samples * 3)]), n: g.samples)
+            #expect(st == relcon_status.RELCON_OK)
+            #expect(maxRelativeError(got, Array(g.embeddings[(w * g.dim)..<((w + 1) * g.dim)])) <= 1e-4, "window \(w)")
+        }
+    }
+
+    /// Shorter windows through a session planned for a longer one: int8 still equals a session planned for
+    /// exactly that length (bit for bit: the integer result does not depend on the plan).
+    @Test(.enabled(if: has("tiny_int8.blob"))) func int8SessionsAgreeAcrossPlans() throws {
+        let bytes = try #require(Fixtures.bytes("tiny_int8.blob"))
+        let long = try TestSession(bytes, maxSamples: 400)
+        var rng = SeededRandom(3)
+        for n in [11, 37, 256, 399] {
+            let exact = try TestSession(bytes, maxSamples: UInt32(n))
+            #expect(exact.info.arena_bytes <= long.info.arena_bytes)
+            let x = rng.floats(3 * n, -2, 2)
+            let (s1, a) = long.embed(x, n: n)
+            let (s2, b) = exact.embed(x, n: n)
+            #expect(s1 == relcon_status.RELCON_OK && s2 == relcon_status.RELCON_OK)
+            #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "n \(n)")
+        }
+    }
+
+    static var badV2: [String] {
+        let dir = Fixtures.directory.appendingPathComponent("bad_v2")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".blob") }.sorted()
+    }
+
+    @Test(.enabled(if: !badV2.isEmpty), arguments: badV2)
+    func badV2Fixture(_ name: String) throws {
+        let status = name.components(separatedBy: "__")[0]
+        let want = try #require(BlobReaderTests.statusNames[status], "\(name): unknown status \(status)")
+        let bytes = try #require(Fixtures.bytes("bad_v2/" + name))
+        #expect(readerError(bytes) == want, "\(name)")
+    }
+
+    /// Every single-byte change of the int8 fixture is rejected (CRC or an earlier check), never a crash.
+    @Test(.enabled(if: has("tiny_int8.blob"))) func int8EveryByteChangeRejected() throws {
+        let b = try #require(Fixtures.bytes("tiny_int8.blob"))
+        for i in stride(from: 0, to: b.count, by: 7) {
+            var c = b
+            c[i] ^= 0x21
+            #expect(readerError(c) != nil, "byte \(i)")
+        }
+    }
+}
