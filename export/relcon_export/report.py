@@ -46,14 +46,22 @@ def _cell(summary: dict, level: str, metric: str, digits: int = 3) -> str:
     return metrics.fmt_mean_std(ms, digits) if ms else "–"
 
 
+def _subjects(res: dict) -> str:
+    """The test subjects, or 'all N' when every subject is tested."""
+    test = res["test_subjects"]
+    if len(test) == res["set"]["subjects"]:
+        return f"all {len(test)}"
+    return ", ".join(s.split(":")[-1] for s in test)
+
+
 def result_markdown(res: dict) -> str:
     """A markdown table of one result (one source on one benchmark)."""
     src = res["source"]["name"]
     flag = {True: " (transductive: test subjects were in the pretraining pool)", None: " (pretraining split unknown)",
             False: ""}[res.get("transductive", False)]
-    head = (f"### {res['benchmark']} — {src}{flag}\n\n{res['protocol']} protocol, {res['folds']} folds × seeds "
+    head = (f"### {res['benchmark']} — {src}{flag}\n\n{res['protocol']} protocol, {res['folds']} fold(s) × seeds "
             f"{res['seeds']}, {res['set']['windows']} windows, {res['set']['subjects']} subjects, "
-            f"test subjects: {', '.join(res['test_subjects'])}\n\n")
+            f"test subjects: {_subjects(res)}\n\n")
     if res["task"] == "classification":
         rows = ["| probe | " + " | ".join(_label(*c) for c in CLS_COLS) + " | runs |",
                 "|---|" + "---|" * (len(CLS_COLS) + 1)]
@@ -164,7 +172,8 @@ def figures(res: dict, ws, out_dir: Path, stem: str, tsne: bool = True) -> list[
     for probe, (index, pred) in res.get("_oof", {}).items():
         f1 = res["summary"][probe]["window"]["f1"][0]
         paths.append(confusion_png(ws.y[index], pred, ws.class_names, out_dir / f"confusion-{stem}-{probe}.png",
-                                   f"{res['source']['name']} / {probe} on {res['benchmark']} (window F1 {f1:.3f})"))
+                                   f"{res['source']['name']} / {probe} on {res['benchmark']}: out-of-fold, seed "
+                                   f"{res['seeds'][0]} (mean window F1 {f1:.3f})"))
     feats = res.get("_features")
     if tsne and feats is not None:
         test = np.isin(ws.subject, res["test_subjects"])
@@ -329,8 +338,8 @@ def results_markdown(results: dict, methods, sources, args, wall_s: float) -> st
         first = rs[0][1]
         lines += [f"## {bname}", "",
                   f"{first['set']['windows']} windows, {first['set']['subjects']} subjects, protocol "
-                  f"**{first['protocol']}** ({first['folds']} folds, seeds {first['seeds']}); test subjects: "
-                  f"{', '.join(s.split(':')[-1] for s in first['test_subjects'])}.", ""]
+                  f"**{first['protocol']}** ({first['folds']} fold(s), seeds {first['seeds']}); test subjects: "
+                  f"{_subjects(first)}.", ""]
         if first["task"] == "classification":
             lines += ["| method | probe | " + " | ".join(_label(*c) for c in CLS_COLS) + " | runs | s |",
                       "|---|---|" + "---|" * (len(CLS_COLS) + 2)]
