@@ -24,6 +24,9 @@ protocol ConvLane {
     associatedtype Acc
     associatedtype S
     static var chunk: Int { get }
+    /// Time steps per register block: 4 (4 × 3 accumulators) or 3 (3 × 3, for lanes whose multiply-accumulate
+    /// needs a scratch register, so that 16 vector registers suffice).
+    static var rows: Int { get }
     static var xBytes: Int { get }
     static var wBytes: Int { get }
     static func zero() -> Acc
@@ -68,15 +71,27 @@ enum ConvDriver {
             let w0 = wBase + o &* wRowB
             var t = 0
             while t < tLo { edge(a, c, L.self, t, o); edge(a, c, L.self, t, o &+ 1); edge(a, c, L.self, t, o &+ 2); t &+= 1 }
-            while t &+ 4 <= tHi {
-                block43(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
-                t &+= 4
-            }
-            if t < tHi, tHi &- tLo >= 4 {
-                // The last 1-3 interior steps: one more 4-step block ending at tHi. It recomputes up to 3 outputs
-                // with exactly the same arithmetic and stores the same values again (y never aliases an input).
-                block43(c, L.self, tHi &- 4, o, xAt(tHi &- 4), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
-                t = tHi
+            if L.rows == 3 {
+                while t &+ 3 <= tHi {
+                    block33(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                    t &+= 3
+                }
+                if t < tHi, tHi &- tLo >= 3 {
+                    block33(c, L.self, tHi &- 3, o, xAt(tHi &- 3), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                    t = tHi
+                }
+            } else {
+                while t &+ 4 <= tHi {
+                    block43(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                    t &+= 4
+                }
+                if t < tHi, tHi &- tLo >= 4 {
+                    // The last 1-3 interior steps: one more full block ending at tHi. It recomputes up to 3
+                    // outputs with exactly the same arithmetic and stores the same values again (y never aliases
+                    // an input).
+                    block43(c, L.self, tHi &- 4, o, xAt(tHi &- 4), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                    t = tHi
+                }
             }
             while t < tHi {
                 block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n)
@@ -221,6 +236,55 @@ enum ConvDriver {
         L.store(e, t &+ 2, o, L.plus(L.reduce(a20), z)); L.store(e, t &+ 2, o &+ 1, L.plus(L.reduce(a21), z))
         L.store(e, t &+ 2, o &+ 2, L.plus(L.reduce(a22), z)); L.store(e, t &+ 3, o, L.plus(L.reduce(a30), z))
         L.store(e, t &+ 3, o &+ 1, L.plus(L.reduce(a31), z)); L.store(e, t &+ 3, o &+ 2, L.plus(L.reduce(a32), z))
+    }
+
+    /// Outputs (t…t+2, o…o+2), all interior (lanes with `rows` 3).
+    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func block33<L: ConvLane>(_ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int,
+                                     _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
+                                     _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        let c = L.chunk, xB = L.xBytes, wB = L.wBytes
+        let full = n / c &* c
+        let x1 = x0 + xStepB, x2 = x1 + xStepB
+        let w1 = w0 + wRowB, w2 = w1 + wRowB
+        var a00 = L.zero(), a01 = L.zero(), a02 = L.zero()
+        var a10 = L.zero(), a11 = L.zero(), a12 = L.zero()
+        var a20 = L.zero(), a21 = L.zero(), a22 = L.zero()
+        var tap = 0
+        while tap < taps {
+            let xo = tap &* xTapB, wo = tap &* wTapB
+            var i = 0
+            while i < full {
+                let xi = xo &+ i &* xB, wi = wo &+ i &* wB
+                let v0 = L.loadW(w0 + wi), v1 = L.loadW(w1 + wi), v2 = L.loadW(w2 + wi)
+                let u0 = L.loadX(x0 + xi)
+                a00 = L.mad(a00, u0, v0); a01 = L.mad(a01, u0, v1); a02 = L.mad(a02, u0, v2)
+                let u1 = L.loadX(x1 + xi)
+                a10 = L.mad(a10, u1, v0); a11 = L.mad(a11, u1, v1); a12 = L.mad(a12, u1, v2)
+                let u2 = L.loadX(x2 + xi)
+                a20 = L.mad(a20, u2, v0); a21 = L.mad(a21, u2, v1); a22 = L.mad(a22, u2, v2)
+                i &+= c
+            }
+            tap &+= 1
+        }
+        if full < n {
+            // Runs that are not a multiple of the chunk: plain dots (each with its own summation order).
+            var j = 0
+            while j < 3 {
+                L.store(e, t &+ j, o, ConvDriver.dot(L.self, x0 + j &* xStepB, xTapB, w0, wTapB, taps, n))
+                L.store(e, t &+ j, o &+ 1, ConvDriver.dot(L.self, x0 + j &* xStepB, xTapB, w1, wTapB, taps, n))
+                L.store(e, t &+ j, o &+ 2, ConvDriver.dot(L.self, x0 + j &* xStepB, xTapB, w2, wTapB, taps, n))
+                j &+= 1
+            }
+            return
+        }
+        let z = L.sZero
+        L.store(e, t, o, L.plus(L.reduce(a00), z)); L.store(e, t, o &+ 1, L.plus(L.reduce(a01), z))
+        L.store(e, t, o &+ 2, L.plus(L.reduce(a02), z)); L.store(e, t &+ 1, o, L.plus(L.reduce(a10), z))
+        L.store(e, t &+ 1, o &+ 1, L.plus(L.reduce(a11), z)); L.store(e, t &+ 1, o &+ 2, L.plus(L.reduce(a12), z))
+        L.store(e, t &+ 2, o, L.plus(L.reduce(a20), z)); L.store(e, t &+ 2, o &+ 1, L.plus(L.reduce(a21), z))
+        L.store(e, t &+ 2, o &+ 2, L.plus(L.reduce(a22), z))
     }
 
     /// Outputs (t, o…o+2), interior.

@@ -20,6 +20,7 @@ typealias VF = SIMD8<Float>
 
 enum LaneF32: ConvLane {
     static var chunk: Int { 8 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 4 }
     static var wBytes: Int { 4 }
     @inline(__always) static func zero() -> VF { VF() }
@@ -38,6 +39,7 @@ enum LaneF32: ConvLane {
 
 enum LaneF16: ConvLane {
     static var chunk: Int { 8 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 4 }
     static var wBytes: Int { 2 }
     @inline(__always) static func zero() -> VF { VF() }
@@ -87,6 +89,7 @@ enum IntTail {
 /// int8 lane: 16 elements → 8 int32 lanes.
 enum LaneI8U: ConvLane {
     static var chunk: Int { 16 }
+    static var rows: Int { 3 }
     static var xBytes: Int { 1 }
     static var wBytes: Int { 1 }
     @inline(__always) static func zero() -> __m256i { _mm256_setzero_si256() }
@@ -111,6 +114,7 @@ enum LaneI8U: ConvLane {
 
 enum LaneI8S: ConvLane {
     static var chunk: Int { 16 }
+    static var rows: Int { 3 }
     static var xBytes: Int { 1 }
     static var wBytes: Int { 1 }
     @inline(__always) static func zero() -> __m256i { _mm256_setzero_si256() }

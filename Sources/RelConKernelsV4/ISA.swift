@@ -21,6 +21,7 @@ typealias VF = SIMD16<Float>
 
 enum LaneF32: ConvLane {
     static var chunk: Int { 16 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 4 }
     static var wBytes: Int { 4 }
     @inline(__always) static func zero() -> VF { VF() }
@@ -44,6 +45,7 @@ enum LaneF32: ConvLane {
 
 enum LaneF16: ConvLane {
     static var chunk: Int { 16 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 4 }
     static var wBytes: Int { 2 }
     @inline(__always) static func zero() -> VF { VF() }
@@ -83,6 +85,7 @@ enum IntTail {
 /// the RelCon encoders times K, so no scalar tail; Zen 4 runs a zmm vpdpbusd as two ymm halves anyway.
 enum LaneI8U: ConvLane {
     static var chunk: Int { 32 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 1 }
     static var wBytes: Int { 1 }
     @inline(__always) static func zero() -> __m256i { _mm256_setzero_si256() }
@@ -106,6 +109,7 @@ enum LaneI8U: ConvLane {
 /// i8 activations × i8 weights, 32 per step: sign-extend to i16, vpmaddwd.
 enum LaneI8S: ConvLane {
     static var chunk: Int { 32 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 1 }
     static var wBytes: Int { 1 }
     @inline(__always) static func zero() -> __m512i { _mm512_setzero_si512() }

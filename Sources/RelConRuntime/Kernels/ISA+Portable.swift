@@ -32,6 +32,7 @@ enum Half {
 
 enum LaneF32: ConvLane {
     static var chunk: Int { 8 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 4 }
     static var wBytes: Int { 4 }
     @inline(__always) static func zero() -> VF { VF() }
@@ -55,6 +56,7 @@ enum LaneF32: ConvLane {
 
 enum LaneF16: ConvLane {
     static var chunk: Int { 8 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 4 }
     static var wBytes: Int { 2 }
     @inline(__always) static func zero() -> VF { VF() }
@@ -80,6 +82,7 @@ typealias VI = SIMD16<Int32>
 
 enum LaneI8U: ConvLane {
     static var chunk: Int { 16 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 1 }
     static var wBytes: Int { 1 }
     @inline(__always) static func zero() -> VI { VI() }
@@ -104,6 +107,7 @@ enum LaneI8U: ConvLane {
 
 enum LaneI8S: ConvLane {
     static var chunk: Int { 16 }
+    static var rows: Int { 4 }
     static var xBytes: Int { 1 }
     static var wBytes: Int { 1 }
     @inline(__always) static func zero() -> VI { VI() }
