@@ -216,7 +216,7 @@ def test_compare_writes_results(tmp_path, root):
     code = cli.main(["evaluate", "compare", "--method", f"relcon={ck}", "--method", "random-init=random",
                      "--method", "stats=stats", "--method", "supervised=supervised",
                      "--benchmarks", "hapt,mobgap", "--subjects", ",".join(HAPT_SUBJECTS + ["HA001", "HA002", "MS001"]),
-                     "--seeds", "0", "--linear-max-iter", "40", "--epochs", "1", "--ft-max-windows", "64", "--cache-dir", "", "--no-progress",
+                     "--probes", "linear,finetune", "--folds", "1", "--seeds", "0", "--linear-max-iter", "40", "--epochs", "1", "--ft-max-windows", "64", "--cache-dir", "", "--no-progress",
                      "--out", str(tmp_path / "out"), "--results", str(results),
                      "--figures-dir", str(tmp_path / "docs" / "figures"), "--tsne", ""])
     assert code == 0
@@ -226,6 +226,10 @@ def test_compare_writes_results(tmp_path, root):
     for name in ("relcon", "random-init", "stats", "supervised"):
         r = json.loads((tmp_path / "out" / name / "hapt.json").read_text())
         assert r["protocol"] == "heldout" and r["test_subjects"] == ["hapt:03", "hapt:05"]
+    ft = json.loads((tmp_path / "out" / "relcon" / "hapt.json").read_text())
+    assert list(ft["summary"]) == ["linear", "finetune"]                   # the checkpoint is fine-tuned too
+    assert list(json.loads((tmp_path / "out" / "random-init" / "hapt.json").read_text())["summary"]) == \
+        ["linear", "supervised"]                                           # fine-tuning random init = supervised
     mob = json.loads((tmp_path / "out" / "relcon" / "mobgap.json").read_text())
     assert mob["protocol"] == "loso" and mob["transductive"] is False            # mobgap was not in its pool
     assert not (tmp_path / "out" / "supervised" / "mobgap.json").exists()
