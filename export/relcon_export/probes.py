@@ -6,6 +6,7 @@ and a hand-crafted feature baseline.
     proba, info = probes.mlp_probe(z_tr, y_tr, z_va, y_va, z_te, n_classes, seed=0)
     proba, info = probes.finetune(make_encoder, x_tr, y_tr, x_va, y_va, x_te, n_classes, FinetuneConfig())
     pred, info = probes.ridge_probe(z_tr, t_tr, groups_tr, z_te)                     # continuous target
+    head = probes.fit_linear_head(z, y, z_va, y_va, n_classes)      # {'weight' (K, D), 'bias' (K,)}: for blobs
 
 Every classifier returns class probabilities (N_te, n_classes) with column k = class k, even when some class is
 missing from the training subjects (its column is 0). Reference (relcon-reference §6.1) and deviations:
@@ -60,15 +61,13 @@ def _check_xy(x: np.ndarray, y: np.ndarray, what: str) -> None:
         raise ValueError(f"{what}: no windows")
 
 
-@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
-def linear_probe(z_tr, y_tr, z_va, y_va, z_te, n_classes: int, grid=LINEAR_GRID, max_iter: int = 100,
-                 seed: int = 42) -> tuple[np.ndarray, dict]:
-    """Logistic-regression probe with the reference grid; returns (proba (N_te, K), {'C', 'val_f1'})."""
+def _fit_linear(z_tr, y_tr, z_va, y_va, grid, max_iter: int, seed: int):
+    """Scaler + LogisticRegression with C chosen on the validation windows, refit on train+val."""
     _check_xy(z_tr, y_tr, "linear probe train")
     if len(np.unique(y_tr)) < 2:
         raise ValueError("linear probe: the training subjects hold a single class")
     scaler = StandardScaler().fit(np.concatenate([z_tr, z_va]) if len(z_va) else z_tr)
-    s_tr, s_te = scaler.transform(z_tr), scaler.transform(z_te)
+    s_tr = scaler.transform(z_tr)
     make = lambda c: LogisticRegression(C=c, max_iter=max_iter, random_state=seed)
     scores = {}
     best_c = grid[0]
@@ -85,9 +84,32 @@ def linear_probe(z_tr, y_tr, z_va, y_va, z_te, n_classes: int, grid=LINEAR_GRID,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = make(best_c).fit(s_tr, y_tr)
-    proba = _full_proba(model.classes_, model.predict_proba(s_te), n_classes)
-    return proba, {"C": "none" if math.isinf(best_c) else best_c,
-                   "val_f1": {("none" if math.isinf(c) else str(c)): v for c, v in scores.items()}}
+    info = {"C": "none" if math.isinf(best_c) else best_c,
+            "val_f1": {("none" if math.isinf(c) else str(c)): v for c, v in scores.items()}}
+    return scaler, model, info
+
+
+@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
+def linear_probe(z_tr, y_tr, z_va, y_va, z_te, n_classes: int, grid=LINEAR_GRID, max_iter: int = 100,
+                 seed: int = 42) -> tuple[np.ndarray, dict]:
+    """Logistic-regression probe with the reference grid; returns (proba (N_te, K), {'C', 'val_f1'})."""
+    scaler, model, info = _fit_linear(z_tr, y_tr, z_va, y_va, grid, max_iter, seed)
+    return _full_proba(model.classes_, model.predict_proba(scaler.transform(z_te)), n_classes), info
+
+
+@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
+def fit_linear_head(z_tr, y_tr, z_va, y_va, n_classes: int, grid=LINEAR_GRID, max_iter: int = 100,
+                    seed: int = 42) -> dict:
+    """A shippable linear classifier head: the linear probe with its StandardScaler folded in, so that
+    logits = weight @ z + bias on raw embeddings and softmax(logits) equals the probe's probabilities.
+
+    weight (K, D) float32, bias (K,) float32; every class 0..K-1 must occur in train+val."""
+    scaler, model, info = _fit_linear(z_tr, y_tr, z_va, y_va, grid, max_iter, seed)
+    if len(model.classes_) != n_classes:
+        raise ValueError(f"head needs all {n_classes} classes in the training data, got {len(model.classes_)}")
+    w = model.coef_ / scaler.scale_                                    # (K, D): logits of (z - mu) / sigma
+    b = model.intercept_ - w @ scaler.mean_
+    return {"weight": w.astype(np.float32), "bias": b.astype(np.float32), **info}
 
 
 @threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
@@ -118,11 +140,26 @@ def ridge_probe(z_tr, t_tr, groups_tr, z_te, alphas=RIDGE_ALPHAS) -> tuple[np.nd
         return _ridge_probe(z_tr, t_tr, groups_tr, z_te, alphas)
 
 
+@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
+def fit_ridge_head(z_tr, t_tr, groups_tr, alphas=RIDGE_ALPHAS) -> dict:
+    """A shippable linear regression head (scaler folded in): value = weight @ z + bias; weight (D,), bias ()."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinAlgWarning)
+        scaler, model, info = _fit_ridge(z_tr, t_tr, groups_tr, alphas)
+    w = model.coef_ / scaler.scale_
+    return {"weight": w.astype(np.float32), "bias": np.float32(model.intercept_ - w @ scaler.mean_), **info}
+
+
 def _ridge_probe(z_tr, t_tr, groups_tr, z_te, alphas) -> tuple[np.ndarray, dict]:
+    scaler, model, info = _fit_ridge(z_tr, t_tr, groups_tr, alphas)
+    return model.predict(scaler.transform(z_te)), info
+
+
+def _fit_ridge(z_tr, t_tr, groups_tr, alphas):
     z_tr, t_tr, groups_tr = np.asarray(z_tr), np.asarray(t_tr, np.float64), np.asarray(groups_tr)
     _check_xy(z_tr, t_tr, "ridge probe train")
     scaler = StandardScaler().fit(z_tr)
-    s_tr, s_te = scaler.transform(z_tr), scaler.transform(z_te)
+    s_tr = scaler.transform(z_tr)
     uniq = np.unique(groups_tr)
     mse = {}
     if len(uniq) >= 2 and len(alphas) > 1:
@@ -137,8 +174,8 @@ def _ridge_probe(z_tr, t_tr, groups_tr, z_te, alphas) -> tuple[np.ndarray, dict]
     else:
         best = alphas[len(alphas) // 2]
     model = Ridge(alpha=best).fit(s_tr, t_tr)
-    return model.predict(s_te), {"alpha": float(best), "cv_mse": {str(a): v for a, v in mse.items()},
-                                 "cv_groups": int(len(uniq))}
+    return scaler, model, {"alpha": float(best), "cv_mse": {str(a): v for a, v in mse.items()},
+                           "cv_groups": int(len(uniq))}
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -101,3 +101,20 @@ def test_ridge_probe_on_gait(root):
     pred, info = probes.ridge_probe(f[tr], ws.targets["walking_speed"][tr], ws.subject[tr], f[~tr])
     assert pred.shape == ((~tr).sum(),) and np.isfinite(pred).all()
     assert info["alpha"] in probes.RIDGE_ALPHAS and info["cv_groups"] == 2
+
+
+def test_heads_fold_the_scaler(root, hapt, feats, split):
+    tr, va, te = split
+    head = probes.fit_linear_head(feats[tr], hapt.y[tr], feats[va], hapt.y[va], hapt.n_classes)
+    proba, info = probes.linear_probe(feats[tr], hapt.y[tr], feats[va], hapt.y[va], feats[te], hapt.n_classes)
+    logits = feats[te].astype(np.float64) @ head["weight"].T.astype(np.float64) + head["bias"]
+    soft = np.exp(logits - logits.max(1, keepdims=True))
+    soft /= soft.sum(1, keepdims=True)
+    assert head["weight"].shape == (hapt.n_classes, feats.shape[1]) and head["C"] == info["C"]
+    assert np.abs(soft - proba).max() < 1e-3
+    ws = benchmarks.build("mobgap", root)
+    f = probes.stats_features(ws.x)
+    t = ws.targets["walking_speed"]
+    h = probes.fit_ridge_head(f, t, ws.subject)
+    pred, _ = probes.ridge_probe(f, t, ws.subject, f)
+    assert np.abs(f.astype(np.float64) @ h["weight"] + h["bias"] - pred).max() < 1e-3
