@@ -70,7 +70,7 @@ enum ConvDriver {
         while o &+ 3 <= cout {
             let w0 = wBase + o &* wRowB
             var t = 0
-            while t < tLo { edge(a, c, L.self, t, o); edge(a, c, L.self, t, o &+ 1); edge(a, c, L.self, t, o &+ 2); t &+= 1 }
+            while t < tLo { edge3(a, c, L.self, t, o); t &+= 1 }
             if L.rows == 3 {
                 while t &+ 3 <= tHi {
                     block33(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
@@ -97,7 +97,7 @@ enum ConvDriver {
                 block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n)
                 t &+= 1
             }
-            while t < lout { edge(a, c, L.self, t, o); edge(a, c, L.self, t, o &+ 1); edge(a, c, L.self, t, o &+ 2); t &+= 1 }
+            while t < lout { edge3(a, c, L.self, t, o); t &+= 1 }
             o &+= 3
         }
         while o < cout {
@@ -139,6 +139,58 @@ enum ConvDriver {
                     contiguous ? 1 : kHi &- kLo, contiguous ? (kHi &- kLo) &* cin : cin)
         }
         L.store(c, t, o, v)
+    }
+
+    /// Outputs (t, o…o+2) whose window may reach into the padding: the taps outside [0, lin) are skipped; the
+    /// three output channels share each activation load, two accumulators each take the chunks in turn.
+    @inline(never)
+    static func edge3<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int) {
+        let p = a.pointee
+        guard let xBase = p.x, let wBase = p.w else { return }
+        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation), lin = Int(p.length_in)
+        let start = t &* Int(p.stride) &- Int(p.pad_left)
+        let kLo = start >= 0 ? 0 : (0 &- start &+ d &- 1) / d
+        let kHi = start >= lin ? 0 : min(k, (lin &- 1 &- start) / d &+ 1)
+        guard kHi > kLo else {
+            L.store(e, t, o, L.sZero); L.store(e, t, o &+ 1, L.sZero); L.store(e, t, o &+ 2, L.sZero)
+            return
+        }
+        let xB = L.xBytes, wB = L.wBytes, c = L.chunk
+        let x = xBase + (start &+ kLo &* d) &* cin &* xB
+        let wRowB = k &* cin &* wB
+        let w0 = wBase + (o &* k &+ kLo) &* cin &* wB, w1 = w0 + wRowB, w2 = w1 + wRowB
+        let contiguous = d == 1 || kHi &- kLo == 1
+        let taps = contiguous ? 1 : kHi &- kLo, n = contiguous ? (kHi &- kLo) &* cin : cin
+        let xTapB = d &* cin &* xB, wTapB = cin &* wB
+        let full = n / c &* c
+        var a0 = L.zero(), a1 = L.zero(), a2 = L.zero(), b0 = L.zero(), b1 = L.zero(), b2 = L.zero()
+        var r0 = L.sZero, r1 = L.sZero, r2 = L.sZero
+        var tap = 0
+        while tap < taps {
+            let xo = tap &* xTapB, wo = tap &* wTapB
+            var i = 0
+            while i &+ 2 &* c <= full {
+                let u = L.loadX(x + (xo &+ i &* xB)), wi = wo &+ i &* wB
+                a0 = L.mad(a0, u, L.loadW(w0 + wi)); a1 = L.mad(a1, u, L.loadW(w1 + wi)); a2 = L.mad(a2, u, L.loadW(w2 + wi))
+                let v = L.loadX(x + (xo &+ (i &+ c) &* xB)), wj = wo &+ (i &+ c) &* wB
+                b0 = L.mad(b0, v, L.loadW(w0 + wj)); b1 = L.mad(b1, v, L.loadW(w1 + wj)); b2 = L.mad(b2, v, L.loadW(w2 + wj))
+                i &+= 2 &* c
+            }
+            if i < full {
+                let u = L.loadX(x + (xo &+ i &* xB)), wi = wo &+ i &* wB
+                a0 = L.mad(a0, u, L.loadW(w0 + wi)); a1 = L.mad(a1, u, L.loadW(w1 + wi)); a2 = L.mad(a2, u, L.loadW(w2 + wi))
+            }
+            if full < n {
+                let xr = x + (xo &+ full &* xB), wr = wo &+ full &* wB
+                r0 = L.plus(r0, L.tail(xr, w0 + wr, n &- full))
+                r1 = L.plus(r1, L.tail(xr, w1 + wr, n &- full))
+                r2 = L.plus(r2, L.tail(xr, w2 + wr, n &- full))
+            }
+            tap &+= 1
+        }
+        L.store(e, t, o, L.plus(L.plus(L.reduce(a0), L.reduce(b0)), r0))
+        L.store(e, t, o &+ 1, L.plus(L.plus(L.reduce(a1), L.reduce(b1)), r1))
+        L.store(e, t, o &+ 2, L.plus(L.plus(L.reduce(a2), L.reduce(b2)), r2))
     }
 
     /// Σ_{tap < taps} Σ_{i < n} x[tap·xTap + i]·w[tap·wTap + i] (strides in bytes).
