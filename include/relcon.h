@@ -43,7 +43,7 @@ extern "C" {
 /* Header version. Compare with relcon_version() to catch a header/library mismatch at start-up:
  *   if (relcon_version() / 10000 != RELCON_VERSION_MAJOR) { ... wrong library ... } */
 #define RELCON_VERSION_MAJOR 0
-#define RELCON_VERSION_MINOR 2
+#define RELCON_VERSION_MINOR 3
 #define RELCON_VERSION_PATCH 0
 #define RELCON_VERSION_NUMBER (RELCON_VERSION_MAJOR * 10000 + RELCON_VERSION_MINOR * 100 + RELCON_VERSION_PATCH)
 
@@ -96,7 +96,9 @@ typedef enum RELCON_CLOSED_ENUM relcon_status {
     RELCON_E_WINDOW_TOO_LONG = 41,    /* n_samples > the max_samples the session was planned for */
     RELCON_E_INPUT_NOT_FINITE = 42,   /* a sample is NaN or infinite */
 
-    RELCON_E_NOT_FOUND = 50           /* the metadata key is not in the blob */
+    RELCON_E_NOT_FOUND = 50,          /* the metadata key is not in the blob (also: no self-test vector) */
+    RELCON_E_NO_SUCH_HEAD = 51,       /* head index >= the blob's head count (0.3) */
+    RELCON_E_SELFTEST_FAILED = 52     /* relcon_selftest: the output differs from the blob's expectation (0.3) */
 } relcon_status;
 
 /* Units of the input samples (sensor contract). */
@@ -192,6 +194,97 @@ RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob
  * Never allocates; one session at a time per thread. On error out_embedding is left unchanged. */
 RELCON_NODISCARD relcon_status relcon_embed(relcon_session *session, const float *samples, uint32_t n_samples,
                                             float *out_embedding, uint32_t embedding_capacity);
+
+/* ---- Heads (0.3) ----------------------------------------------------------------------------------- */
+/*
+ * A blob may carry zero or more heads (docs/blob-format.md, "Heads"): small f32 LINEAR layers after the
+ * embedding (a linear probe, optionally LINEAR+ReLU -> LINEAR) with a name and either class names
+ * (classifier: softmax probabilities over K classes) or a target and unit (regressor: one value).
+ * relcon_embed never runs them; relcon_classify / relcon_regress run the embedding and then only the layers
+ * of the requested head. Heads are numbered 0 .. count-1 in the order of the blob's metadata (head0, head1, ...).
+ * Functions on a blob validate it completely first (like relcon_inspect: one CRC pass) and are reentrant;
+ * functions on a session follow relcon_embed's rules (one thread at a time per session, no allocation).
+ */
+
+#define RELCON_HEAD_CLASSIFIER 1      /* softmax over n_outputs classes, class names in the blob */
+#define RELCON_HEAD_REGRESSOR 2       /* one value, with a target name and a unit */
+
+/* (The struct is not called relcon_head_info: in C that name is taken by the function below.) */
+typedef struct relcon_head_desc {
+    const char *name;         /* NUL-terminated [a-z0-9_], e.g. "activity"; points into the blob */
+    const char *target;       /* regressors: what is predicted, e.g. "walking_speed"; NULL for classifiers */
+    const char *unit;         /* regressors: unit of the value, e.g. "m/s" ("" = dimensionless); NULL for
+                               * classifiers */
+    uint32_t kind;            /* RELCON_HEAD_CLASSIFIER or RELCON_HEAD_REGRESSOR */
+    uint32_t n_outputs;       /* classes (classifier, >= 2) or 1 (regressor) */
+} relcon_head_desc;
+
+/* Number of heads in the blob (0 for a blob without heads). Validates the blob first. Reentrant. */
+RELCON_NODISCARD relcon_status relcon_head_count(const void *blob, size_t blob_bytes, uint32_t *out_count);
+
+/* Describes head `head` (0 .. count-1; RELCON_E_NO_SUCH_HEAD otherwise). The strings point into the blob
+ * (valid as long as the blob is). Validates the blob first. Reentrant. */
+RELCON_NODISCARD relcon_status relcon_head_info(const void *blob, size_t blob_bytes, uint32_t head,
+                                                relcon_head_desc *out_info);
+
+/* Name of class `class_index` of classifier `head`: a NUL-terminated UTF-8 string inside the blob.
+ * RELCON_E_NO_SUCH_HEAD for a head index out of range; RELCON_E_INVALID_ARGUMENT when the head is a
+ * regressor or class_index >= n_outputs. Validates the blob first. Reentrant. */
+RELCON_NODISCARD relcon_status relcon_head_class_name(const void *blob, size_t blob_bytes, uint32_t head,
+                                                      uint32_t class_index, const char **out_name);
+
+/* Classifies one window: embeds it (as relcon_embed) and runs classifier `head`.
+ *   out_probs:  receives n_outputs softmax probabilities (f32, summing to 1 up to rounding);
+ *               probs_capacity is its length in floats (RELCON_E_BUFFER_TOO_SMALL when < n_outputs).
+ *   out_top:    the most probable class (largest logit; ties -> the lowest class index).
+ * Checks, in order: NULL pointers; the session; the head (RELCON_E_NO_SUCH_HEAD; RELCON_E_INVALID_ARGUMENT
+ * for a regressor head); probs_capacity; then n_samples and the samples exactly as relcon_embed.
+ * Outputs are written on RELCON_OK only. Never allocates. */
+RELCON_NODISCARD relcon_status relcon_classify(relcon_session *session, const float *samples, uint32_t n_samples,
+                                               uint32_t head, float *out_probs, uint32_t probs_capacity,
+                                               uint32_t *out_top);
+
+/* Regresses one window: embeds it and runs regressor `head`; *out_value is in the head's unit.
+ * Checks as relcon_classify (RELCON_E_INVALID_ARGUMENT for a classifier head). Never allocates. */
+RELCON_NODISCARD relcon_status relcon_regress(relcon_session *session, const float *samples, uint32_t n_samples,
+                                              uint32_t head, float *out_value);
+
+/* Recording-level classification by majority vote, without allocation.
+ *   samples:          n_total_samples interleaved x,y,z floats (a whole recording, contract rate and units).
+ *   Windows:          W = the session's max_samples samples each, starting at 0, hop, 2*hop, ... while the
+ *                     window fits (start + W <= n_total_samples); a tail shorter than W is not used.
+ *   hop:              >= 1 (RELCON_E_INVALID_ARGUMENT for 0).
+ *   votes:            caller buffer of votes_capacity >= n_outputs counters (RELCON_E_BUFFER_TOO_SMALL
+ *                     otherwise); on RELCON_OK votes[k] = windows whose top class is k (the rest of the
+ *                     buffer is untouched); on any other status its contents are unspecified.
+ *   out_top:          the class with the most votes; ties -> the lowest class index.
+ *   out_windows:      windows classified (>= 1).
+ * Checks as relcon_classify; n_total_samples < W is RELCON_E_WINDOW_TOO_SHORT; every sample of the recording
+ * is checked for NaN/inf (RELCON_E_INPUT_NOT_FINITE) before any window runs. Costs one relcon_classify per
+ * window (no softmax). Never allocates. */
+RELCON_NODISCARD relcon_status relcon_classify_recording(relcon_session *session, const float *samples,
+                                                         uint32_t n_total_samples, uint32_t hop, uint32_t head,
+                                                         uint32_t *votes, uint32_t votes_capacity,
+                                                         uint32_t *out_top, uint32_t *out_windows);
+
+/* Recording-level regression: the mean of regressor `head` over the same windows as
+ * relcon_classify_recording (accumulated in double). Outputs on RELCON_OK only. Never allocates. */
+RELCON_NODISCARD relcon_status relcon_regress_recording(relcon_session *session, const float *samples,
+                                                        uint32_t n_total_samples, uint32_t hop, uint32_t head,
+                                                        float *out_mean, uint32_t *out_windows);
+
+/* ---- Self-test (0.3) ------------------------------------------------------------------------------- */
+
+/* Runs the self-test vector stored in the blob (docs/blob-format.md, "Self-test"): embeds its input window
+ * and compares with its expected embedding.
+ *   out_max_rel_error: max_i |y_i - e_i| / max_i |e_i| (0 when bit-exact); written on RELCON_OK and on
+ *                      RELCON_E_SELFTEST_FAILED.
+ * Returns RELCON_OK when that error is <= the blob's selftest_tolerance (0 = bit-exact, used by int8 blobs),
+ * RELCON_E_SELFTEST_FAILED when it is not (or the output is not finite), RELCON_E_NOT_FOUND when the blob has
+ * no self-test vector, RELCON_E_WINDOW_TOO_LONG when the vector is longer than the session's max_samples
+ * (the exporter uses the contract's window_samples, so a session with max_samples 0 always fits).
+ * Uses the session's arena like relcon_embed. Never allocates. */
+RELCON_NODISCARD relcon_status relcon_selftest(relcon_session *session, float *out_max_rel_error);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,11 @@ _Static_assert(offsetof(relcon_model_info, arena_bytes) == 96, "relcon_model_inf
 _Static_assert(offsetof(relcon_model_info, n_samples) == 104, "relcon_model_info layout changed");
 _Static_assert(offsetof(relcon_model_info, reserved) == 108, "relcon_model_info layout changed");
 
+_Static_assert(RELCON_E_NO_SUCH_HEAD == 51 && RELCON_E_SELFTEST_FAILED == 52, "status values are pinned forever");
+_Static_assert(RELCON_HEAD_CLASSIFIER == 1 && RELCON_HEAD_REGRESSOR == 2, "head kinds are pinned");
+_Static_assert(offsetof(relcon_head_desc, kind) == 3 * sizeof(void *) &&
+               offsetof(relcon_head_desc, n_outputs) == 3 * sizeof(void *) + 4, "relcon_head_desc layout changed");
+
 _Static_assert(RELCON_ARENA_ALIGN == 64 && RELCON_BLOB_ALIGN == 16, "alignment contract");
 _Static_assert(RELCON_VERSION_NUMBER == RELCON_VERSION_MAJOR * 10000 + RELCON_VERSION_MINOR * 100 + RELCON_VERSION_PATCH,
                "version number");

@@ -12,7 +12,7 @@ enum RelConError: Error, Equatable {
     case blobTensor, blobGraph, blobContract, blobMetadata
     case arenaTooSmall, arenaMisaligned, sessionInvalid
     case windowTooShort, windowTooLong, inputNotFinite
-    case notFound
+    case notFound, noSuchHead, selftestFailed
 
     /// The C status of this error (include/relcon.h). The only place errors become numbers.
     var status: relcon_status {
@@ -37,6 +37,8 @@ enum RelConError: Error, Equatable {
         case .windowTooLong: return .RELCON_E_WINDOW_TOO_LONG
         case .inputNotFinite: return .RELCON_E_INPUT_NOT_FINITE
         case .notFound: return .RELCON_E_NOT_FOUND
+        case .noSuchHead: return .RELCON_E_NO_SUCH_HEAD
+        case .selftestFailed: return .RELCON_E_SELFTEST_FAILED
         }
     }
 }
@@ -67,6 +69,8 @@ func statusText(_ raw: UInt32) -> StaticString {
     case 41: return "window longer than the session's max_samples"
     case 42: return "input sample is NaN or infinite"
     case 50: return "metadata key not found"
+    case 51: return "no such head in the blob"
+    case 52: return "self-test failed: output differs from the blob's expected embedding"
     default: return "unknown status"
     }
 }

@@ -38,7 +38,7 @@ struct SessionHeader {
     var inputClip: Float
     var isa: UInt32              // kernel ISA level chosen at init (Kernels/Dispatch.swift)
     var precision: UInt32        // the blob's: f32 (1), f16 (2), int8 (3)
-    var reserved1: UInt32
+    var embedSteps: UInt32       // output_value: relcon_embed runs steps [0, embedSteps); heads run later steps
     var reserved2: UInt64, reserved3: UInt64
 
     static let magicValue: UInt64 = 0x3153_4553_4E43_4C52   // "RLCNSES1" little-endian
@@ -86,8 +86,9 @@ enum Session {
         let plan = try ArenaPlanner.plan(model, window: window) { (_: ValuePlacement) throws(RelConError) in }
         guard UInt64(arenaBytes) >= plan.arenaBytes else { throw .arenaTooSmall }
 
-        // The arena is big enough: write the records, then the header and its checksums.
-        let steps = model.outputValue
+        // The arena is big enough: write the records, then the header and its checksums. With heads, the
+        // steps after output_value are the head layers (run only by relcon_classify / relcon_regress).
+        let steps = try Heads.runSteps(model)
         let stepBase = arena + Int(ArenaPlanner.controlHeaderBytes)
         let valueBase = stepBase + Int(steps) &* Int(ArenaPlanner.stepRecordBytes)
         let none = BlobFormat.none
@@ -127,7 +128,7 @@ enum Session {
             embeddingDim: model.embeddingDim, inputChannels: c.inputChannels,
             inputScale0: c.scale.0, inputScale1: c.scale.1, inputScale2: c.scale.2,
             inputOffset0: c.offset.0, inputOffset1: c.offset.1, inputOffset2: c.offset.2,
-            inputClip: c.clip, isa: ISA.detect().rawValue, precision: model.precision, reserved1: 0,
+            inputClip: c.clip, isa: ISA.detect().rawValue, precision: model.precision, embedSteps: model.outputValue,
             reserved2: 0, reserved3: 0)
         arena.storeBytes(of: header, as: SessionHeader.self)
         header.headerCRC = CRC32.checksum(UnsafeRawPointer(arena), count: Int(ArenaPlanner.controlHeaderBytes),
@@ -145,7 +146,7 @@ enum Session {
         guard h.magic == SessionHeader.magicValue,
               CRC32.checksum(session, count: Int(ArenaPlanner.controlHeaderBytes),
                              zeroedOffset: SessionHeader.crcFieldOffset) == h.headerCRC,
-              h.steps >= 1, h.steps <= BlobFormat.maxLayers,
+              h.steps >= 1, h.steps <= BlobFormat.maxLayers, h.embedSteps >= 1, h.embedSteps <= h.steps,
               h.controlBytes == ArenaPlanner.controlBytes(steps: h.steps), h.arenaBytes >= h.controlBytes
         else { throw .sessionInvalid }
         let bodyBytes = Int(h.steps) &* Int(ArenaPlanner.stepRecordBytes)
@@ -162,6 +163,19 @@ enum Session {
     {
         let h = try check(UnsafeRawPointer(session))
         guard capacity >= h.embeddingDim else { throw .bufferTooSmall }
+        let y = try forward(session, header: h, samples: samples, n: n, through: h.embedSteps)
+        guard y.length == 1, y.channels == Int(h.embeddingDim), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+        output.update(from: y.f32, count: y.channels)
+    }
+
+    /// Runs the embedding's steps [0, embedSteps) on one window and then, when `target` > embedSteps, only the
+    /// head layers on the chain from the embedding to value `target` (Heads.swift). Returns value `target`
+    /// (a buffer in the arena, valid until the next call). Checks n and the samples; the caller checked the
+    /// session (`h`).
+    static func forward(_ session: UnsafeMutableRawPointer, header h: SessionHeader, samples: UnsafePointer<Float>,
+                        n: UInt32, through target: UInt32) throws(RelConError) -> Value
+    {
+        guard target >= h.embedSteps, target <= h.steps else { throw .sessionInvalid }
         guard n >= h.minSamples else { throw .windowTooShort }
         guard n <= h.maxSamples else { throw .windowTooLong }
         guard let blob = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: h.blobAddress)) else {
@@ -192,20 +206,32 @@ enum Session {
         guard x0.channels == 3, x0.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
         try copyInput(samples, count: Int(truncatingIfNeeded: n), header: h, into: x0.f32)
 
+        func step(_ i: UInt32) -> StepRecord {
+            steps.loadUnaligned(fromByteOffset: Int(i) &* Int(ArenaPlanner.stepRecordBytes), as: StepRecord.self)
+        }
         var i: UInt32 = 0
-        while i < h.steps {
-            let s = steps.loadUnaligned(fromByteOffset: Int(i) &* Int(ArenaPlanner.stepRecordBytes), as: StepRecord.self)
-            try run(s, out: i &+ 1, value: value, blob: blob, blobBytes: h.blobBytes, isa: isa,
+        while i < target {
+            if i >= h.embedSteps {
+                // A head layer: run it only if its output lies on the chain target <- ... <- embedding.
+                var v = target
+                var hops: UInt32 = 0
+                while v > h.embedSteps, v != i &+ 1, hops <= Heads.maxChain {
+                    let in0 = step(v &- 1).in0
+                    guard in0 < v else { throw .sessionInvalid }
+                    v = in0
+                    hops &+= 1
+                }
+                if v != i &+ 1 { i &+= 1; continue }
+            }
+            try run(step(i), out: i &+ 1, value: value, blob: blob, blobBytes: h.blobBytes, isa: isa,
                     f16: h.precision == BlobFormat.dtypeF16)
             i &+= 1
         }
-        let y = try value(h.steps)
-        guard y.length == 1, y.channels == Int(h.embeddingDim), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
-        output.update(from: y.f32, count: y.channels)
+        return try value(target)
     }
 
     /// x·scale + offset per axis, clamped to ±clip when clip > 0. Rejects NaN and ±∞ samples.
-    private static func copyInput(_ samples: UnsafePointer<Float>, count n: Int, header h: SessionHeader,
+    static func copyInput(_ samples: UnsafePointer<Float>, count n: Int, header h: SessionHeader,
                                   into x: UnsafeMutablePointer<Float>) throws(RelConError)
     {
         let scale = SIMD3<Float>(h.inputScale0, h.inputScale1, h.inputScale2)

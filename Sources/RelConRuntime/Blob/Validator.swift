@@ -111,6 +111,9 @@ extension Model {
 
         // 10. The contract's window must be one the architecture accepts.
         guard contract.windowSamples >= model.minSamples else { throw .blobContract }
+
+        // 11. Heads and the self-test vector (Heads.swift).
+        try Heads.validate(model)
         return model
     }
 

@@ -3,7 +3,8 @@
 // docs/runtime.md states the same algorithm in prose so a test can recompute it independently.
 //
 // Arena layout:  [ control block | value buffers ]
-//   control block = align64(128 + 64·S + 48·(S + 1)),  S = output_value (the layers that run)
+//   control block = align64(128 + 64·S + 48·(S + 1)),  S = output_value (the layers that run), or n_layers
+//   when the blob has heads (docs/blob-format.md, "Heads": then every later layer is a small head layer)
 //   arena_bytes   = control block + peak
 //
 // Values 0...S each get one buffer of align64(L_v(T) · C_v · e_v) bytes (channels-last [L][C]; e_v = 4 for f32
@@ -53,7 +54,7 @@ enum ArenaPlanner {
     static func plan(_ model: Model, window: UInt32,
                      visit: (ValuePlacement) throws(RelConError) -> Void) throws(RelConError) -> ArenaPlan
     {
-        let steps = model.outputValue
+        let steps = try Heads.runSteps(model)   // output_value, or every layer when the blob has heads
         let t = Int64(window)
         return try LiveSet.with { (live: inout LiveSet) throws(RelConError) -> ArenaPlan in
             var peak: UInt64 = 0
@@ -86,7 +87,9 @@ enum ArenaPlanner {
                 guard let input = live.find(r.in0), let form = input.form.after(r) else { throw .blobGraph }
                 let death = v == steps ? i : (try model.lastUse(of: v, from: v, end: steps) ?? i)
                 let length = try place(v, form, r.outChannels, death: death)
-                macs = saturatingAdd(macs, try layerMACs(model, r, outputLength: length))
+                if i < model.outputValue {   // macs: the embedding only (what relcon_embed runs)
+                    macs = saturatingAdd(macs, try layerMACs(model, r, outputLength: length))
+                }
                 i &+= 1
             }
             let control = controlBytes(steps: steps)
