@@ -7,6 +7,14 @@ from relcon_export.distance import (DistanceConfig, MotifDistance, PartialConv1d
                                     reconstruction_loss, sparsemax)
 from relcon_export.pretrain import candidate_distances
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """2 OpenMP threads on a shared 2-core machine spin-wait each other into 10-30x slower steps."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
 
 def test_reference_config_has_58617_parameters():
     net = MotifDistance(DistanceConfig())
@@ -99,9 +107,9 @@ def test_training_lowers_reconstruction_loss():
     x = torch.stack([torch.sin(t), torch.cos(2 * t), 0.5 * torch.sin(3 * t)])[None].repeat(8, 1, 1)
     x = x + 0.1 * torch.randn_like(x)
     cand = -x.flip(-1)
-    opt = torch.optim.Adam(net.parameters(), 1e-2)
+    opt = torch.optim.Adam(net.parameters(), 2e-2)
     first = None
-    for _ in range(30):
+    for _ in range(15):
         loss = reconstruction_loss(net, x, cand)
         opt.zero_grad()
         loss.backward()
