@@ -5,7 +5,8 @@
 //
 // Channels-last dot form: y[t][o] = Σ_k Σ_c w[o][k][c] · x[t·stride − padLeft + k·dilation][c]. With
 // dilation 1 the taps of one output are one contiguous run of K·Cin elements in both x and w, so every output
-// is a single dot product. Register blocking: 4 time steps × 3 output channels share each loaded chunk
+// is a single dot product (a run that is not a multiple of the chunk ends with one zero-filled partial chunk).
+// Register blocking: 4 time steps × 3 output channels share each loaded chunk
 // (4 activation loads + 3 weight loads feed 12 multiply-accumulates). Output-channel blocks are outermost
 // (a block's weights stay in L1 while time runs inside). Time steps whose taps reach into the padding are
 // computed one by one with the taps clipped (the same as multiplying them by zero): nothing is materialised.
@@ -43,6 +44,29 @@ protocol ConvLane {
     static func context(_ a: UnsafePointer<rlck_conv>) -> Ctx?
     /// Epilogue of output (t, o): bias, residual, activation / requantisation; writes y.
     static func store(_ c: Ctx, _ t: Int, _ o: Int, _ dot: S)
+}
+
+extension ConvLane {
+    /// The first `count` (< chunk) elements at p, zero-filled to a chunk (a stack copy: never reads past them).
+    @inline(__always)
+    static func loadXPartial(_ p: UnsafeRawPointer, _ count: Int) -> XV {
+        var v = SIMD64<UInt8>()
+        return withUnsafeMutablePointer(to: &v) { ptr in
+            let raw = UnsafeMutableRawPointer(ptr)
+            raw.copyMemory(from: p, byteCount: min(count &* xBytes, 64))
+            return loadX(UnsafeRawPointer(raw))
+        }
+    }
+
+    @inline(__always)
+    static func loadWPartial(_ p: UnsafeRawPointer, _ count: Int) -> WV {
+        var v = SIMD64<UInt8>()
+        return withUnsafeMutablePointer(to: &v) { ptr in
+            let raw = UnsafeMutableRawPointer(ptr)
+            raw.copyMemory(from: p, byteCount: min(count &* wBytes, 64))
+            return loadW(UnsafeRawPointer(raw))
+        }
+    }
 }
 
 enum ConvDriver {
@@ -255,31 +279,21 @@ enum ConvDriver {
                 a30 = L.mad(a30, u3, v0); a31 = L.mad(a31, u3, v1); a32 = L.mad(a32, u3, v2)
                 i &+= c
             }
-            tap &+= 1
-        }
-        if full < n {
-            // Rare (only runs that are not a multiple of the chunk, e.g. the 3-channel stem): plain dots.
-            let rest = n &- full
-            var r = (L.sZero, L.sZero, L.sZero, L.sZero, L.sZero, L.sZero,
-                     L.sZero, L.sZero, L.sZero, L.sZero, L.sZero, L.sZero)
-            var tp = 0
-            while tp < taps {
-                let xo = tp &* xTapB &+ full &* xB, wo = tp &* wTapB &+ full &* wB
-                r.0 = L.plus(r.0, L.tail(x0 + xo, w0 + wo, rest)); r.1 = L.plus(r.1, L.tail(x0 + xo, w1 + wo, rest))
-                r.2 = L.plus(r.2, L.tail(x0 + xo, w2 + wo, rest)); r.3 = L.plus(r.3, L.tail(x1 + xo, w0 + wo, rest))
-                r.4 = L.plus(r.4, L.tail(x1 + xo, w1 + wo, rest)); r.5 = L.plus(r.5, L.tail(x1 + xo, w2 + wo, rest))
-                r.6 = L.plus(r.6, L.tail(x2 + xo, w0 + wo, rest)); r.7 = L.plus(r.7, L.tail(x2 + xo, w1 + wo, rest))
-                r.8 = L.plus(r.8, L.tail(x2 + xo, w2 + wo, rest)); r.9 = L.plus(r.9, L.tail(x3 + xo, w0 + wo, rest))
-                r.10 = L.plus(r.10, L.tail(x3 + xo, w1 + wo, rest)); r.11 = L.plus(r.11, L.tail(x3 + xo, w2 + wo, rest))
-                tp &+= 1
+            if full < n {
+                // The rest of the run (e.g. the 3-channel stem's 21 = 16 + 5): one zero-filled partial chunk.
+                let rest = n &- full, xi = xo &+ full &* xB, wi = wo &+ full &* wB
+                let v0 = L.loadWPartial(w0 + wi, rest), v1 = L.loadWPartial(w1 + wi, rest)
+                let v2 = L.loadWPartial(w2 + wi, rest)
+                let u0 = L.loadXPartial(x0 + xi, rest)
+                a00 = L.mad(a00, u0, v0); a01 = L.mad(a01, u0, v1); a02 = L.mad(a02, u0, v2)
+                let u1 = L.loadXPartial(x1 + xi, rest)
+                a10 = L.mad(a10, u1, v0); a11 = L.mad(a11, u1, v1); a12 = L.mad(a12, u1, v2)
+                let u2 = L.loadXPartial(x2 + xi, rest)
+                a20 = L.mad(a20, u2, v0); a21 = L.mad(a21, u2, v1); a22 = L.mad(a22, u2, v2)
+                let u3 = L.loadXPartial(x3 + xi, rest)
+                a30 = L.mad(a30, u3, v0); a31 = L.mad(a31, u3, v1); a32 = L.mad(a32, u3, v2)
             }
-            L.store(e, t, o, L.plus(L.reduce(a00), r.0)); L.store(e, t, o &+ 1, L.plus(L.reduce(a01), r.1))
-            L.store(e, t, o &+ 2, L.plus(L.reduce(a02), r.2)); L.store(e, t &+ 1, o, L.plus(L.reduce(a10), r.3))
-            L.store(e, t &+ 1, o &+ 1, L.plus(L.reduce(a11), r.4)); L.store(e, t &+ 1, o &+ 2, L.plus(L.reduce(a12), r.5))
-            L.store(e, t &+ 2, o, L.plus(L.reduce(a20), r.6)); L.store(e, t &+ 2, o &+ 1, L.plus(L.reduce(a21), r.7))
-            L.store(e, t &+ 2, o &+ 2, L.plus(L.reduce(a22), r.8)); L.store(e, t &+ 3, o, L.plus(L.reduce(a30), r.9))
-            L.store(e, t &+ 3, o &+ 1, L.plus(L.reduce(a31), r.10)); L.store(e, t &+ 3, o &+ 2, L.plus(L.reduce(a32), r.11))
-            return
+            tap &+= 1
         }
         let z = L.sZero
         L.store(e, t, o, L.plus(L.reduce(a00), z)); L.store(e, t, o &+ 1, L.plus(L.reduce(a01), z))
@@ -318,18 +332,18 @@ enum ConvDriver {
                 a20 = L.mad(a20, u2, v0); a21 = L.mad(a21, u2, v1); a22 = L.mad(a22, u2, v2)
                 i &+= c
             }
-            tap &+= 1
-        }
-        if full < n {
-            // Runs that are not a multiple of the chunk: plain dots (each with its own summation order).
-            var j = 0
-            while j < 3 {
-                L.store(e, t &+ j, o, ConvDriver.dot(L.self, x0 + j &* xStepB, xTapB, w0, wTapB, taps, n))
-                L.store(e, t &+ j, o &+ 1, ConvDriver.dot(L.self, x0 + j &* xStepB, xTapB, w1, wTapB, taps, n))
-                L.store(e, t &+ j, o &+ 2, ConvDriver.dot(L.self, x0 + j &* xStepB, xTapB, w2, wTapB, taps, n))
-                j &+= 1
+            if full < n {
+                let rest = n &- full, xi = xo &+ full &* xB, wi = wo &+ full &* wB
+                let v0 = L.loadWPartial(w0 + wi, rest), v1 = L.loadWPartial(w1 + wi, rest)
+                let v2 = L.loadWPartial(w2 + wi, rest)
+                let u0 = L.loadXPartial(x0 + xi, rest)
+                a00 = L.mad(a00, u0, v0); a01 = L.mad(a01, u0, v1); a02 = L.mad(a02, u0, v2)
+                let u1 = L.loadXPartial(x1 + xi, rest)
+                a10 = L.mad(a10, u1, v0); a11 = L.mad(a11, u1, v1); a12 = L.mad(a12, u1, v2)
+                let u2 = L.loadXPartial(x2 + xi, rest)
+                a20 = L.mad(a20, u2, v0); a21 = L.mad(a21, u2, v1); a22 = L.mad(a22, u2, v2)
             }
-            return
+            tap &+= 1
         }
         let z = L.sZero
         L.store(e, t, o, L.plus(L.reduce(a00), z)); L.store(e, t, o &+ 1, L.plus(L.reduce(a01), z))
