@@ -23,7 +23,7 @@ LDLIBS := -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
 APT_PACKAGES := libopenblas-dev libcmocka-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo bench bench-compare clean
+.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo bench bench-compare clean test-cli cli
 
 all: build
 
@@ -114,11 +114,20 @@ bench-compare: venv build $(BENCH)
 check-so: build
 	Tests/CTests/check_so.sh $(LIB)
 
+# The relcon command-line tool (docs/cli.md): .build/release/relcon-cli (product name relcon-cli; `relcon` is the
+# library product). test-cli runs Tests/cli_test.sh against it; its resampler unit tests run in `swift test`.
+CLI := .build/release/relcon-cli
+cli:
+	swift build -c release --product relcon-cli
+test-cli: venv cli
+	PY=$(PY) EXPORT=$(EXPORT) Tests/cli_test.sh $(CLI)
+
 test: deps venv
 	$(MAKE) test-python
 	$(MAKE) build
 	$(MAKE) test-swift
 	$(MAKE) test-c
+	$(MAKE) test-cli
 	@echo "make test: all suites passed"
 
 clean:

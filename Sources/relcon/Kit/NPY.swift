@@ -1,0 +1,110 @@
+// Minimal NumPy .npy reader/writer (format versions 1.0-3.0; little-endian float32/float64 2-D arrays).
+import Foundation
+
+public enum NPY {
+    /// Reads a 2-D little-endian f4/f8 array with 3 or 4 columns as rows of doubles; checks every value is finite.
+    public static func readMatrix(_ data: Data, path: String) throws -> ([[Double]], Int) {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+            throw CLIError("\(path) is not an NPY file")
+        }
+        let major = bytes[6]
+        var headerLen = 0, headerStart = 0
+        switch major {
+        case 1:
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw CLIError("\(path): truncated NPY header") }
+            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default:
+            throw CLIError("\(path): NPY format version \(major) is not supported")
+        }
+        guard headerStart + headerLen <= bytes.count,
+              let header = String(bytes: bytes[headerStart..<(headerStart + headerLen)], encoding: major == 3 ? .utf8 : .isoLatin1)
+        else { throw CLIError("\(path): truncated NPY header") }
+        let dataStart = headerStart + headerLen
+
+        func field(_ key: String) -> String? {
+            guard let r = header.range(of: "'\(key)'") else { return nil }
+            var rest = header[r.upperBound...].drop(while: { $0 == " " || $0 == ":" })
+            if rest.first == "(" {
+                guard let close = rest.firstIndex(of: ")") else { return nil }
+                return String(rest[...close])
+            }
+            if rest.first == "'" {
+                rest = rest.dropFirst()
+                guard let close = rest.firstIndex(of: "'") else { return nil }
+                return String(rest[..<close])
+            }
+            return String(rest.prefix(while: { $0 != "," && $0 != "}" })).trimmingCharacters(in: .whitespaces)
+        }
+        guard let descr = field("descr"), let fortran = field("fortran_order"), let shapeText = field("shape") else {
+            throw CLIError("\(path): NPY header lacks descr/fortran_order/shape")
+        }
+        let itemSize: Int
+        switch descr {
+        case "<f4", "=f4": itemSize = 4
+        case "<f8", "=f8": itemSize = 8
+        default: throw CLIError("\(path): NPY dtype \(descr) is not supported (float32 or float64, little-endian)")
+        }
+        let dims = shapeText.dropFirst().dropLast().split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        guard dims.count == 2, dims[1] == 3 || dims[1] == 4 else {
+            throw CLIError("\(path): NPY shape \(shapeText); expected (N, 3) x,y,z or (N, 4) t,x,y,z")
+        }
+        let (n, w) = (dims[0], dims[1])
+        guard bytes.count - dataStart >= n * w * itemSize else { throw CLIError("\(path): NPY data is truncated") }
+        let isFortran = fortran == "True"
+        var rows = [[Double]](repeating: [Double](repeating: 0, count: w), count: n)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<n {
+                for j in 0..<w {
+                    let k = isFortran ? j * n + i : i * w + j
+                    let off = dataStart + k * itemSize
+                    if itemSize == 4 {
+                        rows[i][j] = Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: off, as: UInt32.self).littleEndian))
+                    } else {
+                        rows[i][j] = Double(bitPattern: raw.loadUnaligned(fromByteOffset: off, as: UInt64.self).littleEndian)
+                    }
+                }
+            }
+        }
+        for i in 0..<n {
+            if let bad = rows[i].firstIndex(where: { !$0.isFinite }) {
+                throw CLIError("\(path): row \(i), column \(bad + 1) is not finite (\(rows[i][bad]))")
+            }
+        }
+        return (rows, w)
+    }
+
+    /// Encodes a row-major float64 matrix as NPY version 1.0.
+    public static func encode(rows: Int, cols: Int, values: [Double]) -> Data {
+        precondition(values.count == rows * cols)
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
+        let total = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
+        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let hl = UInt16(header.utf8.count)
+        out.append(contentsOf: [UInt8(hl & 0xff), UInt8(hl >> 8)])
+        out.append(contentsOf: Array(header.utf8))
+        var le = values.map { $0.bitPattern.littleEndian }
+        out.append(Data(bytes: &le, count: le.count * 8))
+        return out
+    }
+}
+
+/// Writes `data` to `path` atomically: a temporary file in the same folder, then rename(2).
+public func writeAtomically(_ data: Data, to path: String) throws {
+    let tmp = path + ".tmp.\(getpid())"
+    guard FileManager.default.createFile(atPath: tmp, contents: data) else {
+        throw CLIError("cannot write \(tmp)")
+    }
+    if rename(tmp, path) != 0 {
+        let err = String(cString: strerror(errno))
+        unlink(tmp)
+        throw CLIError("cannot rename \(tmp) to \(path): \(err)")
+    }
+}

@@ -1,0 +1,144 @@
+// Recording readers (CSV and NPY) and the conversion to the model's sensor contract (rate, units).
+import Foundation
+
+public struct CLIError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum Units: String, CaseIterable, Sendable {
+    case g
+    case ms2 = "m/s2"
+    case mg
+    /// Factor that converts a value in these units to g.
+    public var toG: Double {
+        switch self {
+        case .g: return 1
+        case .ms2: return 1 / 9.80665
+        case .mg: return 1e-3
+        }
+    }
+}
+
+/// A 3-axis recording at a uniform rate, channel-major, in g once `convert` ran.
+public struct Recording: Sendable {
+    public var t0: Double
+    public var rate: Double
+    public var x: [Double]
+    public var y: [Double]
+    public var z: [Double]
+    public var count: Int { x.count }
+    public init(t0: Double, rate: Double, x: [Double], y: [Double], z: [Double]) {
+        self.t0 = t0; self.rate = rate; self.x = x; self.y = y; self.z = z
+    }
+
+    /// Interleaved x,y,z floats (what relcon_embed takes).
+    public func interleaved() -> [Float] {
+        var out = [Float](repeating: 0, count: 3 * count)
+        for i in 0..<count {
+            out[3 * i] = Float(x[i]); out[3 * i + 1] = Float(y[i]); out[3 * i + 2] = Float(z[i])
+        }
+        return out
+    }
+
+    /// Scales to g and resamples to `targetRate` (anti-aliased); returns the resampler used (nil: none needed).
+    /// A rate within `tolerance` (relative) of the target is taken as the target rate.
+    @discardableResult
+    public mutating func convert(units: Units, targetRate: Double, tolerance: Double = 1e-3) throws -> Resampler? {
+        if units != .g {
+            let f = units.toG
+            x = x.map { $0 * f }; y = y.map { $0 * f }; z = z.map { $0 * f }
+        }
+        if abs(rate - targetRate) <= tolerance * targetRate {
+            rate = targetRate
+            return nil
+        }
+        let r = try Resampler(inputRate: rate, outputRate: targetRate)
+        x = r.process(x); y = r.process(y); z = r.process(z)
+        rate = targetRate
+        return r
+    }
+}
+
+public enum RecordingReader {
+    /// Reads a CSV (`t,x,y,z` or, with `rate`, `x,y,z`) or an NPY file ((N,3) x,y,z with `rate`, or (N,4)
+    /// t,x,y,z). `rate` overrides the rate derived from timestamps.
+    public static func read(path: String, rate: Double?) throws -> Recording {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if !FileManager.default.fileExists(atPath: path) { throw CLIError("cannot open \(path): no such file") }
+            throw CLIError("cannot read \(path)")
+        }
+        if let r = rate, !(r.isFinite && r > 0) { throw CLIError("--rate must be a positive number of Hz, got \(r)") }
+        let rows: [[Double]]
+        let width: Int
+        if data.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) {   // \x93NUMPY
+            (rows, width) = try NPY.readMatrix(data, path: path)
+        } else {
+            (rows, width) = try parseCSV(data, path: path)
+        }
+        let n = rows.count
+        guard n > 0 else { throw CLIError("\(path) holds no samples") }
+        var x = [Double](), y = [Double](), z = [Double]()
+        x.reserveCapacity(n); y.reserveCapacity(n); z.reserveCapacity(n)
+        let c0 = width == 4 ? 1 : 0
+        for r in rows { x.append(r[c0]); y.append(r[c0 + 1]); z.append(r[c0 + 2]) }
+        var t0 = 0.0
+        var fs: Double
+        if width == 4 {
+            t0 = rows[0][0]
+            for i in 1..<n where !(rows[i][0] > rows[i - 1][0]) {
+                throw CLIError("\(path): timestamps must increase (sample \(i + 1): \(rows[i][0]) after \(rows[i - 1][0]))")
+            }
+            if let r = rate {
+                fs = r
+            } else {
+                guard n >= 2 else { throw CLIError("\(path): one sample cannot give a sample rate (pass --rate)") }
+                fs = Double(n - 1) / (rows[n - 1][0] - rows[0][0])
+            }
+        } else {
+            guard let r = rate else {
+                throw CLIError("\(path) has x,y,z columns and no timestamps: pass --rate HZ")
+            }
+            fs = r
+        }
+        guard fs.isFinite, fs > 0 else { throw CLIError("\(path): sample rate \(fs) is not usable") }
+        return Recording(t0: t0, rate: fs, x: x, y: y, z: z)
+    }
+
+    /// CSV: comma-separated numbers, 3 or 4 per line. Blank lines and lines starting with '#' are skipped;
+    /// non-numeric lines are allowed only before the first sample (headers). Every row must have the width of
+    /// the first one, and every value must be finite.
+    static func parseCSV(_ data: Data, path: String) throws -> ([[Double]], Int) {
+        guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(path) is not a UTF-8 text file") }
+        var rows: [[Double]] = []
+        var width = 0
+        var lineNo = 0
+        for sub in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNo += 1
+            let line = sub.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            let values = fields.map { Double($0) }
+            if values.contains(where: { $0 == nil }) {
+                if rows.isEmpty && !fields.contains(where: { Double($0) != nil && !$0.isEmpty }) { continue }   // header
+                throw CLIError("\(path) line \(lineNo): not a number in \"\(line.prefix(80))\"")
+            }
+            let v = values.map { $0! }
+            if width == 0 {
+                guard v.count == 3 || v.count == 4 else {
+                    throw CLIError("\(path) line \(lineNo): \(v.count) columns; expected t,x,y,z (4) or x,y,z (3)")
+                }
+                width = v.count
+            } else if v.count != width {
+                throw CLIError("\(path) line \(lineNo): \(v.count) columns, expected \(width) like the first sample")
+            }
+            if let bad = v.firstIndex(where: { !$0.isFinite }) {
+                throw CLIError("\(path) line \(lineNo): column \(bad + 1) is not finite (\(fields[bad]))")
+            }
+            rows.append(v)
+        }
+        return (rows, width)
+    }
+}

@@ -1,0 +1,160 @@
+// Unit tests of the CLI's resampler and readers (Sources/relcon/Kit). The CLI binary itself is tested by
+// Tests/cli_test.sh (make test-cli).
+import Foundation
+import Testing
+@testable import RelConCLIKit
+
+/// Amplitude of the frequency-f component of y (sampled at rate, first sample at t0), by least squares on
+/// sin/cos over the given index range.
+private func amplitude(_ y: [Double], rate: Double, f: Double, range: Range<Int>) -> Double {
+    var ss = 0.0, cc = 0.0, sc = 0.0, ys = 0.0, yc = 0.0
+    for i in range {
+        let t = Double(i) / rate
+        let s = sin(2 * .pi * f * t), c = cos(2 * .pi * f * t)
+        ss += s * s; cc += c * c; sc += s * c; ys += y[i] * s; yc += y[i] * c
+    }
+    let det = ss * cc - sc * sc
+    let a = (ys * cc - yc * sc) / det, b = (yc * ss - ys * sc) / det
+    return (a * a + b * b).squareRoot()
+}
+
+private func sine(_ n: Int, rate: Double, f: Double, phase: Double = 0.3) -> [Double] {
+    (0..<n).map { sin(2 * .pi * f * Double($0) / rate + phase) }
+}
+
+@Suite struct RationalTests {
+    @Test func commonRates() {
+        #expect(rationalApproximation(100.0 / 50, maxDenominator: 1000) == (2, 1))
+        #expect(rationalApproximation(100.0 / 52, maxDenominator: 1000) == (25, 13))
+        #expect(rationalApproximation(100.0 / 200, maxDenominator: 1000) == (1, 2))
+        #expect(rationalApproximation(100.0 / 32, maxDenominator: 1000) == (25, 8))
+        #expect(rationalApproximation(100.0 / 30, maxDenominator: 1000) == (10, 3))
+        #expect(rationalApproximation(100.0 / 100, maxDenominator: 1000) == (1, 1))
+    }
+
+    /// Same answers as Python's Fraction(x).limit_denominator(1000) (what the exporter's resampler uses).
+    @Test func matchesLimitDenominator() {
+        #expect(rationalApproximation(100.0 / 47.123, maxDenominator: 1000) == (1008, 475))
+        #expect(rationalApproximation(100.0 / 33.3, maxDenominator: 1000) == (1000, 333))
+        #expect(rationalApproximation(100.0 / 99.97123, maxDenominator: 1000) == (1, 1))
+    }
+}
+
+@Suite struct ResamplerTests {
+    @Test func identityWhenRatesMatch() throws {
+        let r = try Resampler(inputRate: 100, outputRate: 100)
+        #expect(r.isIdentity)
+        let x = sine(500, rate: 100, f: 3)
+        #expect(r.process(x) == x)
+    }
+
+    @Test(arguments: [(50.0, 100.0), (52.0, 100.0), (200.0, 100.0), (30.0, 100.0), (1000.0, 100.0), (100.0, 64.0)])
+    func dcGainIsExactlyOneEverywhere(rates: (Double, Double)) throws {
+        let r = try Resampler(inputRate: rates.0, outputRate: rates.1)
+        let y = r.process([Double](repeating: 0.981, count: 777))
+        #expect(y.count == r.outputCount(777))
+        #expect(y.allSatisfy { abs($0 - 0.981) < 1e-12 })   // also at both ends (odd reflection, unit-sum phases)
+    }
+
+    @Test func lineStaysALineAtTheEdges() throws {
+        let r = try Resampler(inputRate: 50, outputRate: 100)
+        let x = (0..<400).map { 0.5 + 0.002 * Double($0) }
+        let y = r.process(x)
+        for (k, v) in y.enumerated() { #expect(abs(v - (0.5 + 0.001 * Double(k))) < 1e-4) }
+    }
+
+    @Test func outputTimingAndCount() throws {
+        let r = try Resampler(inputRate: 50, outputRate: 100)
+        #expect(r.outputCount(3000) == 5999)
+        let r2 = try Resampler(inputRate: 200, outputRate: 100)
+        #expect(r2.outputCount(12000) == 6000)
+    }
+
+    /// A band-limited sine (well below both Nyquists) comes through intact, sample for sample.
+    @Test(arguments: [(50.0, 100.0, 7.0), (52.0, 100.0, 11.0), (200.0, 100.0, 19.0), (100.0, 30.0, 4.0)])
+    func bandLimitedSineIsIntact(c: (Double, Double, Double)) throws {
+        let (fin, fout, f) = c
+        let r = try Resampler(inputRate: fin, outputRate: fout)
+        let n = Int(fin * 20)
+        let y = r.process(sine(n, rate: fin, f: f))
+        let expected = sine(y.count, rate: fout, f: f)
+        let margin = Int(fout)     // the edges (odd reflection) are checked separately by the DC/line tests
+        var maxErr = 0.0
+        for k in margin..<(y.count - margin) { maxErr = max(maxErr, abs(y[k] - expected[k])) }
+        #expect(maxErr < 2e-3, "max error \(maxErr)")
+    }
+
+    /// Downsampling 200 -> 100 Hz: passband flat to 0.8 x Nyquist, everything above the output Nyquist
+    /// (which would alias) attenuated by at least 60 dB.
+    @Test func frequencyResponseDownsampling() throws {
+        let r = try Resampler(inputRate: 200, outputRate: 100)
+        let n = 8000
+        let interior = 200..<(r.outputCount(n) - 200)
+        for f in [1.0, 10.0, 25.0, 38.0] {
+            let y = r.process(sine(n, rate: 200, f: f))
+            let g = amplitude(y, rate: 100, f: f, range: interior)
+            #expect(abs(g - 1) < 2e-3, "passband \(f) Hz gain \(g)")
+        }
+        for f in [52.0, 60.0, 75.0, 90.0, 99.0] {
+            let y = r.process(sine(n, rate: 200, f: f))
+            var rms = 0.0
+            for k in interior { rms += y[k] * y[k] }
+            rms = (rms / Double(interior.count)).squareRoot() * 2.0.squareRoot()   // amplitude-equivalent
+            #expect(rms < 1e-3, "stopband \(f) Hz leaks \(rms) (alias of \(200 - f) or \(f - 100) Hz)")
+        }
+    }
+
+    /// Upsampling 50 -> 100 Hz: images of the 50 Hz band (frequencies above 25 Hz) are removed.
+    @Test func upsamplingRemovesImages() throws {
+        let r = try Resampler(inputRate: 50, outputRate: 100)
+        let x = sine(5000, rate: 50, f: 12)
+        let y = r.process(x)
+        let interior = 100..<(y.count - 100)
+        let g = amplitude(y, rate: 100, f: 12, range: interior)
+        let image = amplitude(y, rate: 100, f: 50 - 12, range: interior)
+        #expect(abs(g - 1) < 2e-3)
+        #expect(image < 1e-3, "image at 38 Hz: \(image)")
+    }
+}
+
+@Suite struct ReaderTests {
+    private func tmp(_ name: String, _ text: String) -> String {
+        let p = NSTemporaryDirectory() + "relcon-cli-\(getpid())-\(name)"
+        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        return p
+    }
+
+    @Test func csvWithCommentsHeaderAndTimestamps() throws {
+        let p = tmp("a.csv", "# comment\nt,x,y,z\n0.00,1,2,3\n0.02,4,5,6\n\n0.04,7,8,9\n")
+        let r = try RecordingReader.read(path: p, rate: nil)
+        #expect(r.count == 3)
+        #expect(abs(r.rate - 50) < 1e-9)
+        #expect(r.z == [3, 6, 9])
+    }
+
+    @Test func xyzNeedsRate() throws {
+        let p = tmp("b.csv", "1,2,3\n4,5,6\n")
+        #expect(throws: CLIError.self) { try RecordingReader.read(path: p, rate: nil) }
+        let r = try RecordingReader.read(path: p, rate: 25)
+        #expect(r.rate == 25 && r.x == [1, 4])
+    }
+
+    @Test func badInputs() throws {
+        for (name, text) in [("nan.csv", "0,1,2,3\n0.01,nan,2,3\n"), ("cols.csv", "0,1,2,3\n0.01,1,2\n"),
+                             ("two.csv", "1,2\n"), ("time.csv", "0,1,2,3\n0,1,2,3\n"), ("text.csv", "0,1,2,3\n1,a,2,3\n")] {
+            let p = tmp(name, text)
+            #expect(throws: CLIError.self, "\(name)") { try RecordingReader.read(path: p, rate: nil) }
+        }
+    }
+
+    @Test func npyRoundTripAndUnits() throws {
+        let values: [Double] = [0, 9.80665, 0, 0.01, 0, 9.80665]
+        let data = NPY.encode(rows: 2, cols: 3, values: values)
+        let p = NSTemporaryDirectory() + "relcon-cli-\(getpid()).npy"
+        try writeAtomically(data, to: p)
+        var r = try RecordingReader.read(path: p, rate: 100)
+        #expect(r.count == 2)
+        try r.convert(units: .ms2, targetRate: 100)
+        #expect(abs(r.y[0] - 1) < 1e-12 && abs(r.z[1] - 1) < 1e-12)
+    }
+}

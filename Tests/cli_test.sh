@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Tests of the `relcon` command-line tool (docs/cli.md), run by `make test-cli`.
+#
+#   Tests/cli_test.sh [RELCON_CLI]      default .build/release/relcon-cli
+#
+# Uses the committed fixtures (Tests/Fixtures), Python with NumPy for numeric checks ($PY, default .venv/bin/python)
+# and, when ../shared/data is present ($RELCON_DATA_DIR), real recordings written by `relcon-export recording`.
+# The resampler's own unit tests (frequency response, DC gain, sines) are Swift tests in Tests/CLITests.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+CLI=${1:-.build/release/relcon-cli}
+PY=${PY:-.venv/bin/python}
+EXPORT=${EXPORT:-.venv/bin/relcon-export}
+FIX=Tests/Fixtures
+T=$(mktemp -d "${TMPDIR:-/tmp}/relcon-cli-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+# run NAME EXPECTED_RC ARGS...: runs the CLI, keeps stdout/stderr in $T/out, $T/err.
+run() {
+    local name=$1 want=$2; shift 2
+    "$CLI" "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then bad "$name: exit $rc, expected $want ($(head -c 300 "$T/err"))"; return 1; fi
+    return 0
+}
+
+# expect_error NAME EXPECTED_RC PATTERN ARGS...: non-zero exit, exactly one stderr line matching PATTERN, no stdout.
+expect_error() {
+    local name=$1 want=$2 pat=$3; shift 3
+    run "$name" "$want" "$@" || return
+    local lines; lines=$(wc -l <"$T/err")
+    if [ "$lines" -ne 1 ]; then bad "$name: $lines stderr lines: $(cat "$T/err")"; return; fi
+    if ! grep -qE "^relcon: .*$pat" "$T/err"; then bad "$name: stderr '$(cat "$T/err")' lacks /$pat/"; return; fi
+    if [ -s "$T/out" ]; then bad "$name: wrote to stdout on error"; return; fi
+    ok "$name: exit $want, '$(cat "$T/err")'"
+}
+
+[ -x "$CLI" ] || { echo "cli_test: $CLI not built (swift build -c release)"; exit 1; }
+
+# ---- inspect / selftest / bench on every committed fixture -------------------------------------------------
+for b in tiny tiny_int8 tiny_f16; do
+    [ -f "$FIX/$b.blob" ] || continue
+    if run "inspect $b" 0 inspect "$FIX/$b.blob" && grep -q ": valid" "$T/out" && grep -q "arena bytes" "$T/out" \
+        && grep -q "model_name" "$T/out"; then ok "inspect $b"; else bad "inspect $b: $(head -3 "$T/out")"; fi
+    if run "inspect --json $b" 0 inspect "$FIX/$b.blob" --json --samples 512 \
+        && "$PY" -c "
+import json, sys
+d = json.load(open('$T/out'))
+assert d['valid'] and d['embedding_dim'] == 32 and d['window_samples'] == 256 and d['n_samples'] == 512, d
+assert d['sample_rate_hz'] == 100 and d['axis_order'] == 'xyz' and d['units'] == 'g'
+assert d['arena_bytes'] > 0 and d['blob_bytes'] == d['file_bytes'] and d['macs'] > 0 and 'model_name' in d['metadata']
+"; then ok "inspect --json $b"; else bad "inspect --json $b"; fi
+    if run "selftest $b" 0 selftest "$FIX/$b.blob" && grep -q "all checks passed" "$T/out" && ! grep -q FAIL "$T/out"
+    then ok "selftest $b"; else bad "selftest $b: $(grep FAIL "$T/out")"; fi
+done
+if run "inspect tiny arena" 0 inspect "$FIX/tiny.blob" && grep -qE "arena bytes +25600 " "$T/out"; then
+    ok "inspect tiny: arena 25600 bytes at 256 samples (docs/runtime.md)"; else bad "inspect tiny arena"; fi
+if run bench 0 bench "$FIX/tiny.blob" --runs 5 && grep -q "p50" "$T/out" && grep -q "arena 25600 B" "$T/out"; then
+    ok "bench tiny"; else bad "bench tiny: $(cat "$T/out")"; fi
+run "--version" 0 --version && ok "--version: $(cat "$T/out")"
+
+# ---- synthetic recordings (no data needed) --------------------------------------------------------------
+"$PY" - "$T" <<'EOF'
+import sys, numpy as np
+d = sys.argv[1]
+rng = np.random.default_rng(0)
+def sig(fs, secs=12.0):
+    t = np.arange(int(secs * fs)) / fs
+    x = 0.3 * np.sin(2 * np.pi * 1.8 * t) + 0.05 * np.sin(2 * np.pi * 6.1 * t)
+    y = 0.2 * np.cos(2 * np.pi * 1.1 * t + 0.3)
+    z = 1.0 + 0.1 * np.sin(2 * np.pi * 2.7 * t)
+    return t, np.column_stack([x, y, z])
+for fs in (100, 50, 40):
+    t, a = sig(fs)
+    with open(f"{d}/syn{fs}.csv", "w") as f:
+        f.write(f"# synthetic, {fs} Hz, g\nt,x,y,z\n")
+        np.savetxt(f, np.column_stack([t, a]), fmt="%.6f", delimiter=",")
+t, a = sig(50)
+np.save(f"{d}/syn50.npy", a.astype(np.float32))
+np.savetxt(f"{d}/syn50_xyz.csv", a, fmt="%.6f", delimiter=",")
+np.savetxt(f"{d}/syn50_mg.csv", np.column_stack([t, a * 1000]), fmt="%.6f", delimiter=",")
+np.savetxt(f"{d}/syn50_ms2.csv", np.column_stack([t, a * 9.80665]), fmt="%.8f", delimiter=",")
+open(f"{d}/cols.csv", "w").write("t,x,y,z\n0,1,0,0\n0.01,1,0\n")
+open(f"{d}/nan.csv", "w").write("0,1,0,0\n0.01,nan,0,0\n")
+open(f"{d}/text.csv", "w").write("0,1,0,0\n0.01,1,oops,0\n")
+open(f"{d}/short.csv", "w").write("".join(f"{i/100:.2f},0,0,1\n" for i in range(100)))
+open(f"{d}/backwards.csv", "w").write("0,1,0,0\n0.01,1,0,0\n0.005,1,0,0\n")
+EOF
+
+# embed: same signal at 100 Hz (not resampled), 50 and 40 Hz (resampled by the CLI): embeddings close.
+for fs in 100 50 40; do
+    run "embed syn$fs" 0 embed "$FIX/tiny.blob" "$T/syn$fs.csv" --hop 64 --out "$T/emb$fs.csv" && ok "embed syn$fs: $(cat "$T/out")"
+done
+run "embed syn50 npy out" 0 embed "$FIX/tiny.blob" "$T/syn50.csv" --hop 64 --out "$T/emb50.npy" && ok "embed --out .npy"
+run "embed npy in" 0 embed "$FIX/tiny.blob" "$T/syn50.npy" --rate 50 --hop 64 --out "$T/emb50n.csv" && ok "embed NPY input"
+run "embed xyz" 0 embed "$FIX/tiny.blob" "$T/syn50_xyz.csv" --rate 50 --hop 64 --out "$T/emb50x.csv" && ok "embed x,y,z --rate"
+run "embed mg" 0 embed "$FIX/tiny.blob" "$T/syn50_mg.csv" --units mg --hop 64 --out "$T/emb50mg.csv" && ok "embed --units mg"
+run "embed m/s2" 0 embed "$FIX/tiny.blob" "$T/syn50_ms2.csv" --units m/s2 --hop 64 --out "$T/emb50ms.csv" && ok "embed --units m/s2"
+run "embed stdout" 0 embed "$FIX/tiny.blob" "$T/syn100.csv" && [ "$(head -1 "$T/out" | cut -c1-11)" = "t_start,e0," ] \
+    && ok "embed to stdout ($(($(wc -l <"$T/out") - 1)) windows)"
+if ls "$T"/*.tmp* >/dev/null 2>&1; then bad "temporary files left behind"; else ok "no temporary files left (atomic writes)"; fi
+if "$PY" - "$T" <<'EOF'
+import sys, numpy as np
+d = sys.argv[1]
+load = lambda n: np.loadtxt(f"{d}/{n}", delimiter=",", skiprows=1)
+ref = load("emb100.csv")
+assert ref.shape == (ref.shape[0], 33) and ref.shape[0] == (1200 - 256) // 64 + 1, ref.shape
+def close(name, e, tol):
+    assert e.shape == ref.shape, (name, e.shape, ref.shape)
+    assert np.allclose(e[:, 0], ref[:, 0], atol=1e-3), name
+    rel = np.linalg.norm(e[:, 1:] - ref[:, 1:], axis=1) / np.linalg.norm(ref[:, 1:], axis=1)
+    assert rel.max() < tol, (name, rel.max())
+    print(f"  {name}: max relative difference to the 100 Hz input {rel.max():.2e}")
+close("50 Hz resampled", load("emb50.csv"), 5e-3)
+close("40 Hz resampled", load("emb40.csv"), 5e-3)
+e50 = load("emb50.csv")
+npy = np.load(f"{d}/emb50.npy")
+assert npy.dtype == np.float64 and npy.shape == e50.shape and np.allclose(npy, e50, rtol=1e-6, atol=1e-6), "npy out"
+for n in ("emb50n.csv", "emb50x.csv", "emb50mg.csv", "emb50ms.csv"):
+    e = load(n)
+    assert e.shape == e50.shape and np.allclose(e[:, 1:], e50[:, 1:], rtol=1e-4, atol=1e-5), (n, np.abs(e - e50).max())
+EOF
+then ok "embeddings: 50/40 Hz resampled ~ 100 Hz native; NPY out = CSV out; NPY in, x,y,z, mg, m/s2 = g CSV"
+else bad "embedding comparisons"; fi
+
+# ---- bad inputs: one stderr line, non-zero exit ----------------------------------------------------------
+expect_error "missing blob" 1 "no such file" inspect "$T/nope.blob"
+cp "$FIX/tiny.blob" "$T/corrupt.blob"
+printf '\x55' | dd of="$T/corrupt.blob" bs=1 seek=20000 conv=notrunc status=none
+expect_error "corrupt blob (inspect)" 1 "checksum" inspect "$T/corrupt.blob"
+expect_error "corrupt blob (embed)" 1 "checksum" embed "$T/corrupt.blob" "$T/syn100.csv"
+run "corrupt blob (selftest)" 1 selftest "$T/corrupt.blob" && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "checksum" "$T/err" \
+    && grep -q "^FAIL inspect" "$T/out" && ok "corrupt blob (selftest): exit 1, '$(cat "$T/err")'" || bad "selftest of a corrupt blob"
+expect_error "not a blob" 1 "magic|small" inspect "$T/syn100.csv"
+nbad=0; nbadok=0
+for f in "$FIX"/bad/*.blob; do
+    nbad=$((nbad + 1))
+    "$CLI" inspect "$f" >"$T/out" 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && [ ! -s "$T/out" ] && nbadok=$((nbadok + 1)) || echo "  $f: rc $rc $(cat "$T/err")"
+done
+[ $nbad -gt 0 ] && [ $nbadok -eq $nbad ] && ok "all $nbad defect blobs in $FIX/bad: exit 1, one stderr line" || bad "defect blobs: $nbadok/$nbad"
+expect_error "missing recording" 1 "no such file" embed "$FIX/tiny.blob" "$T/nope.csv"
+expect_error "wrong column count" 1 "columns" embed "$FIX/tiny.blob" "$T/cols.csv"
+expect_error "NaN sample" 1 "not finite" embed "$FIX/tiny.blob" "$T/nan.csv"
+expect_error "non-numeric sample" 1 "not a number" embed "$FIX/tiny.blob" "$T/text.csv"
+expect_error "timestamps backwards" 1 "timestamps must increase" embed "$FIX/tiny.blob" "$T/backwards.csv"
+expect_error "x,y,z without --rate" 1 "--rate" embed "$FIX/tiny.blob" "$T/syn50_xyz.csv"
+expect_error "NPY without --rate" 1 "--rate" embed "$FIX/tiny.blob" "$T/syn50.npy"
+expect_error "shorter than a window" 1 "shorter than one window" embed "$FIX/tiny.blob" "$T/short.csv"
+expect_error "missing argument" 2 "Missing" embed "$FIX/tiny.blob"
+expect_error "hop 0" 2 "hop" embed "$FIX/tiny.blob" "$T/syn100.csv" --hop 0
+expect_error "bad units" 2 "units" embed "$FIX/tiny.blob" "$T/syn100.csv" --units furlongs
+expect_error "bad --out extension" 2 "out" embed "$FIX/tiny.blob" "$T/syn100.csv" --out "$T/x.txt"
+expect_error "unknown subcommand" 2 "" frobnicate
+expect_error "unwritable --out" 1 "cannot write" embed "$FIX/tiny.blob" "$T/syn100.csv" --out "$T/no/such/dir/x.csv"
+
+# ---- classify (heads API) ------------------------------------------------------------------------------
+if grep -q relcon_head_count include/relcon.h; then
+    : # heads API present: tested below once fixtures with heads exist
+else
+    expect_error "classify without heads API" 1 "no heads" classify "$FIX/tiny.blob" "$T/syn100.csv"
+fi
+
+# ---- real recordings (relcon-export recording), when ../shared/data is there -------------------------------
+DATA=${RELCON_DATA_DIR:-../shared/data}
+if [ -d "$DATA" ] && [ -x "$EXPORT" ]; then
+    for fs in 50 100; do
+        "$EXPORT" recording --dataset hapt --subject 01 --fs $fs --max-seconds 60 --out "$T/hapt$fs.csv" >/dev/null \
+            || bad "relcon-export recording --fs $fs"
+        run "embed hapt $fs Hz" 0 embed "$FIX/tiny.blob" "$T/hapt$fs.csv" --hop 128 --out "$T/hemb$fs.csv" \
+            && ok "embed real recording at $fs Hz: $(cat "$T/out")"
+    done
+    run "resample hapt 50->100" 0 resample "$T/hapt50.csv" --to 100 --out "$T/hapt50to100.csv" && ok "resample 50 -> 100 Hz"
+    if "$PY" - "$T" <<'EOF'
+import sys, numpy as np
+d = sys.argv[1]
+a = np.loadtxt(f"{d}/hemb50.csv", delimiter=",", skiprows=1)
+b = np.loadtxt(f"{d}/hemb100.csv", delimiter=",", skiprows=1)
+assert a.shape == b.shape and a.shape[0] > 10, (a.shape, b.shape)
+rel = np.linalg.norm(a[:, 1:] - b[:, 1:], axis=1) / np.linalg.norm(b[:, 1:], axis=1)
+cos = (a[:, 1:] * b[:, 1:]).sum(1) / np.linalg.norm(a[:, 1:], axis=1) / np.linalg.norm(b[:, 1:], axis=1)
+print(f"  HAPT subject 01, 50 Hz via the CLI resampler vs 100 Hz via scipy: embeddings max rel diff {rel.max():.2e}, min cosine {cos.min():.6f}")
+assert rel.max() < 1e-2 and cos.min() > 0.9999
+# the signals themselves: CLI polyphase vs scipy resample_poly, interior samples
+x = np.loadtxt(f"{d}/hapt50to100.csv", delimiter=",", comments="#", skiprows=2)
+y = np.loadtxt(f"{d}/hapt100.csv", delimiter=",", comments="#", skiprows=2)
+n = min(len(x), len(y)) - 100
+err = np.abs(x[100:n, 1:] - y[100:n, 1:])
+print(f"  resampled signal vs scipy: max abs diff {err.max():.2e} g, rms {np.sqrt((err**2).mean()):.2e} g (signal std {y[:, 1:].std():.2f} g)")
+assert np.allclose(x[:n, 0], y[:n, 0], atol=1e-3) and np.sqrt((err ** 2).mean()) < 5e-3
+EOF
+    then ok "real recording: CLI-resampled 50 Hz ~ 100 Hz (embeddings and signal)"; else bad "real recording comparison"; fi
+else
+    echo "skip real-recording tests: $DATA or $EXPORT missing"
+fi
+
+echo "cli_test: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
