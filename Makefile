@@ -73,18 +73,20 @@ $(CBUILD)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
 	@mkdir -p $(CBUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lcmocka
 
-CTESTS := $(addprefix $(CBUILD)/,test_api test_blobs test_golden test_noalloc)
+CTESTS := $(addprefix $(CBUILD)/,test_api test_blobs test_golden test_noalloc test_heads)
 
 test-c: build fixtures $(CTESTS)
 	Tests/CTests/check_so.sh $(LIB)
 	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_api 2>&1
 	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_blobs 2>&1
+	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_heads 2>&1
 	@pairs=""; blobs=""; \
 	for t in tiny tiny_int8 tiny_f16; do pairs="$$pairs Tests/Fixtures/$$t.blob Tests/Fixtures/$$t.golden"; blobs="$$blobs Tests/Fixtures/$$t.blob"; done; \
 	for cfg in $(GOLDEN_SETS); do \
 	  if [ -f $(FIX)/$$cfg.golden ]; then pairs="$$pairs $(FIX)/$$cfg.blob $(FIX)/$$cfg.golden"; blobs="$$blobs $(FIX)/$$cfg.blob"; \
 	  else echo "test-c: SKIP $$cfg golden test: no $(FIX)/$$cfg.golden (needs $(RELCON_DATA_DIR))"; fi; \
 	done; \
+	for t in tiny_heads tiny_int8_heads tiny_f16_heads; do blobs="$$blobs Tests/Fixtures/$$t.blob"; done; \
 	$(CBUILD)/test_golden $$pairs 2>&1 && $(CBUILD)/test_noalloc $$blobs 2>&1 && \
 	echo "test-c: golden again with the portable kernels (RELCON_ISA=portable)" && \
 	RELCON_ISA=portable $(CBUILD)/test_golden $$pairs 2>&1

@@ -16,7 +16,9 @@ if ldd "$so" | grep -qi swift; then echo "check_so: links a Swift library" >&2; 
 syms=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^$' || true)
 bad=$(echo "$syms" | grep -v '^relcon_' | grep -v '^RELCON_' || true)
 if [ -n "$bad" ]; then echo "check_so: non-relcon symbols exported:" >&2; echo "$bad" >&2; fail=1; fi
-for f in relcon_version relcon_version_string relcon_status_string relcon_inspect relcon_meta relcon_session_init relcon_embed; do
+for f in relcon_version relcon_version_string relcon_status_string relcon_inspect relcon_meta relcon_session_init relcon_embed \
+         relcon_head_count relcon_head_info relcon_head_class_name relcon_classify relcon_regress \
+         relcon_classify_recording relcon_regress_recording relcon_selftest; do
   echo "$syms" | grep -qx "$f" || { echo "check_so: missing export $f" >&2; fail=1; }
 done
 soname=$(readelf -d "$so" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')

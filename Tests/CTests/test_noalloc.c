@@ -1,6 +1,7 @@
 /* cmocka: librelcon.so never touches the heap. This executable defines the malloc family itself; the dynamic
  * linker binds the library's calls to these definitions, so every allocation made inside librelcon.so is
- * counted. inspect, meta, session_init and 1000 embeds (several window lengths) must count zero.
+ * counted. inspect, meta, session_init and 1000 embeds (several window lengths) must count zero; for blobs with
+ * heads also every head function (per window, per recording, descriptions) and relcon_selftest.
  *
  *   test_noalloc BLOB [BLOB ...]
  */
@@ -73,6 +74,30 @@ static void test_library_never_allocates(void **state) {
         st |= relcon_session_init(blob, blob_bytes, 256, arena, info.arena_bytes, &s);
         for (int run = 0; st == RELCON_OK && run < 1000; run++)
             st |= relcon_embed(s, x, 200 + (uint32_t)(run % 57), out, info.embedding_dim);
+        /* heads and the self-test (blobs with heads): per window, per recording, descriptions */
+        uint32_t n_heads = 0;
+        st |= relcon_head_count(blob, blob_bytes, &n_heads);
+        for (uint32_t h = 0; st == RELCON_OK && h < n_heads; h++) {
+            relcon_head_desc d;
+            float probs[64], value, err;
+            uint32_t top, votes[64], windows;
+            st |= relcon_head_info(blob, blob_bytes, h, &d);
+            if (d.kind == RELCON_HEAD_CLASSIFIER && d.n_outputs <= 64) {
+                const char *name = NULL;
+                st |= relcon_head_class_name(blob, blob_bytes, h, 0, &name);
+                for (int run = 0; st == RELCON_OK && run < 100; run++)
+                    st |= relcon_classify(s, x, 200 + (uint32_t)(run % 57), h, probs, 64, &top);
+                st |= relcon_classify_recording(s, x, 256, 16, h, votes, 64, &top, &windows);
+            } else if (d.kind == RELCON_HEAD_REGRESSOR) {
+                for (int run = 0; st == RELCON_OK && run < 100; run++)
+                    st |= relcon_regress(s, x, 200 + (uint32_t)(run % 57), h, &value);
+                st |= relcon_regress_recording(s, x, 256, 16, h, &value, &windows);
+            }
+            relcon_status e = relcon_selftest(s, &err);
+            if (e != RELCON_E_NOT_FOUND) st |= e;
+            if (relcon_classify(s, x, 256, n_heads, probs, 64, &top) != RELCON_E_NO_SUCH_HEAD)   /* error path */
+                st |= RELCON_E_INVALID_ARGUMENT;
+        }
         (void)relcon_status_string(st);
         (void)relcon_version_string();
         /* error paths must not allocate either */

@@ -331,7 +331,8 @@ def arena_plan(blob: "Blob", n_samples: int) -> dict:
     S = output_value, then one buffer per value 0..S of align64(L*C*element bytes) placed greedy first fit in
     birth order among the buffers alive at its birth. Element bytes: 4 for f32 values, 1 for i8/u8 values
     (version 2, int8). Returns {"arena_bytes", "control_bytes", "peak_bytes", "buffers": [(value, offset, bytes)]}."""
-    steps = blob.output_value
+    # S = output_value, or every layer when the blob has heads (docs/blob-format.md, "Heads")
+    steps = len(blob.layers) if int(blob.metadata.get("n_heads", "0") or 0) >= 1 else blob.output_value
     lengths = blob.lengths(n_samples)
     dts = blob.value_dtypes or [DTYPE_F32] * (len(blob.layers) + 1)
 
@@ -1060,12 +1061,17 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
     if contract.window_samples < graph.min_samples:
         raise _fail(E_CONTRACT, f"window_samples = {contract.window_samples} < min_samples = {graph.min_samples}")
 
-    return Blob(format_version=h["format_version"], total_bytes=total, crc32=h["crc32"], output_value=out_v,
+    blob = Blob(format_version=h["format_version"], total_bytes=total, crc32=h["crc32"], output_value=out_v,
                 embedding_dim=h["embedding_dim"], contract=contract, layers=layers, records=records,
                 tensors=tensors, metadata=metadata, channels=graph.channels, forms=graph.forms,
                 min_samples=graph.min_samples,
                 header={k: v for k, v in h.items() if k not in ("magic", "reserved_tail")},
                 precision=precision, quant=quant, value_dtypes=graph.value_dtypes)
+
+    # 11. heads and the self-test vector (relcon_export.heads, docs/blob-format.md "Heads", "Self-test")
+    from relcon_export.heads import validate_heads
+    validate_heads(blob)
+    return blob
 
 
 # ---- derived and defective blobs (fixtures for the Swift and C readers) ------------------------------
