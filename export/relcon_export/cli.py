@@ -17,6 +17,7 @@ import sys
 # Modules that register subcommands, in --help order.
 COMMAND_MODULES = [
     "relcon_export.blob_cli",
+    "relcon_export.heads",
     "relcon_export.recording_cli",
     "relcon_export.evaluate",
     "relcon_export.train_cli",
