@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "test_util.h"
 
@@ -298,6 +299,43 @@ static void test_embedding_unchanged_by_heads(void **state) {
     }
 }
 
+/* Tests/Fixtures/bad_heads/<STATUS>__<defect>.blob (relcon_export.heads.make_head_defects): single head /
+ * self-test defects with a valid CRC; inspect, session_init and head_count must all return <STATUS>. */
+static void test_head_defects(void **state) {
+    (void)state;
+    char dir[512], path[1024];
+    fixture_path(dir, sizeof dir, "bad_heads");
+    DIR *d = opendir(dir);
+    if (!d) fail_msg("cannot open %s", dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        relcon_status want;
+        if (strncmp(name, "RELCON_E_BLOB_METADATA__", 24) == 0) want = RELCON_E_BLOB_METADATA;
+        else if (strncmp(name, "RELCON_E_BLOB_GRAPH__", 21) == 0) want = RELCON_E_BLOB_GRAPH;
+        else continue;
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        size_t bytes = 0;
+        void *blob = read_file_aligned(path, &bytes);
+        if (!blob) fail_msg("cannot read %s", path);
+        relcon_model_info info;
+        uint32_t count;
+        static _Alignas(64) uint8_t arena[1 << 16];
+        relcon_session *s = NULL;
+        relcon_status a = relcon_inspect(blob, bytes, 0, &info);
+        relcon_status b = relcon_session_init(blob, bytes, 0, arena, sizeof arena, &s);
+        relcon_status c = relcon_head_count(blob, bytes, &count);
+        if (a != want || b != want || c != want)
+            fail_msg("%s: inspect %d, session_init %d, head_count %d; want %d", name, a, b, c, want);
+        free(blob);
+        n++;
+    }
+    closedir(d);
+    printf("[ heads ] %d head/self-test defect blobs rejected with their status\n", n);
+    assert_true(n >= 15);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_describe),
@@ -306,6 +344,7 @@ int main(void) {
         cmocka_unit_test(test_selftest),
         cmocka_unit_test(test_invalid_arguments),
         cmocka_unit_test(test_embedding_unchanged_by_heads),
+        cmocka_unit_test(test_head_defects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

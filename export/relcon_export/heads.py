@@ -30,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from relcon_export.blob import (ACT_NONE, ACT_RELU, DTYPE_F32, E_GRAPH, E_METADATA, LINEAR, NONE,
+from relcon_export.blob import (ACT_NONE, ACT_RELU, DTYPE_F32, E_GRAPH, E_METADATA, LINEAR, MEAN, NONE,
                                 PRECISION_F16, PRECISION_INT8, RELU, Blob, Layer, QuantRecord, _fail, pack_blob,
                                 read_blob)
 
@@ -374,9 +374,62 @@ def validate_heads(blob: Blob) -> None:
                 raise _fail(E_GRAPH, f"layer {j} uses a self-test tensor")
 
 
+def make_head_defects(data: bytes) -> list[tuple[str, str, bytes]]:
+    """(name, status, blob) for single head / self-test defects of a blob with >= 2 heads (a classifier head 0 with
+    3 classes, a regressor head 1) and a self-test vector, each repacked with a valid CRC. Every reader must
+    return exactly `status` (Tests/Fixtures/bad_heads/<STATUS>__<name>.blob)."""
+    from relcon_export.blob import E_GRAPH as G, E_METADATA as M
+
+    blob = read_blob(data)
+    precision = None if blob.format_version == 1 else blob.precision
+    out = []
+
+    def add(name: str, status: str, meta: dict | None = None, layers: list[Layer] | None = None) -> None:
+        buf = pack_blob(layers or blob.layers, blob.tensors, blob.contract, meta if meta is not None else blob.metadata,
+                        output_value=blob.output_value, precision=precision, quant=blob.quant)
+        out.append((name, status, bytes(buf)))
+
+    def meta(**changes) -> dict:
+        m = dict(blob.metadata)
+        for k, v in changes.items():
+            if v is None:
+                m.pop(k, None)
+            else:
+                m[k] = v
+        return m
+
+    add("n_heads_not_canonical", M, meta(n_heads="02"))
+    add("n_heads_too_many", M, meta(n_heads="257"))
+    add("head_missing_kind", M, meta(head0_kind=None))
+    add("head_bad_kind", M, meta(head0_kind="ranker"))
+    add("head_bad_name", M, meta(head0_name="Activity"))
+    add("head_duplicate_name", M, meta(head1_name=blob.metadata["head0_name"]))
+    add("head_value_not_decimal", M, meta(head0_value="x15"))
+    add("head_extra_head_key", M, meta(head2_name="extra"))
+    add("classifier_missing_class", M, meta(head0_class2=None))
+    add("classifier_extra_class", M, meta(head0_class3="extra"))
+    add("regressor_missing_unit", M, meta(head1_unit=None))
+    add("regressor_empty_target", M, meta(head1_target=""))
+    add("selftest_partial", M, meta(selftest_tolerance=None))
+    add("selftest_bad_tolerance", M, meta(selftest_tolerance="1e"))
+    add("head_value_is_embedding", G, meta(head0_value=str(blob.output_value)))
+    add("head_value_past_end", G, meta(head0_value=str(len(blob.layers) + 1)))
+    add("regressor_with_k_outputs", G, meta(head1_value=blob.metadata["head0_value"], head0_value=blob.metadata["head1_value"]))
+    add("selftest_tensor_used_by_layer", G, meta(selftest_input=str(blob.layers[0].t0)))
+    add("selftest_output_shape", G, meta(selftest_output=blob.metadata["selftest_input"],
+                                        selftest_input=blob.metadata["selftest_output"]))
+    # A non-head layer after the embedding: MEAN of value 1 appended (valid graph, not a head layer).
+    extra = [replace(L) for L in blob.layers] + [Layer(op=MEAN, in0=1, out=len(blob.layers) + 1,
+                                                       out_channels=blob.channels[1])]
+    if blob.quant is None:
+        add("non_head_layer_after_embedding", G, layers=extra)
+    return out
+
+
 # ---- test fixtures ------------------------------------------------------------------------------------------
 
-def make_heads_fixture(src: Path, out_dir: Path, name: str, *, seed: int = 0, n_train: int = 48) -> Blob:
+def make_heads_fixture(src: Path, out_dir: Path, name: str, *, seed: int = 0, n_train: int = 48,
+                       bad_dir: Path | None = None) -> Blob:
     """Tests/Fixtures/<name>.blob: `src` with a 3-class classifier `activity` (walk/sit/stand) and a regressor
     `speed` (walking_speed, m/s) fitted on seeded synthetic windows, and a self-test vector; and
     <name>.heads.golden: a version-1 golden file whose inputs are the windows of the golden file next to `src`
@@ -404,11 +457,30 @@ def make_heads_fixture(src: Path, out_dir: Path, name: str, *, seed: int = 0, n_
     probs = predict(out, g.inputs, 0)
     values = predict(out, g.inputs, 1)
     write_golden(Path(out_dir) / f"{name}.heads.golden", g.inputs, np.concatenate([probs, values[:, None]], 1))
+    if bad_dir is not None:
+        # Small base for the defects: the stem of `src` (truncate_graph(..., 2)) with seeded heads.
+        from relcon_export.blob import truncate_graph
+        stem = truncate_graph(blob, 2, model_name="relcon-heads-defect-base")
+        d = read_blob(stem).embedding_dim
+        r = np.random.default_rng(seed + 1)
+        base = attach_heads(stem, [Head("activity", "classifier", [(r.standard_normal((3, d)), r.standard_normal(3), False)],
+                                        classes=["walk", "sit", "stand"]),
+                                   Head("speed", "regressor", [(r.standard_normal((4, d)), r.standard_normal(4), True),
+                                                               (r.standard_normal((1, 4)), r.standard_normal(1), False)],
+                                        target="walking_speed", unit="m/s")], selftest_window=x_small(blob))
+        Path(bad_dir).mkdir(parents=True, exist_ok=True)
+        for defect, status, buf in make_head_defects(base):
+            atomic_write_bytes(Path(bad_dir) / f"{status}__{defect}.blob", buf)
     return read_blob(out)
 
 
+def x_small(blob: Blob) -> np.ndarray:
+    """A short self-test window (min_samples rounded up to 32) for the small defect blobs."""
+    return default_selftest_window(max(32, blob.min_samples))
+
+
 def cmd_heads_fixture(args) -> int:
-    b = make_heads_fixture(args.src, args.out_dir, args.name, seed=args.seed)
+    b = make_heads_fixture(args.src, args.out_dir, args.name, seed=args.seed, bad_dir=args.bad_dir)
     print(f"{args.out_dir}/{args.name}.blob: {len(b.layers)} layers, {b.total_bytes} bytes; "
           f"{args.out_dir}/{args.name}.heads.golden")
     return 0
@@ -489,4 +561,5 @@ def register(subparsers) -> None:
     p.add_argument("--out-dir", type=Path, required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bad-dir", type=Path, help="also write single head/self-test defect blobs here")
     p.set_defaults(func=cmd_heads_fixture)
