@@ -158,12 +158,47 @@ expect_error "bad --out extension" 2 "out" embed "$FIX/tiny.blob" "$T/syn100.csv
 expect_error "unknown subcommand" 2 "" frobnicate
 expect_error "unwritable --out" 1 "cannot write" embed "$FIX/tiny.blob" "$T/syn100.csv" --out "$T/no/such/dir/x.csv"
 
-# ---- classify (heads API) ------------------------------------------------------------------------------
-if grep -q relcon_head_count include/relcon.h; then
-    : # heads API present: tested below once fixtures with heads exist
-else
-    expect_error "classify without heads API" 1 "no heads" classify "$FIX/tiny.blob" "$T/syn100.csv"
-fi
+# ---- classify / heads (API 0.3) --------------------------------------------------------------------------
+expect_error "classify a blob without heads" 1 "no heads" classify "$FIX/tiny.blob" "$T/syn100.csv"
+cat >"$T/check_classify.py" <<'EOF'
+import sys, collections
+lines = open(sys.argv[1]).read().splitlines()
+rows = [l.split(",") for l in lines if l and not l.startswith("#") and not l.startswith("t_start")]
+assert len(rows) == (1199 - 256) // 64 + 1, len(rows)
+last = lines[-1]
+assert last.startswith("# recording: "), last
+if sys.argv[2] == "classifier":
+    assert all(0 <= float(r[3]) <= 1 for r in rows)
+    counts = collections.Counter(r[2] for r in rows)
+    # the runtime's majority vote (relcon_classify_recording) agrees with the per-window top classes
+    for name, n in counts.items():
+        assert f"{name} {n}" in last, (counts, last)
+    best = max(counts.values())
+    assert any(last.startswith(f"# recording: {c} ") for c, n in counts.items() if n == best), last
+else:
+    vals = [float(r[2]) for r in rows]
+    mean = float(last.split()[3])
+    assert abs(mean - sum(vals) / len(vals)) <= 1e-3 * max(1, abs(mean)), (mean, sum(vals) / len(vals))
+EOF
+for b in tiny_heads tiny_int8_heads tiny_f16_heads; do
+    [ -f "$FIX/$b.blob" ] || { echo "skip $b: $FIX/$b.blob not present"; continue; }
+    if run "selftest $b" 0 selftest "$FIX/$b.blob" && grep -q "^ok   shipped self-test vector" "$T/out" \
+        && grep -q "^ok   head " "$T/out" && ! grep -q FAIL "$T/out"; then ok "selftest $b (shipped vector, heads)"
+    else bad "selftest $b: $(grep -E 'FAIL|skip' "$T/out")"; fi
+    if run "inspect $b heads" 0 inspect "$FIX/$b.blob" --json && "$PY" -c "
+import json; d = json.load(open('$T/out')); h = d['heads']
+assert len(h) >= 1 and all(x['kind'] in ('classifier', 'regressor') for x in h), h
+assert all(len(x['classes']) == x['n_outputs'] for x in h if x['kind'] == 'classifier'), h
+"; then ok "inspect --json $b lists heads"; else bad "inspect $b heads"; fi
+    heads=$("$PY" -c "import json; print(' '.join(x['name'] + ':' + x['kind'] for x in json.load(open('$T/out'))['heads']))")
+    for hk in $heads; do
+        h=${hk%%:*}; kind=${hk#*:}
+        run "classify $b $h" 0 classify "$FIX/$b.blob" "$T/syn50.csv" --head "$h" --hop 64 || continue
+        if "$PY" "$T/check_classify.py" "$T/out" "$kind"; then ok "classify $b --head $h ($kind): $(tail -1 "$T/out")"
+        else bad "classify $b --head $h: $(tail -3 "$T/out")"; fi
+    done
+    expect_error "classify $b unknown head" 1 "no head" classify "$FIX/$b.blob" "$T/syn100.csv" --head nope
+done
 
 # ---- real recordings (relcon-export recording), when ../shared/data is there -------------------------------
 DATA=${RELCON_DATA_DIR:-../shared/data}
