@@ -47,7 +47,7 @@ METHODS = ("relcon", "rebar", "simclr", "augpred")
 ENCODERS = {
     "reference": EncoderConfig,                     # 3,635,840 parameters (released config)
     "compact": EncoderConfig.compact,               # widths 32-64-128, blocks 2-2-2
-    "tiny": lambda: EncoderConfig(stem_channels=16, widths=[16, 32], blocks=[1, 1], kernels=[3, 4]),  # tests
+    "tiny": EncoderConfig.tiny,                     # 9,232 parameters: tests and fixtures
 }
 
 

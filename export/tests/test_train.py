@@ -95,7 +95,7 @@ def test_checkpoint_and_run_files(corpus, distance, tmp_path):
     assert ck["step"] == 4 and ck["method"] == "relcon" and {"optimizer", "scheduler", "rng", "sampler"} <= set(ck)
     assert (out / "best.pt").is_file()
     resolved = json.loads((out / "config.json").read_text())
-    assert resolved["pretrain"]["c"] == 4 and resolved["encoder"]["widths"] == [16, 32]
+    assert resolved["pretrain"]["c"] == 4 and resolved["encoder"]["widths"] == [8, 16, 32]
     assert resolved["distance"]["embed_dim"] == 8 and resolved["total_steps"] == 4
     splits = json.loads((out / "splits.json").read_text())
     assert {"train", "val", "test"} == set(splits.values())
