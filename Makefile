@@ -62,6 +62,14 @@ fixtures: venv
 	    done; \
 	  done; \
 	else echo "fixtures: SKIP reference/compact golden vectors: $(RELCON_DATA_DIR) not found (set RELCON_DATA_DIR)"; fi
+	@# Heads (docs/blob-format.md "Heads"): the tiny fixtures with a classifier, a regressor and a self-test vector,
+	@# their expected head outputs, and single head/self-test defects (relcon_export.heads; a few seconds).
+	@for t in tiny tiny_int8 tiny_f16; do \
+	  [ -f $(FIX)/$${t}_heads.blob -a -f $(FIX)/$${t}_heads.heads.golden ] || \
+	    $(EXPORT) heads-fixture --from Tests/Fixtures/$$t.blob --out-dir $(FIX) --name $${t}_heads || exit 1; \
+	done; \
+	[ -d $(FIX)/bad_heads ] || $(EXPORT) heads-fixture --from Tests/Fixtures/tiny.blob --out-dir $(FIX) \
+	    --name tiny_heads --bad-dir $(FIX)/bad_heads
 
 test-python: venv
 	$(PY) -m pytest export/tests -q
@@ -79,14 +87,14 @@ test-c: build fixtures $(CTESTS)
 	Tests/CTests/check_so.sh $(LIB)
 	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_api 2>&1
 	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_blobs 2>&1
-	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_heads 2>&1
+	RELCON_FIXTURES=Tests/Fixtures RELCON_HEAD_FIXTURES=$(FIX) $(CBUILD)/test_heads 2>&1
 	@pairs=""; blobs=""; \
 	for t in tiny tiny_int8 tiny_f16; do pairs="$$pairs Tests/Fixtures/$$t.blob Tests/Fixtures/$$t.golden"; blobs="$$blobs Tests/Fixtures/$$t.blob"; done; \
 	for cfg in $(GOLDEN_SETS); do \
 	  if [ -f $(FIX)/$$cfg.golden ]; then pairs="$$pairs $(FIX)/$$cfg.blob $(FIX)/$$cfg.golden"; blobs="$$blobs $(FIX)/$$cfg.blob"; \
 	  else echo "test-c: SKIP $$cfg golden test: no $(FIX)/$$cfg.golden (needs $(RELCON_DATA_DIR))"; fi; \
 	done; \
-	for t in tiny_heads tiny_int8_heads tiny_f16_heads; do blobs="$$blobs Tests/Fixtures/$$t.blob"; done; \
+	for t in tiny_heads tiny_int8_heads tiny_f16_heads; do blobs="$$blobs $(FIX)/$$t.blob"; done; \
 	$(CBUILD)/test_golden $$pairs 2>&1 && $(CBUILD)/test_noalloc $$blobs 2>&1 && \
 	echo "test-c: golden again with the portable kernels (RELCON_ISA=portable)" && \
 	RELCON_ISA=portable $(CBUILD)/test_golden $$pairs 2>&1

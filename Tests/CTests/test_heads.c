@@ -1,7 +1,8 @@
 /* cmocka: heads and the self-test (include/relcon.h "Heads (0.3)", "Self-test (0.3)") on the committed fixtures
- * Tests/Fixtures/tiny{,_int8,_f16}_heads.blob (a 3-class classifier "activity" and a regressor "speed" plus a
- * self-test vector) against <name>.heads.golden: per window the classifier's softmax probabilities and the
- * regressor's value, computed by the exporter (relcon_export.heads.predict). */
+ * fixtures `make fixtures` writes to .build/fixtures (RELCON_HEAD_FIXTURES; not committed: the committed fixtures
+ * stay under 200 kB): tiny{,_int8,_f16}_heads.blob (a 3-class classifier "activity" and a regressor "speed" plus
+ * a self-test vector) against <name>.heads.golden: per window the classifier's softmax probabilities and the
+ * regressor's value, computed by the exporter (relcon_export.heads.predict); bad_heads/ single defects. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,16 +22,21 @@ typedef struct fixture {
     golden g;
 } fixture;
 
+static const char *head_dir(void) {
+    const char *d = getenv("RELCON_HEAD_FIXTURES");
+    return d && *d ? d : ".build/fixtures";
+}
+
 static void load(fixture *f, const char *name) {
     char path[512];
     memset(f, 0, sizeof *f);
-    snprintf(path, sizeof path, "%s/%s.blob", fixtures_dir(), name);
+    snprintf(path, sizeof path, "%s/%s.blob", head_dir(), name);
     f->blob = read_file_aligned(path, &f->blob_bytes);
     if (!f->blob) fail_msg("cannot read %s", path);
     assert_int_equal(relcon_inspect(f->blob, f->blob_bytes, 0, &f->info), RELCON_OK);
     f->arena = aligned_alloc(64, (f->info.arena_bytes + 63) & ~(uint64_t)63);
     assert_int_equal(relcon_session_init(f->blob, f->blob_bytes, 0, f->arena, f->info.arena_bytes, &f->s), RELCON_OK);
-    snprintf(path, sizeof path, "%s/%s.heads.golden", fixtures_dir(), name);
+    snprintf(path, sizeof path, "%s/%s.heads.golden", head_dir(), name);
     if (golden_load(path, &f->g) != 0) fail_msg("cannot read %s", path);
     assert_int_equal(f->g.n_samples, f->info.window_samples);
     assert_int_equal(f->g.dim, 4); /* 3 probabilities + 1 value */
@@ -299,12 +305,12 @@ static void test_embedding_unchanged_by_heads(void **state) {
     }
 }
 
-/* Tests/Fixtures/bad_heads/<STATUS>__<defect>.blob (relcon_export.heads.make_head_defects): single head /
+/* <RELCON_HEAD_FIXTURES>/bad_heads/<STATUS>__<defect>.blob (relcon_export.heads.make_head_defects): single head /
  * self-test defects with a valid CRC; inspect, session_init and head_count must all return <STATUS>. */
 static void test_head_defects(void **state) {
     (void)state;
     char dir[512], path[1024];
-    fixture_path(dir, sizeof dir, "bad_heads");
+    snprintf(dir, sizeof dir, "%s/bad_heads", head_dir());
     DIR *d = opendir(dir);
     if (!d) fail_msg("cannot open %s", dir);
     int n = 0;

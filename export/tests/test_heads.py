@@ -83,16 +83,24 @@ def test_attach_round_trip(name):
     assert out.arena_bytes(256)["arena_bytes"] >= src.arena_bytes(256)["arena_bytes"]
 
 
-def test_committed_fixture_predictions():
-    blob = read_blob((FIX / "tiny_heads.blob").read_bytes())
+@pytest.fixture(scope="module")
+def heads_fixture(tmp_path_factory):
+    from relcon_export.heads import make_heads_fixture
+    out = tmp_path_factory.mktemp("heads")
+    make_heads_fixture(FIX / "tiny.blob", out, "tiny_heads", bad_dir=out / "bad_heads")
+    return out
+
+
+def test_fixture_predictions(heads_fixture):
+    blob = read_blob((heads_fixture / "tiny_heads.blob").read_bytes())
     from relcon_export.golden import read_golden
-    g = read_golden(FIX / "tiny_heads.heads.golden")
+    g = read_golden(heads_fixture / "tiny_heads.heads.golden")
     np.testing.assert_allclose(g.embeddings[:, :3], predict(blob, g.inputs, 0), atol=1e-7)
     np.testing.assert_allclose(g.embeddings[:, 3], predict(blob, g.inputs, 1), rtol=1e-6)
 
 
-def test_head_defects_have_their_status():
-    data = (FIX / "tiny_heads.blob").read_bytes()
+def test_head_defects_have_their_status(heads_fixture):
+    data = (heads_fixture / "tiny_heads.blob").read_bytes()
     defects = make_head_defects(data)
     assert len(defects) >= 19
     for name, status, buf in defects:
@@ -101,8 +109,8 @@ def test_head_defects_have_their_status():
         assert exc.value.status == status, name
 
 
-def test_committed_head_defects():
-    files = sorted((FIX / "bad_heads").glob("*.blob"))
+def test_written_head_defects(heads_fixture):
+    files = sorted((heads_fixture / "bad_heads").glob("*.blob"))
     assert len(files) >= 15
     for f in files:
         with pytest.raises(BlobError) as exc:
