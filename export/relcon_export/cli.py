@@ -18,6 +18,7 @@ import sys
 COMMAND_MODULES = [
     "relcon_export.blob_cli",
     "relcon_export.heads",
+    "relcon_export.ship",
     "relcon_export.recording_cli",
     "relcon_export.evaluate",
     "relcon_export.train_cli",
