@@ -23,7 +23,7 @@ LDLIBS := -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
 APT_PACKAGES := libopenblas-dev libcmocka-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo bench bench-compare clean test-cli cli
+.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo bench bench-compare clean test-cli cli firmware-sim
 
 all: build
 
@@ -129,8 +129,20 @@ check-so: build
 CLI := .build/release/relcon-cli
 cli:
 	swift build -c release --product relcon-cli
-test-cli: venv cli
-	PY=$(PY) EXPORT=$(EXPORT) Tests/cli_test.sh $(CLI)
+test-cli: venv build fixtures cli
+	PY=$(PY) EXPORT=$(EXPORT) LIBDIR=$(LIBDIR) HEADS_FIXTURES=$(FIX) Tests/cli_test.sh $(CLI)
+
+# examples/firmware_sim: a wearable's loop (static arena, 100 Hz sensor FIFO, ring buffer, sliding window, heads)
+# over a real recording (UCI HAPT subject 01 at 100 Hz). FW_MODEL: the shipped model when models/ has one, else
+# the heads fixture of `make fixtures` (a random tiny encoder: the plumbing, not meaningful predictions).
+FW := .build/firmware_sim
+FW_MODEL ?= $(firstword $(wildcard models/*int8*.blob) $(wildcard models/*.blob) $(FIX)/tiny_heads.blob)
+FW_HOP ?= 128
+firmware-sim: venv build fixtures
+	@mkdir -p $(FW)
+	@[ -f $(FW)/recording.csv ] || $(EXPORT) recording --dataset hapt --subject 01 --fs 100 --max-seconds 120 --out $(FW)/recording.csv
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude examples/firmware_sim/firmware_sim.c -o $(FW)/firmware_sim $(LDLIBS)
+	$(FW)/firmware_sim $(FW_MODEL) $(FW)/recording.csv --hop $(FW_HOP)
 
 test: deps venv
 	$(MAKE) test-python

@@ -180,12 +180,16 @@ else:
     mean = float(last.split()[3])
     assert abs(mean - sum(vals) / len(vals)) <= 1e-3 * max(1, abs(mean)), (mean, sum(vals) / len(vals))
 EOF
-for b in tiny_heads tiny_int8_heads tiny_f16_heads; do
-    [ -f "$FIX/$b.blob" ] || { echo "skip $b: $FIX/$b.blob not present"; continue; }
-    if run "selftest $b" 0 selftest "$FIX/$b.blob" && grep -q "^ok   shipped self-test vector" "$T/out" \
+# Blobs with heads: `make fixtures` writes them to .build/fixtures (relcon-export heads-fixture), or $HEADS_FIXTURES.
+HFIX=${HEADS_FIXTURES:-.build/fixtures}
+for name in tiny_heads tiny_int8_heads tiny_f16_heads; do
+    b=""
+    for d in "$FIX" "$HFIX"; do [ -f "$d/$name.blob" ] && b="$d/$name" && break; done
+    [ -n "$b" ] || { echo "skip $name: not in $FIX or $HFIX (make fixtures)"; continue; }
+    if run "selftest $b" 0 selftest "$b.blob" && grep -q "^ok   shipped self-test vector" "$T/out" \
         && grep -q "^ok   head " "$T/out" && ! grep -q FAIL "$T/out"; then ok "selftest $b (shipped vector, heads)"
     else bad "selftest $b: $(grep -E 'FAIL|skip' "$T/out")"; fi
-    if run "inspect $b heads" 0 inspect "$FIX/$b.blob" --json && "$PY" -c "
+    if run "inspect $b heads" 0 inspect "$b.blob" --json && "$PY" -c "
 import json; d = json.load(open('$T/out')); h = d['heads']
 assert len(h) >= 1 and all(x['kind'] in ('classifier', 'regressor') for x in h), h
 assert all(len(x['classes']) == x['n_outputs'] for x in h if x['kind'] == 'classifier'), h
@@ -193,12 +197,29 @@ assert all(len(x['classes']) == x['n_outputs'] for x in h if x['kind'] == 'class
     heads=$("$PY" -c "import json; print(' '.join(x['name'] + ':' + x['kind'] for x in json.load(open('$T/out'))['heads']))")
     for hk in $heads; do
         h=${hk%%:*}; kind=${hk#*:}
-        run "classify $b $h" 0 classify "$FIX/$b.blob" "$T/syn50.csv" --head "$h" --hop 64 || continue
+        run "classify $b $h" 0 classify "$b.blob" "$T/syn50.csv" --head "$h" --hop 64 || continue
         if "$PY" "$T/check_classify.py" "$T/out" "$kind"; then ok "classify $b --head $h ($kind): $(tail -1 "$T/out")"
         else bad "classify $b --head $h: $(tail -3 "$T/out")"; fi
     done
-    expect_error "classify $b unknown head" 1 "no head" classify "$FIX/$b.blob" "$T/syn100.csv" --head nope
+    expect_error "classify $b unknown head" 1 "no head" classify "$b.blob" "$T/syn100.csv" --head nope
 done
+
+# ---- examples/firmware_sim (C, links librelcon.so) ---------------------------------------------------------
+LIBDIR=${LIBDIR:-.build/release}
+if [ -f "$LIBDIR/librelcon.so" ] && command -v "${CC:-cc}" >/dev/null; then
+    if "${CC:-cc}" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude examples/firmware_sim/firmware_sim.c -o "$T/firmware_sim" \
+        -L"$LIBDIR" -lrelcon -Wl,-rpath,"$(cd "$LIBDIR" && pwd)" -lm; then
+        fwb="$FIX/tiny.blob"; [ -f "$HFIX/tiny_heads.blob" ] && fwb="$HFIX/tiny_heads.blob"
+        if "$T/firmware_sim" "$fwb" "$T/syn100.csv" --hop 64 >"$T/out" 2>"$T/err" \
+            && grep -q "summary: 15 windows of 256 samples (hop 64)" "$T/out" && grep -q "heap calls after boot: 0" "$T/out"
+        then ok "firmware_sim $(basename "$fwb"): $(grep summary "$T/out" | cut -c1-80)..."; else bad "firmware_sim: $(cat "$T/err") $(tail -2 "$T/out")"; fi
+        "$T/firmware_sim" "$FIX/tiny.blob" "$T/syn50.csv" >"$T/out" 2>"$T/err"
+        [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok "firmware_sim rejects a recording off the contract rate" \
+            || bad "firmware_sim on a 50 Hz recording: $(cat "$T/err")"
+    else bad "firmware_sim does not compile"; fi
+else
+    echo "skip firmware_sim: no $LIBDIR/librelcon.so or C compiler"
+fi
 
 # ---- real recordings (relcon-export recording), when ../shared/data is there -------------------------------
 DATA=${RELCON_DATA_DIR:-../shared/data}
