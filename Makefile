@@ -1,6 +1,6 @@
 # relcon — one entry point for native builds and every test.
 #
-#   make demo    export an encoder and embed a real recording from C (the README's main job)
+#   make demo    the shipped model, run from C by the firmware simulator over a real recording (main job)
 #   make test    everything: Python (pytest), Swift (swift test), C (cmocka against librelcon.so), .so checks
 #
 # A fresh machine needs nothing but Swift, a C compiler and Python 3: `make deps` installs the Debian
@@ -23,7 +23,7 @@ LDLIBS := -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
 APT_PACKAGES := libopenblas-dev libcmocka-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo bench bench-compare clean test-cli cli firmware-sim
+.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo embed-recording bench bench-compare clean test-cli cli firmware-sim
 
 all: build
 
@@ -99,16 +99,24 @@ test-c: build fixtures $(CTESTS)
 	echo "test-c: golden again with the portable kernels (RELCON_ISA=portable)" && \
 	RELCON_ISA=portable $(CBUILD)/test_golden $$pairs 2>&1
 
-# The main job: a real recording (UCI HAPT subject 01, resampled to 100 Hz) embedded from C.
+# The main job: the shipped default model (models/, int8) run from C by the firmware simulator over a real
+# recording of a subject held out from pretraining (UCI HAPT subject 06, resampled to 100 Hz): per-window
+# predictions with timestamps, latency and memory used.
 DEMO := .build/demo
-DEMO_MODEL ?= $(DEMO)/model.blob
+DEMO_MODEL ?= models/relcon-compact-int8.blob
+DEMO_SUBJECT ?= 06
 demo: venv build
 	@mkdir -p $(DEMO)
-	$(EXPORT) recording --dataset hapt --subject 01 --fs 100 --max-seconds 120 --out $(DEMO)/recording.csv
-	@[ -f $(DEMO_MODEL) ] || $(EXPORT) export --config compact --random-init --seed 0 \
-	    --model-name relcon-compact-untrained --training-data "none (random initialisation)" --out $(DEMO_MODEL)
-	$(CC) -O2 -std=c11 -Wall -Wextra -Iinclude examples/embed_recording/embed_recording.c -o $(DEMO)/embed_recording $(LDLIBS)
-	$(DEMO)/embed_recording $(DEMO_MODEL) $(DEMO)/recording.csv --out $(DEMO)/embeddings.csv
+	@[ -f $(DEMO)/hapt-$(DEMO_SUBJECT).csv ] || $(EXPORT) recording --dataset hapt --subject $(DEMO_SUBJECT) --fs 100 --out $(DEMO)/hapt-$(DEMO_SUBJECT).csv
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude examples/firmware_sim/firmware_sim.c -o $(DEMO)/firmware_sim $(LDLIBS)
+	$(DEMO)/firmware_sim $(DEMO_MODEL) $(DEMO)/hapt-$(DEMO_SUBJECT).csv --hop 256
+
+# examples/embed_recording: every window's embedding of a recording, written as CSV.
+embed-recording: venv build
+	@mkdir -p $(DEMO)
+	@[ -f $(DEMO)/hapt-$(DEMO_SUBJECT).csv ] || $(EXPORT) recording --dataset hapt --subject $(DEMO_SUBJECT) --fs 100 --out $(DEMO)/hapt-$(DEMO_SUBJECT).csv
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude examples/embed_recording/embed_recording.c -o $(DEMO)/embed_recording $(LDLIBS)
+	$(DEMO)/embed_recording $(DEMO_MODEL) $(DEMO)/hapt-$(DEMO_SUBJECT).csv --out $(DEMO)/embeddings.csv
 
 # Latency benchmark (examples/bench): librelcon alone, then side by side with ONNX Runtime and PyTorch.
 # Figures only, no thresholds. BENCH_ARGS e.g. "--iters 500".
