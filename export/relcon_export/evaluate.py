@@ -1,5 +1,7 @@
-"""Downstream evaluation of an encoder: frozen-embedding probes, fine-tuning and gait regression on the real
-benchmarks, over subject-held-out splits and repeated seeds (docs/evaluation.md).
+"""Downstream evaluation of an encoder on real benchmarks: probes, fine-tuning, gait regression.
+
+Frozen-embedding probes, fine-tuning and gait regression over subject-held-out splits and repeated seeds
+(docs/evaluation.md).
 
     relcon-export evaluate run --checkpoint runs/relcon/best.pt --benchmarks hapt,mobgap --out out/eval/relcon
     relcon-export evaluate run --random-init --config compact --benchmarks hapt --probes linear,mlp --out out/eval/rand
