@@ -141,7 +141,6 @@ test-cli: venv build fixtures cli
 	PY=$(PY) EXPORT=$(EXPORT) LIBDIR=$(LIBDIR) HEADS_FIXTURES=$(FIX) Tests/cli_test.sh $(CLI)
 	@# the shipped models: valid, and their self-test vectors reproduce through the runtime
 	@for b in models/*.blob; do $(CLI) inspect $$b > /dev/null && $(CLI) selftest $$b | tail -1 | sed "s|^|$$b: |" || exit 1; done
-	$(PY) -m pytest -q export/tests/test_shipped.py
 
 # examples/firmware_sim: a wearable's loop (static arena, 100 Hz sensor FIFO, ring buffer, sliding window, heads)
 # over a real recording (UCI HAPT subject 01 at 100 Hz). FW_MODEL: the shipped model when models/ has one, else
