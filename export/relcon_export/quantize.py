@@ -20,7 +20,7 @@ it is relcon_export.intref. In short:
 - MEAN: int sum over time, embedding = (f32(sum) * s_x[c]) / f32(L) in IEEE f32.
 
 Calibration methods (per value, on the folded float graph's activations): "minmax" (range = max |x|),
-"percentile" (range = the 99.99th percentile of |x|), "mse" (range minimising the expected squared quantisation
+"percentile" (range = the 99.99th percentile of |x|; the default, with per-channel scales for the i8 values), "mse" (range minimising the expected squared quantisation
 error over a histogram of |x|). docs/quantization.md reports which one gives the best parity and is the default.
 """
 
@@ -43,9 +43,9 @@ I8_MAX = 127
 U8_MAX = 255
 INT32_MAX = (1 << 31) - 1
 METHODS = ("minmax", "percentile", "mse")
-DEFAULT_METHOD = "percentile"          # measured best parity, see docs/quantization.md "Calibration"
+DEFAULT_METHOD = "percentile"          # with DEFAULT_PER_CHANNEL: measured best parity, see docs/quantization.md
 DEFAULT_PERCENTILE = 99.99
-DEFAULT_PER_CHANNEL = False            # per-channel scales for the i8 values (see docs/quantization.md)
+DEFAULT_PER_CHANNEL = True             # per-channel scales for the i8 values (measured best: docs/quantization.md)
 HIST_BINS = 4096
 
 
