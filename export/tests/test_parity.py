@@ -38,10 +38,13 @@ def test_small_report(tmp_path):
         pytest.skip(str(exc))
     assert len(split.x) == 45 and split.x.shape[1:] == (256, 3)
     model = random_encoder(named_config("tiny"), 7)
-    res = parity.run_parity(model, split, ["percentile"], tmp_path, "p", title="tiny", n_attr=2, log=lambda *_: None)
+    from relcon_export.quantize import default_variant
+
+    res = parity.run_parity(model, split, [default_variant()], tmp_path, "p", title="tiny", n_attr=2,
+                            log=lambda *_: None)
     assert (tmp_path / "p.md").is_file() and (tmp_path / "p.png").stat().st_size > 1000
     assert (tmp_path / "p.json").is_file()
-    d = res["variants"]["percentile"]
+    d = res["variants"][default_variant()]
     assert d["cos_mean"] > 0.999 and res["f16"]["cos_mean"] > 0.9999
     assert len(res["attribution"]) == 15 and res["attribution"][0]["op"] == "QUANTIZE"
     text = (tmp_path / "p.md").read_text()
