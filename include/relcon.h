@@ -48,7 +48,7 @@ extern "C" {
 #define RELCON_VERSION_NUMBER (RELCON_VERSION_MAJOR * 10000 + RELCON_VERSION_MINOR * 100 + RELCON_VERSION_PATCH)
 
 /* Newest blob format this header describes (docs/blob-format.md). */
-#define RELCON_BLOB_FORMAT_VERSION 1
+#define RELCON_BLOB_FORMAT_VERSION 2
 
 /* The arena passed to relcon_session_init must be aligned to this many bytes. */
 #define RELCON_ARENA_ALIGN 64
