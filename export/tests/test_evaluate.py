@@ -14,23 +14,6 @@ from relcon_export.model import EncoderConfig, ResNet1D
 HAPT_SUBJECTS = ["01", "02", "03", "04", "05"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions on a shared 2-core machine run several times faster on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def root():
-    try:
-        return data.resolve_data_dir(None)
-    except FileNotFoundError:
-        pytest.skip("real recordings (../shared/data or $RELCON_DATA_DIR) not available")
-
-
 @pytest.fixture(scope="module")
 def hapt(root):
     return benchmarks.build("hapt", root, subjects=HAPT_SUBJECTS)

@@ -4,27 +4,9 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
-from relcon_export import benchmarks, data, probes
+from relcon_export import benchmarks, probes
 from relcon_export.model import EncoderConfig, ResNet1D
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions on a shared 2-core machine run several times faster on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def root():
-    try:
-        return data.resolve_data_dir(None)
-    except FileNotFoundError:
-        pytest.skip("real recordings (../shared/data or $RELCON_DATA_DIR) not available")
 
 
 @pytest.fixture(scope="module")
