@@ -21,6 +21,7 @@ Checkpoints (`latest.pt` every --ckpt-every steps, `best.pt` by validation loss)
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -87,6 +88,10 @@ class PretrainConfig:
     num_workers: int = _opt(-1, "data-loader workers; -1 = 0 on cpu, 6 on cuda", runtime=True)
     threads: int = _opt(0, "torch CPU threads; 0 = torch default", runtime=True)
     chunk_pairs: int = _opt(512, "distance pairs per chunk (memory: chunk x T x T floats)", runtime=True)
+    distance_cache: str = _opt("", "directory of per-step candidate distances, shared by runs with the same "
+                               "data, seed, batch, c, world size and distance model (relcon and rebar draw "
+                               "identical batches and candidates: the second run skips the distance model)",
+                               runtime=True)
     ckpt_every: int = _opt(200, "write latest.pt every N steps (and at the end)", runtime=True)
     val_every: int = _opt(500, "validate every N steps (and at the end); 0 = never", runtime=True)
     val_batches: int = _opt(4, "validation batches (fixed windows and candidates)", runtime=True)
@@ -467,6 +472,8 @@ class Run:
         self.autocast, self.amp = _autocast(cfg, self.device)
         self.scaler = torch.amp.GradScaler("cuda") if self.amp == "fp16" else None
         self.step, self.best_val = 0, math.inf
+        self.dcache = DistanceCache(self, cfg.distance_cache) if (need and cfg.distance_cache) else None
+        self.val_distances: dict[int, torch.Tensor] = {}      # validation batches are fixed: rank them once
         if resume:
             self._load(self.out / "latest.pt")
         if self.size > 1:
@@ -547,18 +554,33 @@ class Run:
     def _to_device(self, batch: dict) -> dict:
         return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
 
-    def loss(self, model: nn.Module, batch: dict) -> tuple[torch.Tensor, float]:
-        """Loss of one local batch; returns (loss, seconds spent in the distance model)."""
+    def distances(self, batch: dict) -> torch.Tensor:
+        all_anchors = gather(batch["anchor"], grad=False)
+        with self.autocast():
+            d = candidate_distances(self.distnet, batch["anchor"], all_anchors, batch["cands"],
+                                    self.rank, self.cfg.chunk_pairs).float()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        return d
+
+    def loss(self, model: nn.Module, batch: dict, val_batch: int = -1) -> tuple[torch.Tensor, float]:
+        """Loss of one local batch (the training batch of step `self.step`, or validation batch `val_batch`);
+        returns (loss, seconds spent in the distance model or reading its cached output)."""
         t_dist = 0.0
         d = None
         if self.distnet is not None:
             t0 = time.perf_counter()
-            all_anchors = gather(batch["anchor"], grad=False)
-            with self.autocast():
-                d = candidate_distances(self.distnet, batch["anchor"], all_anchors, batch["cands"],
-                                        self.rank, self.cfg.chunk_pairs).float()
-            if self.device.type == "cuda":
-                torch.cuda.synchronize()
+            if val_batch >= 0:
+                d = self.val_distances.get(val_batch)
+                if d is None:
+                    d = self.val_distances[val_batch] = self.distances(batch)
+            elif self.dcache is not None:
+                d = self.dcache.get(self.step)
+                if d is None:
+                    d = self.distances(batch)
+                    self.dcache.put(self.step, d)
+            else:
+                d = self.distances(batch)
             t_dist = time.perf_counter() - t0
         with self.autocast():
             return model(batch, d), t_dist
@@ -578,10 +600,10 @@ class Run:
         rank = self.rank
         try:
             self.rank = 0                     # single-process view: the whole val batch is local
-            for batch in loader:
+            for i, batch in enumerate(loader):
                 batch = self._to_device(batch)
                 with _no_dist():
-                    loss, _ = self.loss(self.objective, batch)
+                    loss, _ = self.loss(self.objective, batch, val_batch=i)
                 total.append(float(loss))
         finally:
             self.rank = rank
@@ -663,6 +685,43 @@ class Run:
         if tb:
             tb.close()
         return {"step": self.step, "loss": last.get("loss"), "best_val": self.best_val, "out": str(self.out)}
+
+
+class DistanceCache:
+    """Per-step candidate distances on disk. RelCon and REBAR with the same seed draw the same batches and
+    candidates (both are pure functions of seed, step and anchor), so the frozen distance model's output
+    (73-84% of a CPU RelCon step) can be computed once and reused by the other run. The directory name is a
+    key over everything the distances depend on; files are written atomically, one per (step, rank)."""
+
+    def __init__(self, trainer: "Run", root: str) -> None:
+        cfg = trainer.cfg
+        train_index, anchors, _ = trainer.data["train"]
+        h = hashlib.sha256(Path(cfg.distance).read_bytes())
+        for part in (trainer.distnet.config.rank_attention, cfg.seed, cfg.batch_size, cfg.c, trainer.size,
+                     train_index.digest(anchors), trainer.amp, trainer.device.type):
+            h.update(f"|{part}".encode())
+        self.dir = Path(root) / h.hexdigest()[:16]
+        self.rank, self.device = trainer.rank, trainer.device
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.hits = self.misses = 0
+
+    def _path(self, step: int) -> Path:
+        return self.dir / f"step{step:08d}-r{self.rank}.npy"
+
+    def get(self, step: int) -> torch.Tensor | None:
+        p = self._path(step)
+        if not p.is_file():
+            self.misses += 1
+            return None
+        self.hits += 1
+        return torch.from_numpy(np.load(p)).to(self.device)
+
+    def put(self, step: int, d: torch.Tensor) -> None:
+        p = self._path(step)
+        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, d.detach().cpu().numpy())
+        os.replace(tmp, p)
 
 
 class _no_dist:

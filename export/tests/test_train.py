@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from relcon_export import cli, data
+from relcon_export import pretrain as pretrain_mod
 from relcon_export.corpus import StepBatchSampler
 from relcon_export.model import EncoderConfig, ResNet1D
 from relcon_export.pretrain import PretrainConfig, Run
@@ -135,6 +136,25 @@ def test_clear_errors(corpus, distance, tmp_path):
 
 
 # -- subprocess tests: the real command line, killed and resumed, and torchrun -----------------------------
+
+
+def test_distance_cache_shared_by_relcon_and_rebar(corpus, distance, tmp_path, monkeypatch):
+    """relcon fills the cache; rebar with the same seed reads every step from it and trains exactly as rebar
+    computing its own distances; a different seed gets a different cache directory."""
+    cache = tmp_path / "cache"
+    Run(cfg_for("relcon", corpus, distance, tmp_path / "relcon", steps=4, distance_cache=str(cache))).train()
+    (key,) = list(cache.iterdir())
+    assert sorted(p.name for p in key.iterdir()) == [f"step{k:08d}-r0.npy" for k in range(4)]
+    Run(cfg_for("rebar", corpus, distance, tmp_path / "plain", steps=4)).train()
+    calls = []
+    real = pretrain_mod.candidate_distances
+    monkeypatch.setattr(pretrain_mod, "candidate_distances", lambda *a, **k: calls.append(1) or real(*a, **k))
+    run = Run(cfg_for("rebar", corpus, distance, tmp_path / "cached", steps=4, distance_cache=str(cache)))
+    run.train()
+    assert calls == [] and run.dcache.hits == 4 and run.dcache.misses == 0
+    _same_state(tmp_path / "plain" / "latest.pt", tmp_path / "cached" / "latest.pt", exact=True)
+    Run(cfg_for("rebar", corpus, distance, tmp_path / "seed", steps=1, seed=7, distance_cache=str(cache))).train()
+    assert len(list(cache.iterdir())) == 2
 
 
 def _cmd(args, corpus, distance, out, method="relcon"):
