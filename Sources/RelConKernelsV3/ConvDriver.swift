@@ -44,6 +44,28 @@ protocol ConvLane {
     static func context(_ a: UnsafePointer<rlck_conv>) -> Ctx?
     /// Epilogue of output (t, o): bias, residual, activation / requantisation; writes y.
     static func store(_ c: Ctx, _ t: Int, _ o: Int, _ dot: S)
+    /// Epilogue of the three outputs (t, o…o+2) of a register block, from their accumulators (no scalar tail).
+    /// Default: `reduce` + `store` each, in channel order; a lane may replace it with a vectorised equivalent
+    /// that writes exactly the same bytes (the v3 int8 lanes: one horizontal reduction and one 64-bit
+    /// requantisation for the three channels).
+    static func storeRow3(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc)
+    /// What `storeRow3` needs for channels o…o+2, prepared once per register block.
+    associatedtype RowCtx = Void
+    static func rowContext(_ c: Ctx, _ o: Int) -> RowCtx
+}
+
+extension ConvLane where RowCtx == Void {
+    @inline(__always) static func rowContext(_ c: Ctx, _ o: Int) {}
+}
+
+extension ConvLane {
+    @inline(__always)
+    static func storeRow3(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc) {
+        let z = sZero
+        store(c, t, o, plus(reduce(a0), z))
+        store(c, t, o &+ 1, plus(reduce(a1), z))
+        store(c, t, o &+ 2, plus(reduce(a2), z))
+    }
 }
 
 extension ConvLane {
@@ -295,13 +317,11 @@ enum ConvDriver {
             }
             tap &+= 1
         }
-        let z = L.sZero
-        L.store(e, t, o, L.plus(L.reduce(a00), z)); L.store(e, t, o &+ 1, L.plus(L.reduce(a01), z))
-        L.store(e, t, o &+ 2, L.plus(L.reduce(a02), z)); L.store(e, t &+ 1, o, L.plus(L.reduce(a10), z))
-        L.store(e, t &+ 1, o &+ 1, L.plus(L.reduce(a11), z)); L.store(e, t &+ 1, o &+ 2, L.plus(L.reduce(a12), z))
-        L.store(e, t &+ 2, o, L.plus(L.reduce(a20), z)); L.store(e, t &+ 2, o &+ 1, L.plus(L.reduce(a21), z))
-        L.store(e, t &+ 2, o &+ 2, L.plus(L.reduce(a22), z)); L.store(e, t &+ 3, o, L.plus(L.reduce(a30), z))
-        L.store(e, t &+ 3, o &+ 1, L.plus(L.reduce(a31), z)); L.store(e, t &+ 3, o &+ 2, L.plus(L.reduce(a32), z))
+        let r = L.rowContext(e, o)
+        L.storeRow3(e, r, t, o, a00, a01, a02)
+        L.storeRow3(e, r, t &+ 1, o, a10, a11, a12)
+        L.storeRow3(e, r, t &+ 2, o, a20, a21, a22)
+        L.storeRow3(e, r, t &+ 3, o, a30, a31, a32)
     }
 
     /// Outputs (t…t+2, o…o+2), all interior (lanes with `rows` 3).
@@ -345,12 +365,10 @@ enum ConvDriver {
             }
             tap &+= 1
         }
-        let z = L.sZero
-        L.store(e, t, o, L.plus(L.reduce(a00), z)); L.store(e, t, o &+ 1, L.plus(L.reduce(a01), z))
-        L.store(e, t, o &+ 2, L.plus(L.reduce(a02), z)); L.store(e, t &+ 1, o, L.plus(L.reduce(a10), z))
-        L.store(e, t &+ 1, o &+ 1, L.plus(L.reduce(a11), z)); L.store(e, t &+ 1, o &+ 2, L.plus(L.reduce(a12), z))
-        L.store(e, t &+ 2, o, L.plus(L.reduce(a20), z)); L.store(e, t &+ 2, o &+ 1, L.plus(L.reduce(a21), z))
-        L.store(e, t &+ 2, o &+ 2, L.plus(L.reduce(a22), z))
+        let r = L.rowContext(e, o)
+        L.storeRow3(e, r, t, o, a00, a01, a02)
+        L.storeRow3(e, r, t &+ 1, o, a10, a11, a12)
+        L.storeRow3(e, r, t &+ 2, o, a20, a21, a22)
     }
 
     /// Outputs (t, o…o+2), interior.

@@ -110,6 +110,9 @@ enum LaneI8U: ConvLane {
     static var sZero: Int32 { 0 }
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
     @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
+    @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
+    @inline(__always) static func storeRow3(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
+                                            _ a1: __m256i, _ a2: __m256i) { I8Row.store3(c, r, t, o, a0, a1, a2) }
 }
 
 enum LaneI8S: ConvLane {
@@ -135,10 +138,73 @@ enum LaneI8S: ConvLane {
     static var sZero: Int32 { 0 }
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
     @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
+    @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
+    @inline(__always) static func storeRow3(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
+                                            _ a1: __m256i, _ a2: __m256i) { I8Row.store3(c, r, t, o, a0, a1, a2) }
 }
 
 enum I8Reduce {
     @inline(__always) static func sum(_ v: __m256i) -> Int32 {
         unsafeBitCast(v, to: SIMD8<Int32>.self).wrappedSum()
+    }
+}
+
+/// The int8 epilogue of three outputs (t, o…o+2) at once, bit-exact with `Epilogue.int8` (docs/quantization.md):
+/// one horizontal reduction of the three accumulators (int32, wrapping: any order gives the same sum), + bias,
+/// then clamp((acc·M + res·Mr + 2^(s−1)) >> s, lo, hi) in four 64-bit lanes (three used): vpmuldq for the
+/// 32×32→64 products, an arithmetic shift built from the logical one ((v ⊕ 2^63) >>> s − 2^63 >>> s, exact for
+/// every s), 64-bit compares for the clamp. Per-channel parameters are read with vpmaskmovd (lane 3 is never
+/// read, so nothing past the arrays is touched); y and the residual are accessed as 2 + 1 bytes.
+enum I8Row {
+    /// Channels o…o+2 (lane 3 unused): bias (i32), M, Mr, s & 63 and 2^(s−1) (i64 lanes).
+    struct Params {
+        var bias: __m128i
+        var mult: __m256i
+        var multRes: __m256i
+        var shift: __m256i
+        var round: __m256i
+    }
+
+    @inline(__always)
+    static func params(_ e: Int8Epilogue, _ o: Int) -> Params {
+        let mask3 = _mm_setr_epi32(-1, -1, -1, 0)
+        let bias = e.bias.map { _mm_maskload_epi32($0 + o, mask3) } ?? _mm_setzero_si128()
+        let m = _mm256_cvtepu32_epi64(_mm_maskload_epi32(e.mult + o, mask3))
+        let mr = e.multRes.map { _mm256_cvtepu32_epi64(_mm_maskload_epi32($0 + o, mask3)) } ?? _mm256_setzero_si256()
+        let sh = _mm256_and_si256(_mm256_cvtepu32_epi64(_mm_maskload_epi32(e.shift + o, mask3)),
+                                  _mm256_set1_epi64x(63))
+        let one = _mm256_set1_epi64x(1)
+        let round = _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_sub_epi64(sh, one), _mm256_set1_epi64x(63)))
+        return Params(bias: bias, mult: m, multRes: mr, shift: sh, round: round)
+    }
+
+    @inline(__always)
+    static func store3(_ e: Int8Epilogue, _ p: Params, _ t: Int, _ o: Int, _ a0: __m256i, _ a1: __m256i,
+                       _ a2: __m256i) {
+        // [Σa0, Σa1, Σa2, Σa2] + bias
+        let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a2))
+        let acc = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(h), unsafeBitCast(
+            unsafeBitCast(h, to: SIMD8<Int32>.self).highHalf, to: __m128i.self)), p.bias)
+        var total = _mm256_add_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(acc), p.mult), p.round)
+        let i = t &* e.cout &+ o
+        if let r = e.residual {
+            let bytes = Int32(truncatingIfNeeded: UInt32(r.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+                              | (UInt32(r.load(fromByteOffset: i &+ 2, as: UInt8.self)) << 16))
+            let rv = _mm_cvtsi32_si128(bytes)
+            let res = e.residualSigned ? _mm256_cvtepi8_epi64(rv) : _mm256_cvtepu8_epi64(rv)
+            total = _mm256_add_epi64(total, _mm256_mul_epi32(res, p.multRes))
+        }
+        // Arithmetic >> s.
+        let sign = _mm256_set1_epi64x(Int64.min)
+        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, sign), p.shift),
+                                 _mm256_srlv_epi64(sign, p.shift))
+        let lo = _mm256_set1_epi64x(Int64(e.lo)), hi = _mm256_set1_epi64x(Int64(e.hi))
+        q = _mm256_blendv_epi8(q, lo, _mm256_cmpgt_epi64(lo, q))
+        q = _mm256_blendv_epi8(q, hi, _mm256_cmpgt_epi64(q, hi))
+        // The low byte of each 64-bit lane: lanes 0, 1 (low 128 bits) and 2 (high 128 bits).
+        let qv = unsafeBitCast(q, to: SIMD32<UInt8>.self)
+        let y = UnsafeMutableRawPointer(e.y + i)
+        y.storeBytes(of: UInt16(qv[0]) | (UInt16(qv[8]) << 8), as: UInt16.self)
+        y.storeBytes(of: qv[16], toByteOffset: 2, as: UInt8.self)
     }
 }
