@@ -36,11 +36,7 @@ REGRESSION = ("mobgap",)
 BENCHMARKS = CLASSIFICATION + REGRESSION
 CACHE_VERSION = 1
 
-DSADS_ACTIVITIES = [
-    "sitting", "standing", "lying on back", "lying on right side", "ascending stairs", "descending stairs",
-    "standing in elevator", "moving in elevator", "walking in parking lot", "treadmill 4 km/h flat",
-    "treadmill 4 km/h 15 deg", "running treadmill 8 km/h", "stepper", "cross trainer", "cycling horizontal",
-    "cycling vertical", "rowing", "jumping", "basketball"]
+DSADS_ACTIVITIES = data.DSADS_ACTIVITIES
 PLACEMENT = {"hapt": "waist", "wisdm": "wrist", "dsads": "arms (right and left)", "mobgap": "lower back"}
 GAIT_TARGETS = {"walking_speed": ("WalkingSpeed", "m/s"), "stride_length": ("AverageStrideLength", "m")}
 
@@ -149,17 +145,6 @@ def windows_from_recordings(recs, window: int, hop: int, classes: dict[int, int]
             np.concatenate(bouts))
 
 
-def _wisdm_names(root: Path) -> list[str]:
-    key = root / "wisdm2019_watch" / "activity_key.txt"
-    names = {}
-    if key.is_file():
-        for line in key.read_text().splitlines():
-            if "=" in line:
-                name, code = (s.strip() for s in line.split("="))
-                names[code] = name
-    return [names.get(code, code) for code in data.WISDM_ACTIVITIES]
-
-
 def build(name: str, root, window: int = 256, hop: int = 256, purity: float = 0.8, subjects=None,
           gait_hop: int = 32) -> WindowSet:
     """Read a benchmark from the original files (slow for wisdm: ~30 s). `subjects` = dataset's own ids."""
@@ -172,7 +157,7 @@ def build(name: str, root, window: int = 256, hop: int = 256, purity: float = 0.
     elif name == "wisdm":
         recs = data.read_dataset("wisdm", root, subjects)
         classes = {k: k for k in range(len(data.WISDM_ACTIVITIES))}
-        names = _wisdm_names(root)
+        names = data.wisdm_activity_names(root)
     elif name == "dsads":
         recs = data.read_dataset("dsads", root, subjects)
         classes = {raw: raw - 1 for raw in range(1, 20)}

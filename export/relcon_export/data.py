@@ -231,6 +231,23 @@ def _split_runs(values: np.ndarray) -> list[tuple[int, int]]:
 
 
 WISDM_ACTIVITIES = "ABCDEFGHIJKLMOPQRS"  # activity_key.txt order (no N)
+DSADS_ACTIVITIES = [                      # DSADS readme order: activity a01 .. a19
+    "sitting", "standing", "lying on back", "lying on right side", "ascending stairs", "descending stairs",
+    "standing in elevator", "moving in elevator", "walking in parking lot", "treadmill 4 km/h flat",
+    "treadmill 4 km/h 15 deg", "running treadmill 8 km/h", "stepper", "cross trainer", "cycling horizontal",
+    "cycling vertical", "rowing", "jumping", "basketball"]
+
+
+def wisdm_activity_names(root: Path) -> list[str]:
+    """Names of WISDM_ACTIVITIES from wisdm2019_watch/activity_key.txt (`walking = A`); the code if absent."""
+    key = Path(root) / "wisdm2019_watch" / "activity_key.txt"
+    names = {}
+    if key.is_file():
+        for line in key.read_text().splitlines():
+            if "=" in line:
+                name, code = (s.strip() for s in line.split("=", 1))
+                names[code] = name
+    return [names.get(code, code) for code in WISDM_ACTIVITIES]
 
 
 def read_wisdm(root: Path, subjects=None) -> Iterator[Recording]:
@@ -243,7 +260,7 @@ def read_wisdm(root: Path, subjects=None) -> Iterator[Recording]:
     base = root / "wisdm2019_watch"
     names = {a: i for i, a in enumerate(WISDM_ACTIVITIES)}
     meta = {"placement": "wrist", "source_fs": 20.0, "units_source": "m/s^2",
-            "label_names": {str(i): a for a, i in names.items()}}
+            "label_names": {str(i): n for i, n in enumerate(wisdm_activity_names(root))}}
     files = sorted((base / "raw_watch_accel").glob("data_*_accel_watch.txt.gz"))
     files += sorted((base / "partial_6act_2min").glob("data_*_accel_watch_partial.txt.gz"))
     if not files:
@@ -382,7 +399,8 @@ def read_dsads(root: Path, subjects=None) -> Iterator[Recording]:
                 yield Recording(x, uniform_time(len(x), 25.0), 25.0, f"dsads:{int(s)}", "dsads",
                                 f"a{int(a):02d}_{unit}", unit, np.full(len(x), int(a), np.int16),
                                 {"placement": {"RA": "right arm", "LA": "left arm"}.get(unit, unit),
-                                 "source_fs": 25.0})
+                                 "source_fs": 25.0,
+                                 "label_names": {str(i + 1): n for i, n in enumerate(DSADS_ACTIVITIES)}})
 
 
 def read_mobgap(root: Path, subjects=None) -> Iterator[Recording]:

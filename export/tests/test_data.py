@@ -73,6 +73,8 @@ def test_wisdm_sessions_split_at_gaps_and_partial_duplicates_dropped(root):
     assert len(part) == 6                                                # 12 blocks in the file, 6 unique
     assert 0.9 < _gravity(full) < 1.15
     assert sorted(r.session[-1] for r in part) == sorted("ABCDEM")
+    names = full[0].meta["label_names"]                                 # activity_key.txt: walking = A
+    assert names["0"] == "walking" and len(names) == 18 and all(len(n) > 1 for n in names.values())
 
 
 def test_hapt_labels_and_units(root):
@@ -114,6 +116,8 @@ def test_dsads_arm_units_are_separate_streams_of_one_subject(root):
     for r in recs:
         _check(r, 25.0)
         assert len(r.acc) == 60 * 125 and r.session.endswith(r.group)
+        assert r.meta["label_names"][str(int(r.label[0]))] == data.DSADS_ACTIVITIES[int(r.label[0]) - 1]
+    assert recs[0].meta["label_names"]["1"] == "sitting" and recs[0].meta["label_names"]["19"] == "basketball"
     assert 0.9 < _gravity(recs) < 1.15
 
 
