@@ -38,7 +38,8 @@ CACHE_VERSION = 1
 
 DSADS_ACTIVITIES = data.DSADS_ACTIVITIES
 PLACEMENT = {"hapt": "waist", "wisdm": "wrist", "dsads": "arms (right and left)", "mobgap": "lower back"}
-GAIT_TARGETS = {"walking_speed": ("WalkingSpeed", "m/s"), "stride_length": ("AverageStrideLength", "m")}
+GAIT_TARGETS = {"walking_speed": ("WalkingSpeed", "m/s"), "stride_length": ("AverageStrideLength", "m"),
+                "cadence": ("Cadence", "steps/min")}
 
 
 @dataclass
@@ -243,7 +244,8 @@ def load(name: str, root, window: int = 256, hop: int = 256, purity: float = 0.8
     if cache_dir is None:
         return build(name, root, window, hop, purity, subjects, gait_hop)
     key = json.dumps([CACHE_VERSION, name, str(Path(root).resolve()), window, hop, purity,
-                      sorted(map(str, subjects)) if subjects is not None else None, gait_hop])
+                      sorted(map(str, subjects)) if subjects is not None else None, gait_hop]
+                     + ([sorted(GAIT_TARGETS)] if name in REGRESSION else []))
     path = Path(cache_dir) / f"{name}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
     if path.is_file():
         z = np.load(path, allow_pickle=False)

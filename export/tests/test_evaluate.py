@@ -51,7 +51,8 @@ def test_hapt_windows(hapt):
 
 def test_gait_windows_lie_inside_bouts(root):
     ws = benchmarks.build("mobgap", root)
-    assert ws.task == "regression" and set(ws.targets) == {"walking_speed", "stride_length"}
+    assert ws.task == "regression" and set(ws.targets) == {"walking_speed", "stride_length", "cadence"}
+    assert 60 < ws.targets["cadence"].min() < ws.targets["cadence"].max() < 160           # steps/min
     assert len(np.unique(ws.bout)) == 19 and len(ws.subjects()) == 3
     bouts = [b for *_, wbs in benchmarks.read_gait_bouts(root) for b in wbs]
     assert len(bouts) == 19

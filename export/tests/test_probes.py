@@ -100,3 +100,31 @@ def test_heads_fold_the_scaler(root, hapt, feats, split):
     h = probes.fit_ridge_head(f, t, ws.subject)
     pred, _ = probes.ridge_probe(f, t, ws.subject, f)
     assert np.abs(f.astype(np.float64) @ h["weight"] + h["bias"] - pred).max() < 1e-3
+
+
+def test_mlp_head_folds_the_scaler_and_selects_on_validation(hapt, feats, split):
+    """The folded two-layer head computes the fitted MLPClassifier's logits on raw features; the penalty is the
+    grid entry with the best validation macro-F1; and it classifies held-out subjects well above chance."""
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    tr, va, te = split
+    head = probes.fit_mlp_head(feats[tr], hapt.y[tr], feats[va], hapt.y[va], hapt.n_classes, hidden=32)
+    assert head["w1"].shape == (32, feats.shape[1]) and head["w2"].shape == (hapt.n_classes, 32)
+    assert head["alpha"] in probes.MLP_HEAD_ALPHAS and 0 <= head["val_f1"] <= 1
+    h = np.maximum(feats[te].astype(np.float64) @ head["w1"].T + head["b1"], 0)
+    logits = h @ head["w2"].T + head["b2"]
+    # the same fit by hand: train+val, the chosen penalty, scaler outside
+    z = np.concatenate([feats[tr], feats[va]]).astype(np.float64)
+    y = np.concatenate([hapt.y[tr], hapt.y[va]])
+    scaler = StandardScaler().fit(z)
+    model = MLPClassifier(hidden_layer_sizes=(32,), alpha=head["alpha"], max_iter=200, random_state=42)
+    model.fit(scaler.transform(z), y)
+    proba = model.predict_proba(scaler.transform(feats[te].astype(np.float64)))
+    soft = np.exp(logits - logits.max(1, keepdims=True))
+    soft /= soft.sum(1, keepdims=True)
+    assert np.abs(soft - proba).max() < 1e-3
+    assert (logits.argmax(1) == hapt.y[te]).mean() > 0.6                    # chance: 1/6
+    with pytest.raises(ValueError, match="all 6 classes"):
+        keep = hapt.y[tr] != 0
+        probes.fit_mlp_head(feats[tr][keep], hapt.y[tr][keep], feats[va][:0], hapt.y[va][:0], hapt.n_classes)

@@ -25,7 +25,7 @@ def _blob(p):
 def test_shipped_blob_validates_with_heads(precision):
     blob = _blob(precision)
     names = [h.name for h in H.blob_heads(blob)]
-    assert names == ["activity", "activity_wrist", "walking_speed"]
+    assert names == ["activity", "activity_wrist", "walking_speed", "cadence"]
     assert blob.metadata["model_name"] == "relcon-compact"
     assert "selftest_input" in blob.metadata
     assert blob.contract.sample_rate_hz == 100.0 and blob.contract.window_samples == 256
