@@ -49,6 +49,9 @@ protocol ConvLane {
     /// that writes exactly the same bytes (the v3 int8 lanes: one horizontal reduction and one 64-bit
     /// requantisation for the three channels).
     static func storeRow3(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc)
+    /// The same for outputs whose dot products are split over two accumulators each (a + b, no scalar tail).
+    static func storeRow3Pairs(_ c: Ctx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
+                               _ a2: Acc, _ b2: Acc)
     /// What `storeRow3` needs for channels o…o+2, prepared once per register block.
     associatedtype RowCtx = Void
     static func rowContext(_ c: Ctx, _ o: Int) -> RowCtx
@@ -59,6 +62,15 @@ extension ConvLane where RowCtx == Void {
 }
 
 extension ConvLane {
+    @inline(__always)
+    static func storeRow3Pairs(_ c: Ctx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
+                               _ a2: Acc, _ b2: Acc) {
+        let z = sZero
+        store(c, t, o, plus(plus(reduce(a0), reduce(b0)), z))
+        store(c, t, o &+ 1, plus(plus(reduce(a1), reduce(b1)), z))
+        store(c, t, o &+ 2, plus(plus(reduce(a2), reduce(b2)), z))
+    }
+
     @inline(__always)
     static func storeRow3(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc) {
         let z = sZero
@@ -233,6 +245,10 @@ enum ConvDriver {
                 r2 = L.plus(r2, L.tail(xr, w2 + wr, n &- full))
             }
             tap &+= 1
+        }
+        if full == n {
+            L.storeRow3Pairs(e, t, o, a0, b0, a1, b1, a2, b2)
+            return
         }
         L.store(e, t, o, L.plus(L.plus(L.reduce(a0), L.reduce(b0)), r0))
         L.store(e, t, o &+ 1, L.plus(L.plus(L.reduce(a1), L.reduce(b1)), r1))

@@ -111,6 +111,11 @@ enum LaneI8U: ConvLane {
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
     @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
     @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
+    @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
+                                                 _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
+        I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),
+                     _mm256_add_epi32(a2, b2))
+    }
     @inline(__always) static func storeRow3(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
                                             _ a1: __m256i, _ a2: __m256i) { I8Row.store3(c, r, t, o, a0, a1, a2) }
 }
@@ -139,6 +144,11 @@ enum LaneI8S: ConvLane {
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
     @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
     @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
+    @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
+                                                 _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
+        I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),
+                     _mm256_add_epi32(a2, b2))
+    }
     @inline(__always) static func storeRow3(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
                                             _ a1: __m256i, _ a2: __m256i) { I8Row.store3(c, r, t, o, a0, a1, a2) }
 }
@@ -163,6 +173,8 @@ enum I8Row {
         var multRes: __m256i
         var shift: __m256i
         var round: __m256i
+        var signShift: __m256i          // 2^63 >>> s
+        var lo: __m256i, hi: __m256i
     }
 
     @inline(__always)
@@ -175,7 +187,9 @@ enum I8Row {
                                   _mm256_set1_epi64x(63))
         let one = _mm256_set1_epi64x(1)
         let round = _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_sub_epi64(sh, one), _mm256_set1_epi64x(63)))
-        return Params(bias: bias, mult: m, multRes: mr, shift: sh, round: round)
+        return Params(bias: bias, mult: m, multRes: mr, shift: sh, round: round,
+                      signShift: _mm256_srlv_epi64(_mm256_set1_epi64x(Int64.min), sh),
+                      lo: _mm256_set1_epi64x(Int64(e.lo)), hi: _mm256_set1_epi64x(Int64(e.hi)))
     }
 
     @inline(__always)
@@ -195,12 +209,10 @@ enum I8Row {
             total = _mm256_add_epi64(total, _mm256_mul_epi32(res, p.multRes))
         }
         // Arithmetic >> s.
-        let sign = _mm256_set1_epi64x(Int64.min)
-        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, sign), p.shift),
-                                 _mm256_srlv_epi64(sign, p.shift))
-        let lo = _mm256_set1_epi64x(Int64(e.lo)), hi = _mm256_set1_epi64x(Int64(e.hi))
-        q = _mm256_blendv_epi8(q, lo, _mm256_cmpgt_epi64(lo, q))
-        q = _mm256_blendv_epi8(q, hi, _mm256_cmpgt_epi64(q, hi))
+        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), p.shift),
+                                 p.signShift)
+        q = _mm256_blendv_epi8(q, p.lo, _mm256_cmpgt_epi64(p.lo, q))
+        q = _mm256_blendv_epi8(q, p.hi, _mm256_cmpgt_epi64(q, p.hi))
         // The low byte of each 64-bit lane: lanes 0, 1 (low 128 bits) and 2 (high 128 bits).
         let qv = unsafeBitCast(q, to: SIMD32<UInt8>.self)
         let y = UnsafeMutableRawPointer(e.y + i)

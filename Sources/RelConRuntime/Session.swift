@@ -343,13 +343,21 @@ enum Session {
         case .affine?:
             guard let aa = i32(s.weight), let bb = i32(s.bias), let sh = i32(s.shift), y.dtype != BlobFormat.dtypeF32
             else { throw .sessionInvalid }
-            Int8Ops.affine(x: x, a: aa, b: bb, shift: sh, lo: lo, hi: hi, y: y.p)
+            var a = Int8Ops.eltwiseArgs(x: x, mult: aa, shift: sh, lo: lo, hi: hi, y: y.p)
+            a.bias = UnsafeRawPointer(bb)
+            if !withUnsafePointer(to: &a, { Kernels.affineI8(isa, $0) }) {
+                Int8Ops.affine(x: x, a: aa, b: bb, shift: sh, lo: lo, hi: hi, y: y.p)
+            }
         case .add?:
             let b = try value(s.in1)
             guard b.dtype != BlobFormat.dtypeF32, let m = i32(s.mult), let mr = i32(s.multRes), let sh = i32(s.shift),
                   y.dtype != BlobFormat.dtypeF32
             else { throw .sessionInvalid }
-            Int8Ops.add(x: x, b: b, mult: m, multRes: mr, shift: sh, lo: lo, hi: hi, y: y.p)
+            var a = Int8Ops.eltwiseArgs(x: x, mult: m, shift: sh, lo: lo, hi: hi, y: y.p)
+            a.residual = UnsafeRawPointer(b.p); a.res_signed = b.dtype == BlobFormat.dtypeI8 ? 1 : 0; a.mult_res = mr
+            if !withUnsafePointer(to: &a, { Kernels.addI8(isa, $0) }) {
+                Int8Ops.add(x: x, b: b, mult: m, multRes: mr, shift: sh, lo: lo, hi: hi, y: y.p)
+            }
         case .maxpool?:
             guard y.dtype == x.dtype else { throw .sessionInvalid }
             Int8Ops.maxpool(x: x, kernel: kernel, stride: stride, padLeft: padLeft, lengthOut: y.length, y: y.p)

@@ -256,6 +256,85 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
     }
 }
 
+/// int8 AFFINE and ADD as the session runs them on `isa` (the v3 loops on v3/v4, Int8Ops' scalar loops on
+/// portable) against the exact Int64 reference; returns the number of differing outputs (+1 for a write past y).
+func checkInt8Eltwise(add: Bool, isa: ISA, length: Int, channels: Int, signedX: Bool, signedR: Bool, outU8: Bool,
+                      rng: inout SeededRandom) -> Int {
+    let n = length * channels
+    func bytes(_ signed: Bool) -> [UInt8] {
+        (0..<n).map { _ in signed ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255)) }
+    }
+    let x = bytes(signedX), r = bytes(signedR)
+    let edges: [Int32] = [Int32.min + 1, -1_073_741_824, -3, -1, 0, 1, 5, 1_073_741_824, Int32.max]
+    func param(_ lo: Int, _ hi: Int, _ useEdges: Bool) -> [Int32] {
+        (0..<channels).map { _ in
+            useEdges && rng.int(0...2) == 0 ? min(max(edges[rng.int(0...edges.count - 1)], Int32(lo)), Int32(hi))
+                                            : Int32(rng.int(lo...hi))
+        }
+    }
+    // AFFINE: A, B anywhere in int32 (negative γ too). ADD: M, Mr ≥ 0.
+    let m = add ? param(0, Int(Int32.max), true) : param(Int(Int32.min) + 1, Int(Int32.max), true)
+    let bOrMr = add ? param(0, Int(Int32.max), true) : param(Int(Int32.min) + 1, Int(Int32.max), true)
+    let shift: [Int32] = (0..<channels).map { _ in Int32(rng.int(1...62)) }
+    let (lo, hi): (Int32, Int32) = outU8 ? (0, 255) : (-127, 127)
+    func val(_ v: [UInt8], _ signed: Bool, _ i: Int) -> Int64 { signed ? Int64(Int8(bitPattern: v[i])) : Int64(v[i]) }
+    var y = [UInt8](repeating: 0xA5, count: n + 1)
+    var xm = x, rm = r
+    xm.withUnsafeMutableBytes { xp in rm.withUnsafeMutableBytes { rp in y.withUnsafeMutableBytes { yp in
+        m.withUnsafeBufferPointer { mp in bOrMr.withUnsafeBufferPointer { bp in shift.withUnsafeBufferPointer { sp in
+            let xv = Value(p: xp.baseAddress!, length: length, channels: channels,
+                           dtype: signedX ? BlobFormat.dtypeI8 : BlobFormat.dtypeU8)
+            let rv = Value(p: rp.baseAddress!, length: length, channels: channels,
+                           dtype: signedR ? BlobFormat.dtypeI8 : BlobFormat.dtypeU8)
+            var a = Int8Ops.eltwiseArgs(x: xv, mult: mp.baseAddress!, shift: sp.baseAddress!, lo: lo, hi: hi,
+                                        y: yp.baseAddress!)
+            if add {
+                a.residual = UnsafeRawPointer(rp.baseAddress); a.res_signed = signedR ? 1 : 0; a.mult_res = bp.baseAddress
+                if !withUnsafePointer(to: &a, { Kernels.addI8(isa, $0) }) {
+                    Int8Ops.add(x: xv, b: rv, mult: mp.baseAddress!, multRes: bp.baseAddress!, shift: sp.baseAddress!,
+                                lo: lo, hi: hi, y: yp.baseAddress!)
+                }
+            } else {
+                a.bias = UnsafeRawPointer(bp.baseAddress)
+                if !withUnsafePointer(to: &a, { Kernels.affineI8(isa, $0) }) {
+                    Int8Ops.affine(x: xv, a: mp.baseAddress!, b: bp.baseAddress!, shift: sp.baseAddress!, lo: lo, hi: hi,
+                                   y: yp.baseAddress!)
+                }
+            }
+        } } }
+    } } }
+    var bad = 0
+    for i in 0..<n {
+        let c = i % channels
+        let total = add ? val(x, signedX, i) * Int64(m[c]) + val(r, signedR, i) * Int64(bOrMr[c])
+                        : val(x, signedX, i) * Int64(m[c]) + Int64(bOrMr[c])
+        let want = min(max(roundHalfUp(total, shift: Int64(shift[c])), Int64(lo)), Int64(hi))
+        let got = outU8 ? Int64(y[i]) : Int64(Int8(bitPattern: y[i]))
+        if got != want { bad += 1 }
+    }
+    if y[n] != 0xA5 { bad += 1 }
+    return bad
+}
+
+@Suite struct ISAElementwiseTests {
+    /// int8 AFFINE and ADD, exact, on every runnable ISA: channel counts around the 8-channel vector width, every
+    /// input kind, multipliers and offsets at their int32 edges, shifts 1…62.
+    @Test(arguments: runnableISAs) func int8AffineAndAddExact(_ isa: ISA) {
+        var rng = SeededRandom(33)
+        var failures: [String] = []
+        for i in 0..<160 {
+            let channels = [1, 3, 7, 8, 9, 15, 16, 17, 24, 64, 128, 256][i % 12]
+            let length = rng.int(1...(channels >= 64 ? 8 : 40))
+            let add = i % 2 == 0, sx = (i / 2) % 2 == 0, sr = (i / 4) % 2 == 0, u8 = (i / 8) % 2 == 0
+            let bad = checkInt8Eltwise(add: add, isa: isa, length: length, channels: channels, signedX: sx, signedR: sr,
+                                       outU8: u8, rng: &rng)
+            if bad > 0 { failures.append("\(add ? "ADD" : "AFFINE") L=\(length) C=\(channels) x=\(sx ? "i8" : "u8") "
+                                         + "r=\(sr ? "i8" : "u8") out=\(u8 ? "u8" : "i8"): \(bad) wrong") }
+        }
+        #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
+    }
+}
+
 // MARK: - version-2 fixtures (Tests/Fixtures/README.md)
 
 struct GoldenFile {

@@ -55,12 +55,28 @@ enum Kernels {
         case .v4: v4ConvI8(a)
         }
     }
+
+    /// int8 AFFINE / ADD on v3 and v4 CPUs (the v3 module's AVX2 loops; v4 implies v3). Returns false on the
+    /// portable level: the caller runs Int8Ops' scalar loops.
+    static func affineI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) -> Bool {
+        guard isa != .portable else { return false }
+        v3AffineI8(a)
+        return true
+    }
+
+    static func addI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) -> Bool {
+        guard isa != .portable else { return false }
+        v3AddI8(a)
+        return true
+    }
 }
 
 #if RELCON_HOSTED
 @inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convF32(a) }
 @inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convF16(a) }
 @inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convI8(a) }
+@inline(__always) private func v3AffineI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.affineI8(a) }
+@inline(__always) private func v3AddI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.addI8(a) }
 @inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convF32(a) }
 @inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convF16(a) }
 @inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convI8(a) }
@@ -68,6 +84,8 @@ enum Kernels {
 @inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convF32(a) }
 @inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convF16(a) }
 @inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convI8(a) }
+@inline(__always) private func v3AffineI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.affineI8(a) }
+@inline(__always) private func v3AddI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.addI8(a) }
 @inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convF32(a) }
 @inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convF16(a) }
 @inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convI8(a) }

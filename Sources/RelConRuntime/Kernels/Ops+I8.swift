@@ -1,8 +1,25 @@
-// The int8 operators other than CONV1D (docs/quantization.md §2), on channels-last [L][C] i8/u8 values. They
-// are elementwise or pooling: memory-bound and a few percent of a window, so plain scalar loops over the exact
-// integer formulas (the helpers of ConvDriver.swift's `Requant`, tested exhaustively) are enough.
+// The int8 operators other than CONV1D (docs/quantization.md §2), on channels-last [L][C] i8/u8 values: plain
+// scalar loops over the exact integer formulas (the helpers of ConvDriver.swift's `Requant`, tested
+// exhaustively). On v3/v4 CPUs AFFINE and ADD run the v3 module's vectorised loops instead
+// (Sources/RelConKernelsV3/Elementwise.swift, bit-exact with these; Kernels.affineI8 / addI8); these loops
+// are the portable path (RELCON_ISA=portable).
+
+import CRelConKernels
 
 enum Int8Ops {
+    /// The `rlck_conv` block of an int8 AFFINE / ADD for the v3 loops (the fields they read are listed in
+    /// Sources/RelConKernelsV3/Elementwise.swift).
+    static func eltwiseArgs(x: Value, mult: UnsafePointer<Int32>, shift: UnsafePointer<Int32>, lo: Int32, hi: Int32,
+                            y: UnsafeMutableRawPointer) -> rlck_conv
+    {
+        var a = rlck_conv()
+        a.x = UnsafeRawPointer(x.p); a.y = y; a.mult = mult; a.shift = shift
+        a.length_in = Int64(x.length); a.channels_in = Int64(x.channels)
+        a.x_signed = x.dtype == BlobFormat.dtypeI8 ? 1 : 0
+        a.out_lo = lo; a.out_hi = hi
+        return a
+    }
+
     @inline(__always)
     static func load(_ v: Value, _ i: Int) -> Int32 {
         v.dtype == BlobFormat.dtypeI8 ? Int32(v.p.load(fromByteOffset: i, as: Int8.self))

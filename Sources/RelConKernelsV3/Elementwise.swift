@@ -1,0 +1,112 @@
+// int8 AFFINE and ADD (docs/quantization.md §2) for x86-64-v3, vectorised over 8 channels: per channel,
+//   AFFINE  y = clamp((x·A + B + 2^(s−1)) >> s, lo, hi)
+//   ADD     y = clamp((x·M + r·Mr + 2^(s−1)) >> s, lo, hi)
+// in 64-bit lanes (vpmuldq products, the arithmetic shift built from the logical one as in `I8Row`), bit-exact
+// with `Requant.affine` / `Requant.requantize`, which the last C mod 8 channels use. Arguments travel in a
+// `rlck_conv` (the runtime's portable loops are Sources/RelConRuntime/Kernels/Ops+I8.swift):
+//   x, x_signed, length_in (L), channels_in (C), y, out_lo, out_hi, shift [C], and
+//   AFFINE: mult = A [C], bias = B [C] (i32);  ADD: mult = M [C], residual = r, res_signed, mult_res = Mr [C].
+// Layout channels-last [L][C]; channel blocks outermost, so their parameters stay in registers.
+
+import CRelConKernels
+import _Builtin_intrinsics.intel
+
+@export(interface) public func affineI8(_ a: UnsafePointer<rlck_conv>) { ElementwiseI8.run(a, add: false) }
+@export(interface) public func addI8(_ a: UnsafePointer<rlck_conv>) { ElementwiseI8.run(a, add: true) }
+
+enum ElementwiseI8 {
+    /// Four channels' parameters in i64 lanes.
+    struct Quad {
+        var mult: __m256i, multRes: __m256i, shift: __m256i, offset: __m256i, signShift: __m256i
+
+        @inline(__always)
+        init(_ m: UnsafePointer<Int32>, _ mr: UnsafePointer<Int32>?, _ b: UnsafePointer<Int32>?,
+             _ sh: UnsafePointer<Int32>, _ c: Int) {
+            mult = _mm256_cvtepi32_epi64(UnsafeRawPointer(m + c).loadUnaligned(as: __m128i.self))
+            multRes = mr.map { _mm256_cvtepi32_epi64(UnsafeRawPointer($0 + c).loadUnaligned(as: __m128i.self)) }
+                ?? _mm256_setzero_si256()
+            let m63 = _mm256_set1_epi64x(63), one = _mm256_set1_epi64x(1)
+            shift = _mm256_and_si256(_mm256_cvtepu32_epi64(UnsafeRawPointer(sh + c).loadUnaligned(as: __m128i.self)),
+                                     m63)
+            // 2^(s−1) (+ B): one constant, the Int64 additions wrap, so their order does not matter.
+            var off = _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_sub_epi64(shift, one), m63))
+            if let b = b {
+                off = _mm256_add_epi64(off, _mm256_cvtepi32_epi64(UnsafeRawPointer(b + c).loadUnaligned(as: __m128i.self)))
+            }
+            offset = off
+            signShift = _mm256_srlv_epi64(_mm256_set1_epi64x(Int64.min), shift)
+        }
+
+        @inline(__always)
+        func apply(_ x: __m256i, _ r: __m256i?, _ lo: __m256i, _ hi: __m256i) -> __m256i {
+            var total = _mm256_add_epi64(_mm256_mul_epi32(x, mult), offset)
+            if let r = r { total = _mm256_add_epi64(total, _mm256_mul_epi32(r, multRes)) }
+            var q = _mm256_sub_epi64(
+                _mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), shift), signShift)
+            q = _mm256_blendv_epi8(q, lo, _mm256_cmpgt_epi64(lo, q))
+            return _mm256_blendv_epi8(q, hi, _mm256_cmpgt_epi64(q, hi))
+        }
+    }
+
+    /// Four bytes at p, widened to i64 lanes.
+    @inline(__always)
+    static func load4(_ p: UnsafeRawPointer, _ signed: Bool) -> __m256i {
+        let v = _mm_cvtsi32_si128(p.loadUnaligned(as: Int32.self))
+        return signed ? _mm256_cvtepi8_epi64(v) : _mm256_cvtepu8_epi64(v)
+    }
+
+    static func run(_ a: UnsafePointer<rlck_conv>, add: Bool) {
+        let p = a.pointee
+        guard let x = p.x, let y = p.y, let m = p.mult, let sh = p.shift else { return }
+        let res = add ? p.residual : nil
+        let mr = add ? p.mult_res : nil
+        if add, res == nil || mr == nil { return }
+        let b = add ? nil : p.bias?.assumingMemoryBound(to: Int32.self)
+        if !add, b == nil { return }
+        let len = Int(p.length_in), ch = Int(p.channels_in)
+        let xs = p.x_signed != 0, rs = p.res_signed != 0
+        let lo32 = p.out_lo, hi32 = p.out_hi
+        let lo = _mm256_set1_epi64x(Int64(lo32)), hi = _mm256_set1_epi64x(Int64(hi32))
+        // Low byte of each i64 lane of q0 to bytes 0-3, of q1 to bytes 4-7 (per 128-bit half, then OR of halves).
+        let pick0 = _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                     -1, -1, 0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+        let pick1 = _mm256_setr_epi8(-1, -1, -1, -1, 0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                     -1, -1, -1, -1, -1, -1, 0, 8, -1, -1, -1, -1, -1, -1, -1, -1)
+        var c = 0
+        while c &+ 8 <= ch {
+            let p0 = Quad(m, mr, b, sh, c), p1 = Quad(m, mr, b, sh, c &+ 4)
+            var t = 0
+            while t < len {
+                let i = t &* ch &+ c
+                let x0 = load4(x + i, xs), x1 = load4(x + (i &+ 4), xs)
+                var r0: __m256i? = nil, r1: __m256i? = nil
+                if let res { r0 = load4(res + i, rs); r1 = load4(res + (i &+ 4), rs) }
+                let q0 = p0.apply(x0, r0, lo, hi), q1 = p1.apply(x1, r1, lo, hi)
+                let packed = unsafeBitCast(_mm256_or_si256(_mm256_shuffle_epi8(q0, pick0), _mm256_shuffle_epi8(q1, pick1)),
+                                           to: SIMD32<UInt8>.self)
+                let bytes = unsafeBitCast(packed.lowHalf | packed.highHalf, to: SIMD2<UInt64>.self)[0]
+                (y + i).storeBytes(of: bytes, as: UInt64.self)
+                t &+= 1
+            }
+            c &+= 8
+        }
+        while c < ch {
+            var t = 0
+            while t < len {
+                let i = t &* ch &+ c
+                let xv = xs ? Int32(x.load(fromByteOffset: i, as: Int8.self)) : Int32(x.load(fromByteOffset: i, as: UInt8.self))
+                let q: Int32
+                if let res, let mr {
+                    let rv = rs ? Int32(res.load(fromByteOffset: i, as: Int8.self))
+                                : Int32(res.load(fromByteOffset: i, as: UInt8.self))
+                    q = Requant.requantize(xv, mult: m[c], shift: sh[c], residual: rv, multRes: mr[c], lo: lo32, hi: hi32)
+                } else {
+                    q = Requant.affine(xv, a: m[c], b: b![c], shift: sh[c], lo: lo32, hi: hi32)
+                }
+                y.storeBytes(of: UInt8(truncatingIfNeeded: q), toByteOffset: i, as: UInt8.self)
+                t &+= 1
+            }
+            c &+= 1
+        }
+    }
+}
