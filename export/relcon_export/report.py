@@ -242,11 +242,18 @@ def _run_compare(args) -> int:
                 mcfg = ev.EvalConfig(**{**cfg.__dict__, "probes": ("supervised",)})
             elif ws.task == "classification":
                 mcfg = ev.EvalConfig(**{**cfg.__dict__, "probes": tuple(p for p in cfg.probes if p != "supervised")})
+            key = reuse_key(bname, ws, src, spec, mcfg)
+            old = _reusable(out / name / f"{bname}.json", key, fig_dir) if args.reuse else None
+            if old is not None:
+                print(f"[compare] {bname}: {name} ({spec}): reusing {out / name / f'{bname}.json'}", file=sys.stderr)
+                results[(bname, name)] = old
+                continue
             print(f"[compare] {bname}: {name} ({spec})", file=sys.stderr)
             res = ev.evaluate(ws, src, mcfg)
-            ev.write_result(res, out / name)
+            res["reuse_key"] = key
             if fig_dir is not None:
                 res["figures"] = [str(p) for p in figures(res, ws, fig_dir, f"{bname}-{name}", tsne=bname in tsne_sets)]
+            ev.write_result(res, out / name)
             results[(bname, name)] = ev.public(res)
             print(result_markdown(res), file=sys.stderr)
     wall = time.perf_counter() - t_start
@@ -259,6 +266,36 @@ def _run_compare(args) -> int:
     else:
         print(text)
     return 0
+
+
+def reuse_key(bname: str, ws, src, spec: str, cfg) -> str:
+    """What one (benchmark, method) result depends on: the window set, the features' source (a checkpoint by its
+    bytes), the test subjects and every evaluation setting except device and progress bars."""
+    import hashlib
+
+    h = hashlib.sha256()
+    if src.kind == "checkpoint":
+        h.update(Path(src.path).read_bytes())
+    settings = {k: v for k, v in cfg.__dict__.items() if k not in ("device", "progress", "batch_size")}
+    h.update(json.dumps([bname, len(ws.x), sorted(set(ws.subject.tolist())), spec if src.kind != "checkpoint" else "",
+                         src.kind, src.config.to_dict() if src.config else None, src.splits, settings],
+                        sort_keys=True, default=str).encode())
+    return h.hexdigest()[:20]
+
+
+def _reusable(path: Path, key: str, fig_dir) -> dict | None:
+    """A result written by an earlier compare with the same key (and its figures, if figures are asked for)."""
+    if not path.is_file():
+        return None
+    try:
+        res = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if res.get("reuse_key") != key:
+        return None
+    if fig_dir is not None and (not res.get("figures") or not all(Path(p).is_file() for p in res["figures"])):
+        return None
+    return res
 
 
 def _rel(path: str, base: Path) -> str:
@@ -380,5 +417,8 @@ def register_compare(ev, add_common) -> None:
     c.add_argument("--results", default=None, help="markdown report to write (e.g. docs/results.md)")
     c.add_argument("--figures-dir", default=None, help="write PNGs here (e.g. docs/figures)")
     c.add_argument("--tsne", default="hapt", help="benchmarks that get a t-SNE figure per method")
+    c.add_argument("--reuse", action="store_true", help="take a (benchmark, method) result from --out when an "
+                   "earlier compare wrote it with the same inputs and settings (checkpoint bytes, subjects, probes, "
+                   "seeds, ...) instead of recomputing it")
     add_common(c)
     c.set_defaults(func=_run_compare)

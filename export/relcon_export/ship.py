@@ -86,8 +86,11 @@ def _classifier_metrics(z, ws, tr, va, te) -> dict:
     for kind in HEAD_KINDS:
         layers, fit = _fit_head(kind, z, ws.y, tr, va, ws.n_classes)
         m = metrics.classification_metrics(ws.y[te], _logits(layers, z[te]).argmax(1))
+        val_f1 = fit.get("val_f1")
+        if isinstance(val_f1, dict):                           # linear: F1 per C of the grid; the chosen C's
+            val_f1 = max(val_f1.values()) if val_f1 else None
         out[kind] = {"macro_f1": m["f1"], "kappa": m["kappa"], "accuracy": m["accuracy"],
-                     "val_f1": fit.get("val_f1"), "C": fit.get("C"), "alpha": fit.get("alpha")}
+                     "val_f1": val_f1, "C": fit.get("C"), "alpha": fit.get("alpha")}
     val = {k: (out[k]["val_f1"] if out[k]["val_f1"] is not None else -1.0) for k in HEAD_KINDS}
     chosen = max(HEAD_KINDS, key=lambda k: (val[k], k == "linear"))
     return {**out[chosen], "kind": chosen, "by_kind": out,

@@ -192,17 +192,19 @@ def test_linear_probe_beats_chance_on_hapt(hapt):
         assert sum(r["bout"]["n"] for r in res["runs"]) == len(np.unique(hapt.bout))
 
 
-def test_compare_writes_results(tmp_path, root):
+def test_compare_writes_results(tmp_path, root, capsys):
     # a "pretrained" checkpoint (random weights) whose pretraining held out hapt subjects 03 and 05
     splits = {f"hapt:{s}": ("test" if s in ("03", "05") else "train") for s in HAPT_SUBJECTS}
     ck = _save_ckpt(tmp_path / "runs" / "relcon" / "best.pt", splits=splits)
     results = tmp_path / "docs" / "results.md"
-    code = cli.main(["evaluate", "compare", "--method", f"relcon={ck}", "--method", "random-init=random",
-                     "--method", "stats=stats", "--method", "supervised=supervised",
-                     "--benchmarks", "hapt,mobgap", "--subjects", ",".join(HAPT_SUBJECTS + ["HA001", "HA002", "MS001"]),
-                     "--probes", "linear,finetune", "--folds", "1", "--seeds", "0", "--linear-max-iter", "40", "--epochs", "1", "--ft-max-windows", "64", "--cache-dir", "", "--no-progress",
-                     "--out", str(tmp_path / "out"), "--results", str(results),
-                     "--figures-dir", str(tmp_path / "docs" / "figures"), "--tsne", ""])
+    argv = ["evaluate", "compare", "--method", f"relcon={ck}", "--method", "random-init=random",
+            "--method", "stats=stats", "--method", "supervised=supervised",
+            "--benchmarks", "hapt,mobgap", "--subjects", ",".join(HAPT_SUBJECTS + ["HA001", "HA002", "MS001"]),
+            "--probes", "linear,finetune", "--folds", "1", "--seeds", "0", "--linear-max-iter", "40", "--epochs", "1",
+            "--ft-max-windows", "64", "--cache-dir", "", "--no-progress",
+            "--out", str(tmp_path / "out"), "--results", str(results),
+            "--figures-dir", str(tmp_path / "docs" / "figures"), "--tsne", ""]
+    code = cli.main(argv)
     assert code == 0
     text = results.read_text()
     assert "## hapt" in text and "## mobgap" in text and "## Headline" in text and "heldout" in text
@@ -220,6 +222,20 @@ def test_compare_writes_results(tmp_path, root):
     figs = sorted(p.name for p in (tmp_path / "docs" / "figures").glob("*.png"))
     assert "confusion-hapt-relcon-linear.png" in figs and "gait-mobgap-stats.png" in figs
     assert "confusion-hapt-supervised-supervised.png" in figs
+    # --reuse: nothing is recomputed and the tables are the same; new checkpoint bytes recompute that method only
+    table = lambda: results.read_text().split("## Pretrained checkpoints")[1]
+    before = table()
+    capsys.readouterr()
+    assert cli.main(argv + ["--reuse"]) == 0
+    err = capsys.readouterr().err
+    assert err.count(": reusing ") == 7 and table() == before
+    state = torch.load(ck, weights_only=False)
+    state["net"]["first_block_conv.weight"] += 0.01
+    torch.save(state, ck)
+    assert cli.main(argv + ["--reuse"]) == 0
+    err = capsys.readouterr().err
+    relcon_lines = [ln for ln in err.splitlines() if ln.startswith(("[compare] hapt: relcon", "[compare] mobgap: relcon"))]
+    assert err.count(": reusing ") == 5 and len(relcon_lines) == 2 and not any("reusing" in ln for ln in relcon_lines)
 
 
 def test_splits_subcommand_matches_pretraining_split(tmp_path, root, capsys):
