@@ -22,8 +22,9 @@ enum ElementwiseI8 {
         @inline(__always)
         init(_ m: UnsafePointer<Int32>, _ mr: UnsafePointer<Int32>?, _ b: UnsafePointer<Int32>?,
              _ sh: UnsafePointer<Int32>, _ c: Int) {
-            mult = _mm256_cvtepi32_epi64(UnsafeRawPointer(m + c).loadUnaligned(as: __m128i.self))
-            multRes = mr.map { _mm256_cvtepi32_epi64(UnsafeRawPointer($0 + c).loadUnaligned(as: __m128i.self)) }
+            // Zero-extended: vpmuldq reads the low 32 bits as signed (A may be negative); see I8Row.params.
+            mult = _mm256_cvtepu32_epi64(UnsafeRawPointer(m + c).loadUnaligned(as: __m128i.self))
+            multRes = mr.map { _mm256_cvtepu32_epi64(UnsafeRawPointer($0 + c).loadUnaligned(as: __m128i.self)) }
                 ?? _mm256_setzero_si256()
             let m63 = _mm256_set1_epi64x(63), one = _mm256_set1_epi64x(1)
             shift = _mm256_and_si256(_mm256_cvtepu32_epi64(UnsafeRawPointer(sh + c).loadUnaligned(as: __m128i.self)),
@@ -72,24 +73,36 @@ enum ElementwiseI8 {
                                      -1, -1, 0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
         let pick1 = _mm256_setr_epi8(-1, -1, -1, -1, 0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                      -1, -1, -1, -1, -1, -1, 0, 8, -1, -1, -1, -1, -1, -1, -1, -1)
-        var c = 0
-        while c &+ 8 <= ch {
-            let p0 = Quad(m, mr, b, sh, c), p1 = Quad(m, mr, b, sh, c &+ 4)
-            var t = 0
-            while t < len {
-                let i = t &* ch &+ c
-                let x0 = load4(x + i, xs), x1 = load4(x + (i &+ 4), xs)
-                var r0: __m256i? = nil, r1: __m256i? = nil
-                if let res { r0 = load4(res + i, rs); r1 = load4(res + (i &+ 4), rs) }
-                let q0 = p0.apply(x0, r0, lo, hi), q1 = p1.apply(x1, r1, lo, hi)
-                let packed = unsafeBitCast(_mm256_or_si256(_mm256_shuffle_epi8(q0, pick0), _mm256_shuffle_epi8(q1, pick1)),
-                                           to: SIMD32<UInt8>.self)
-                let bytes = unsafeBitCast(packed.lowHalf | packed.highHalf, to: SIMD2<UInt64>.self)[0]
-                (y + i).storeBytes(of: bytes, as: UInt64.self)
-                t &+= 1
+        // One loop per signedness combination (constants after inlining): the widening stays in the block of its
+        // vpmuldq (see I8Row.store3).
+        let vectorChannels = ch / 8 &* 8
+        @inline(__always) func loop(_ xs: Bool, _ rs: Bool) {
+            var c = 0
+            while c < vectorChannels {
+                let p0 = Quad(m, mr, b, sh, c), p1 = Quad(m, mr, b, sh, c &+ 4)
+                var t = 0
+                while t < len {
+                    let i = t &* ch &+ c
+                    let x0 = load4(x + i, xs), x1 = load4(x + (i &+ 4), xs)
+                    var r0: __m256i? = nil, r1: __m256i? = nil
+                    if let res { r0 = load4(res + i, rs); r1 = load4(res + (i &+ 4), rs) }
+                    let q0 = p0.apply(x0, r0, lo, hi), q1 = p1.apply(x1, r1, lo, hi)
+                    let packed = unsafeBitCast(_mm256_or_si256(_mm256_shuffle_epi8(q0, pick0),
+                                                               _mm256_shuffle_epi8(q1, pick1)), to: SIMD32<UInt8>.self)
+                    let bytes = unsafeBitCast(packed.lowHalf | packed.highHalf, to: SIMD2<UInt64>.self)[0]
+                    (y + i).storeBytes(of: bytes, as: UInt64.self)
+                    t &+= 1
+                }
+                c &+= 8
             }
-            c &+= 8
         }
+        switch (xs, rs && add) {
+        case (false, false): loop(false, false)
+        case (false, true): loop(false, true)
+        case (true, false): loop(true, false)
+        case (true, true): loop(true, true)
+        }
+        var c = vectorChannels
         while c < ch {
             var t = 0
             while t < len {

@@ -174,6 +174,8 @@ enum I8Row {
         var shift: __m256i
         var round: __m256i
         var signShift: __m256i          // 2^63 >>> s
+        var multRes32: __m128i          // Mr as i32 (widened where it is used, see store3)
+        var resFlip: UInt32             // 0x808080 for an i8 residual: r + 128 as u8 (and −128·Mr in round)
         var lo: __m256i, hi: __m256i
     }
 
@@ -181,14 +183,21 @@ enum I8Row {
     static func params(_ e: Int8Epilogue, _ o: Int) -> Params {
         let mask3 = _mm_setr_epi32(-1, -1, -1, 0)
         let bias = e.bias.map { _mm_maskload_epi32($0 + o, mask3) } ?? _mm_setzero_si128()
+        // Multipliers zero-extended: vpmuldq reads their low 32 bits as signed, and a visibly zero-extended
+        // operand keeps the code generator on vpmuldq (a sign-extended one loaded in another block does not).
         let m = _mm256_cvtepu32_epi64(_mm_maskload_epi32(e.mult + o, mask3))
-        let mr = e.multRes.map { _mm256_cvtepu32_epi64(_mm_maskload_epi32($0 + o, mask3)) } ?? _mm256_setzero_si256()
+        let mr32 = e.multRes.map { _mm_maskload_epi32($0 + o, mask3) } ?? _mm_setzero_si128()
+        let mr = _mm256_cvtepu32_epi64(mr32)
         let sh = _mm256_and_si256(_mm256_cvtepu32_epi64(_mm_maskload_epi32(e.shift + o, mask3)),
                                   _mm256_set1_epi64x(63))
         let one = _mm256_set1_epi64x(1)
-        let round = _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_sub_epi64(sh, one), _mm256_set1_epi64x(63)))
+        var round = _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_sub_epi64(sh, one), _mm256_set1_epi64x(63)))
+        let signedRes = e.residual != nil && e.residualSigned
+        // An i8 residual r is read as the u8 r + 128 (its bits ^ 0x80): r·Mr = (r + 128)·Mr − 128·Mr, exactly.
+        if signedRes { round = _mm256_sub_epi64(round, _mm256_slli_epi64(mr, 7)) }
         return Params(bias: bias, mult: m, multRes: mr, shift: sh, round: round,
                       signShift: _mm256_srlv_epi64(_mm256_set1_epi64x(Int64.min), sh),
+                      multRes32: mr32, resFlip: signedRes ? 0x80_8080 : 0,
                       lo: _mm256_set1_epi64x(Int64(e.lo)), hi: _mm256_set1_epi64x(Int64(e.hi)))
     }
 
@@ -204,9 +213,11 @@ enum I8Row {
         if let r = e.residual {
             let bytes = Int32(truncatingIfNeeded: UInt32(r.loadUnaligned(fromByteOffset: i, as: UInt16.self))
                               | (UInt32(r.load(fromByteOffset: i &+ 2, as: UInt8.self)) << 16))
-            let rv = _mm_cvtsi32_si128(bytes)
-            let res = e.residualSigned ? _mm256_cvtepi8_epi64(rv) : _mm256_cvtepu8_epi64(rv)
-            total = _mm256_add_epi64(total, _mm256_mul_epi32(res, p.multRes))
+            // Both factors non-negative and < 2^32: vpmuludq. Widened here, next to the product, so that the code
+            // generator sees they fit in 32 bits (operands widened in another block become a 64-bit multiply
+            // emulation).
+            let rv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(Int32(bitPattern: UInt32(bitPattern: bytes) ^ p.resFlip)))
+            total = _mm256_add_epi64(total, _mm256_mul_epu32(rv, _mm256_cvtepu32_epi64(p.multRes32)))
         }
         // Arithmetic >> s.
         var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), p.shift),

@@ -161,10 +161,12 @@ def run_worker(kind: str, args, extra: list[str]) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def run_ours(blob: Path, args, paths) -> dict:
+def run_ours(blob: Path, args, paths, lib_dir: str | None = None) -> dict:
     cmd = [args.bench, "--json", "--iters", str(args.iters), "--warmup", str(args.warmup), "--lengths",
            str(args.n_samples), "--input", str(paths["input_f32"]), str(blob)]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    # LD_LIBRARY_PATH is searched before the bench's RUNPATH: another librelcon.so for a before/after comparison.
+    env = {**os.environ, "LD_LIBRARY_PATH": lib_dir} if lib_dir else None
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -188,6 +190,8 @@ def main() -> int:
     ap.add_argument("--fp32-mac-per-cycle", type=float, default=16.0)
     ap.add_argument("--int8-mac-per-cycle", type=float, default=64.0)
     ap.add_argument("--json-out", help="also write every measurement to this JSON file")
+    ap.add_argument("--baseline-lib", help="a directory holding another librelcon.so (e.g. a build of an earlier "
+                    "commit): adds a 'librelcon (baseline)' int8 row, measured in the same rounds")
     args = ap.parse_args()
 
     if args.worker:
@@ -223,6 +227,8 @@ def main() -> int:
             ("librelcon", "fp32", lambda: run_ours(paths["f32"], args, paths)),
             ("librelcon", "fp16", lambda: run_ours(paths["f16"], args, paths)),
             ("librelcon", "int8", lambda: run_ours(paths["int8"], args, paths)),
+            *([("librelcon (baseline)", "int8", lambda: run_ours(paths["int8"], args, paths, args.baseline_lib))]
+              if args.baseline_lib else []),
             ("ONNX Runtime", "fp32", lambda: run_worker("ort", args, ["--model", str(paths["onnx_fp32"]),
                                                                       "--input", str(paths["input_npy"])])),
             ("ONNX Runtime", "int8", lambda: run_worker("ort", args, ["--model", str(paths["onnx_int8"]),
