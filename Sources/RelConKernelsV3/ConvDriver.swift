@@ -52,6 +52,12 @@ protocol ConvLane {
     /// The same for outputs whose dot products are split over two accumulators each (a + b, no scalar tail).
     static func storeRow3Pairs(_ c: Ctx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
                                _ a2: Acc, _ b2: Acc)
+    /// The last `rest` (< chunk) elements of a run at p, as one chunk whose other lanes contribute nothing to the
+    /// dot product. `back`: at least one full chunk of the same run precedes p, so a lane may instead read the
+    /// chunk that ends at p + rest (with one of the two operands zeroed in the lanes already counted) rather than
+    /// copying. Defaults: the zero-filled copies `loadXPartial` / `loadWPartial`.
+    static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> XV
+    static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> WV
     /// What `storeRow3` needs for channels o…o+2, prepared once per register block.
     associatedtype RowCtx = Void
     static func rowContext(_ c: Ctx, _ o: Int) -> RowCtx
@@ -62,6 +68,9 @@ extension ConvLane where RowCtx == Void {
 }
 
 extension ConvLane {
+    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> XV { loadXPartial(p, rest) }
+    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> WV { loadWPartial(p, rest) }
+
     @inline(__always)
     static func storeRow3Pairs(_ c: Ctx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
                                _ a2: Acc, _ b2: Acc) {
@@ -319,16 +328,16 @@ enum ConvDriver {
             }
             if full < n {
                 // The rest of the run (e.g. the 3-channel stem's 21 = 16 + 5): one zero-filled partial chunk.
-                let rest = n &- full, xi = xo &+ full &* xB, wi = wo &+ full &* wB
-                let v0 = L.loadWPartial(w0 + wi, rest), v1 = L.loadWPartial(w1 + wi, rest)
-                let v2 = L.loadWPartial(w2 + wi, rest)
-                let u0 = L.loadXPartial(x0 + xi, rest)
+                let rest = n &- full, xi = xo &+ full &* xB, wi = wo &+ full &* wB, back = full >= c
+                let v0 = L.loadWTail(w0 + wi, rest, back: back), v1 = L.loadWTail(w1 + wi, rest, back: back)
+                let v2 = L.loadWTail(w2 + wi, rest, back: back)
+                let u0 = L.loadXTail(x0 + xi, rest, back: back)
                 a00 = L.mad(a00, u0, v0); a01 = L.mad(a01, u0, v1); a02 = L.mad(a02, u0, v2)
-                let u1 = L.loadXPartial(x1 + xi, rest)
+                let u1 = L.loadXTail(x1 + xi, rest, back: back)
                 a10 = L.mad(a10, u1, v0); a11 = L.mad(a11, u1, v1); a12 = L.mad(a12, u1, v2)
-                let u2 = L.loadXPartial(x2 + xi, rest)
+                let u2 = L.loadXTail(x2 + xi, rest, back: back)
                 a20 = L.mad(a20, u2, v0); a21 = L.mad(a21, u2, v1); a22 = L.mad(a22, u2, v2)
-                let u3 = L.loadXPartial(x3 + xi, rest)
+                let u3 = L.loadXTail(x3 + xi, rest, back: back)
                 a30 = L.mad(a30, u3, v0); a31 = L.mad(a31, u3, v1); a32 = L.mad(a32, u3, v2)
             }
             tap &+= 1
@@ -369,14 +378,14 @@ enum ConvDriver {
                 i &+= c
             }
             if full < n {
-                let rest = n &- full, xi = xo &+ full &* xB, wi = wo &+ full &* wB
-                let v0 = L.loadWPartial(w0 + wi, rest), v1 = L.loadWPartial(w1 + wi, rest)
-                let v2 = L.loadWPartial(w2 + wi, rest)
-                let u0 = L.loadXPartial(x0 + xi, rest)
+                let rest = n &- full, xi = xo &+ full &* xB, wi = wo &+ full &* wB, back = full >= c
+                let v0 = L.loadWTail(w0 + wi, rest, back: back), v1 = L.loadWTail(w1 + wi, rest, back: back)
+                let v2 = L.loadWTail(w2 + wi, rest, back: back)
+                let u0 = L.loadXTail(x0 + xi, rest, back: back)
                 a00 = L.mad(a00, u0, v0); a01 = L.mad(a01, u0, v1); a02 = L.mad(a02, u0, v2)
-                let u1 = L.loadXPartial(x1 + xi, rest)
+                let u1 = L.loadXTail(x1 + xi, rest, back: back)
                 a10 = L.mad(a10, u1, v0); a11 = L.mad(a11, u1, v1); a12 = L.mad(a12, u1, v2)
-                let u2 = L.loadXPartial(x2 + xi, rest)
+                let u2 = L.loadXTail(x2 + xi, rest, back: back)
                 a20 = L.mad(a20, u2, v0); a21 = L.mad(a21, u2, v1); a22 = L.mad(a22, u2, v2)
             }
             tap &+= 1

@@ -111,6 +111,12 @@ enum LaneI8U: ConvLane {
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
     @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
     @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
+    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
+        back ? loadX(p + (rest &- 16)) : loadXPartial(p, rest)
+    }
+    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
+        back ? I8Tail.keepLast(loadW(p + (rest &- 16)), rest) : loadWPartial(p, rest)
+    }
     @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
                                                  _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
         I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),
@@ -144,6 +150,12 @@ enum LaneI8S: ConvLane {
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
     @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
     @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
+    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
+        back ? loadX(p + (rest &- 16)) : loadXPartial(p, rest)
+    }
+    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
+        back ? I8Tail.keepLast(loadW(p + (rest &- 16)), rest) : loadWPartial(p, rest)
+    }
     @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
                                                  _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
         I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),
@@ -151,6 +163,15 @@ enum LaneI8S: ConvLane {
     }
     @inline(__always) static func storeRow3(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
                                             _ a1: __m256i, _ a2: __m256i) { I8Row.store3(c, r, t, o, a0, a1, a2) }
+}
+
+enum I8Tail {
+    /// The 16 i16 lanes of w with lanes 0 ..< 16 − rest zeroed (the ones an earlier full chunk already counted).
+    @inline(__always)
+    static func keepLast(_ w: __m256i, _ rest: Int) -> __m256i {
+        let lane = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        return _mm256_and_si256(w, _mm256_cmpgt_epi16(lane, _mm256_set1_epi16(Int16(truncatingIfNeeded: 15 &- rest))))
+    }
 }
 
 enum I8Reduce {
