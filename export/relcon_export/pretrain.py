@@ -812,3 +812,41 @@ def load_encoder(path: str | Path) -> ResNet1D:
     enc = ResNet1D(EncoderConfig(**ck["encoder_config"]))
     enc.load_state_dict(ck["net"])
     return enc.eval()
+
+
+PACK_FILES = ("config.json", "splits.json", "log.csv")
+
+
+def pack_run(run: str | Path, out: str | Path, checkpoint: str = "latest.pt") -> Path:
+    """Keep what evaluation and export need of a run, without the optimiser and RNG state (a quarter of the
+    bytes): `<out>/encoder.pt` = {net, encoder_config, method, step, epoch, best_val, config, source} loadable
+    with weights_only=True, plus the run's config.json, splits.json and log.csv (log rows after the checkpoint's
+    step are dropped). Written into a temp directory, then renamed."""
+    import shutil
+
+    run, out = Path(run), Path(out)
+    src = run / checkpoint
+    if not src.is_file():
+        raise FileNotFoundError(f"{src} does not exist")
+    ck = torch.load(src, map_location="cpu", weights_only=True)
+    if ck.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{src} is not a pretraining checkpoint of format {CHECKPOINT_FORMAT}")
+    if out.exists():
+        raise ValueError(f"{out} already exists")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    keep = {k: ck[k] for k in ("net", "encoder_config", "method", "step", "epoch", "best_val", "config")}
+    keep["source"] = f"{src} (sha256 {hashlib.sha256(src.read_bytes()).hexdigest()[:16]})"
+    torch.save(keep, tmp / "encoder.pt")
+    for name in PACK_FILES:
+        if (run / name).is_file():
+            if name == "log.csv":
+                rows = (run / name).read_text().splitlines()
+                body = [r for r in rows[1:] if int(r.split(",")[0]) <= int(ck["step"])]
+                (tmp / name).write_text("\n".join(rows[:1] + body) + "\n")
+            else:
+                shutil.copyfile(run / name, tmp / name)
+    os.replace(tmp, out)
+    return out / "encoder.pt"
+

@@ -6,6 +6,7 @@
     relcon-export distance train --corpus corpus --out runs/distance
     relcon-export distance ablate --checkpoint runs/distance/best.pt --corpus corpus
     relcon-export pretrain --corpus corpus --distance runs/distance/best.pt --out runs/relcon [--resume]
+    relcon-export pack runs/relcon --out models/comparison/relcon     # encoder.pt + config/splits/log
     relcon-export bench-pretrain [--configs reference,compact]
 
 Every field of PretrainConfig / DistanceTrainConfig is a flag (`lr` -> `--lr`, booleans as `--x/--no-x`).
@@ -125,6 +126,13 @@ def _pretrain(args) -> int:
     return 0
 
 
+def _pack(args) -> int:
+    from .pretrain import pack_run
+    path = pack_run(args.run, args.out, args.checkpoint)
+    print(f"wrote {path} ({path.stat().st_size} bytes) and the run's config.json, splits.json, log.csv")
+    return 0
+
+
 def _bench(args) -> int:
     from .bench_pretrain import main as bench_main
     return bench_main(args.bench_args)
@@ -188,6 +196,12 @@ def register(subparsers) -> None:
     add_dataclass_flags(p, PretrainConfig)
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     p.set_defaults(func=_pretrain)
+
+    p = subparsers.add_parser("pack", help="a run's encoder without optimiser state, with its config/splits/log")
+    p.add_argument("run", help="run directory (pretrain --out)")
+    p.add_argument("--out", required=True, help="new directory: encoder.pt, config.json, splits.json, log.csv")
+    p.add_argument("--checkpoint", default="latest.pt", help="latest.pt (default) or best.pt")
+    p.set_defaults(func=_pack)
 
     p = subparsers.add_parser("bench-pretrain", help="anchors/s and distance-model time share per config")
     p.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments of relcon_export.bench_pretrain")

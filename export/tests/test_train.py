@@ -102,6 +102,17 @@ def test_checkpoint_and_run_files(corpus, distance, tmp_path):
     assert {"train", "val", "test"} == set(splits.values())
     rows = (out / "log.csv").read_text().splitlines()
     assert rows[0].startswith("step,epoch,loss") and len(rows) == 5 and rows[2].split(",")[-1] != ""
+    # pack: the encoder without optimiser state, with the files evaluation reads beside it
+    from relcon_export.evaluate import load_checkpoint
+    packed = pretrain_mod.pack_run(out, tmp_path / "packed")
+    small = torch.load(packed, map_location="cpu", weights_only=True)
+    assert "optimizer" not in small and small["step"] == 4 and packed.stat().st_size < (out / "latest.pt").stat().st_size
+    assert all(torch.equal(small["net"][k], ck["net"][k]) for k in ck["net"])
+    src = load_checkpoint(packed)
+    assert src.splits == splits and (tmp_path / "packed" / "log.csv").read_text().count("\n") == 5
+    with pytest.raises(ValueError, match="already exists"):
+        pretrain_mod.pack_run(out, tmp_path / "packed")
+    assert cli.main(["pack", str(tmp_path / "nope"), "--out", str(tmp_path / "p2")]) == 2
 
 
 def test_clear_errors(corpus, distance, tmp_path):
