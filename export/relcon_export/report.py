@@ -305,19 +305,37 @@ def _rel(path: str, base: Path) -> str:
         return path
 
 
-def _pretrain_rows(sources) -> list[str]:
-    rows = []
+PRETRAIN_FLAGS = ("method", "corpus", "distance", "encoder", "c", "batch_size", "steps", "lr", "schedule", "tau",
+                  "split", "split_seed", "seed")
+
+
+def _pretrain_rows(sources) -> tuple[list[str], list[str]]:
+    """Table rows (one per checkpoint) and the pretraining command lines that made them (from config.json)."""
+    rows, cmds = [], []
     for s in sources:
         if s.kind != "checkpoint":
             continue
-        cfg_path = Path(s.path).parent / "config.json"
+        run = Path(s.path).parent
         pre = {}
-        if cfg_path.is_file():
-            pre = json.loads(cfg_path.read_text()).get("pretrain", {})
+        if (run / "config.json").is_file():
+            pre = json.loads((run / "config.json").read_text()).get("pretrain", {})
+        wall, share = "?", "?"
+        if (run / "log.csv").is_file():
+            rows_csv = (run / "log.csv").read_text().splitlines()
+            head = rows_csv[0].split(",")
+            body = [dict(zip(head, r.split(","))) for r in rows_csv[1:] if r]
+            if body and "step_s" in head:
+                wall = f"{sum(float(r['step_s']) for r in body) / 60:.0f}"
+                share = f"{np.mean([float(r['distance_share']) for r in body]):.0%}"
         rows.append(f"| {s.name} | `{s.path}` | {s.info.get('method', pre.get('method', '?'))} | "
-                    f"{s.info.get('step', '?')} | {pre.get('batch_size', '?')} | {pre.get('lr', '?')} | "
-                    f"{pre.get('split', '?')} / {pre.get('split_seed', '?')} | {pre.get('corpus', '?')} |")
-    return rows
+                    f"{s.info.get('step', '?')} | {pre.get('batch_size', '?')} | {pre.get('c', '?')} | "
+                    f"{pre.get('lr', '?')} | {pre.get('split', '?')} / {pre.get('split_seed', '?')} | "
+                    f"{pre.get('corpus', '?')} | {wall} | {share} |")
+        if pre:
+            flags = [f"--{k.replace('_', '-')} {shlex.quote(str(pre[k]))}" for k in PRETRAIN_FLAGS
+                     if k in pre and pre[k] != "" and not (k == "distance" and pre.get("method") not in ("relcon", "rebar"))]
+            cmds.append(f"relcon-export pretrain {' '.join(flags)} --out runs/{s.name}")
+    return rows, cmds
 
 
 def headline(results: dict, methods, reference: str = "relcon") -> list[str]:
@@ -362,11 +380,15 @@ def results_markdown(results: dict, methods, sources, args, wall_s: float) -> st
              f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}; "
              f"wall time {wall_s / 60:.1f} min. Protocol and definitions: [evaluation.md](evaluation.md).", "",
              "## Command", "", "```", cmd, "```", ""]
-    pre = _pretrain_rows(sources)
+    pre, cmds = _pretrain_rows(sources)
     if pre:
         lines += ["## Pretrained checkpoints", "",
-                  "| method | checkpoint | objective | steps | batch | lr | split / seed | corpus |",
-                  "|---|---|---|---|---|---|---|---|"] + pre + [""]
+                  "| method | checkpoint | objective | steps | batch | c | lr | split / seed | corpus | "
+                  "train min (sum of step times) | distance-model share |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"] + pre + [""]
+    if cmds:
+        lines += ["Pretraining commands (from each run's config.json; `relcon-export pack runs/NAME --out DIR` "
+                  "keeps the encoder, config, splits and log):", "", "```"] + cmds + ["```", ""]
     head = headline(results, methods)
     if head:
         lines += ["## Headline", ""] + head + [""]
