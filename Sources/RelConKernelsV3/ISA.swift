@@ -86,16 +86,19 @@ enum IntTail {
     }
 }
 
-/// int8 lane: 16 elements → 8 int32 lanes.
-enum LaneI8U: ConvLane {
+/// int8 lanes: 16 elements → 8 int32 lanes. The two lanes differ only in how the activations are widened
+/// (u8 after a ReLU, i8 otherwise); everything else, the vectorised epilogue included, is shared here.
+protocol LaneI8: ConvLane where XV == __m256i, WV == __m256i, Acc == __m256i, S == Int32, Ctx == Int8Epilogue,
+                                RowCtx == I8Row.Params {
+    static var xSigned: Bool { get }
+}
+
+extension LaneI8 {
     static var chunk: Int { 16 }
     static var rows: Int { 3 }
     static var xBytes: Int { 1 }
     static var wBytes: Int { 1 }
     @inline(__always) static func zero() -> __m256i { _mm256_setzero_si256() }
-    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i {
-        _mm256_cvtepu8_epi16(p.loadUnaligned(as: __m128i.self))
-    }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i {
         _mm256_cvtepi8_epi16(p.loadUnaligned(as: __m128i.self))
     }
@@ -104,7 +107,7 @@ enum LaneI8U: ConvLane {
     }
     @inline(__always) static func reduce(_ acc: __m256i) -> Int32 { I8Reduce.sum(acc) }
     @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
-        IntTail.dot(x, w, n, signed: false)
+        IntTail.dot(x, w, n, signed: xSigned)
     }
     @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
     static var sZero: Int32 { 0 }
@@ -126,43 +129,20 @@ enum LaneI8U: ConvLane {
                                             _ a1: __m256i, _ a2: __m256i) { I8Row.store3(c, r, t, o, a0, a1, a2) }
 }
 
-enum LaneI8S: ConvLane {
-    static var chunk: Int { 16 }
-    static var rows: Int { 3 }
-    static var xBytes: Int { 1 }
-    static var wBytes: Int { 1 }
-    @inline(__always) static func zero() -> __m256i { _mm256_setzero_si256() }
+/// Activations after a ReLU: u8, zero-extended.
+enum LaneI8U: LaneI8 {
+    static var xSigned: Bool { false }
+    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i {
+        _mm256_cvtepu8_epi16(p.loadUnaligned(as: __m128i.self))
+    }
+}
+
+/// Signed activations (the input stem, the residual stream): i8, sign-extended.
+enum LaneI8S: LaneI8 {
+    static var xSigned: Bool { true }
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i {
         _mm256_cvtepi8_epi16(p.loadUnaligned(as: __m128i.self))
     }
-    @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i {
-        _mm256_cvtepi8_epi16(p.loadUnaligned(as: __m128i.self))
-    }
-    @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
-        _mm256_add_epi32(acc, _mm256_madd_epi16(x, w))
-    }
-    @inline(__always) static func reduce(_ acc: __m256i) -> Int32 { I8Reduce.sum(acc) }
-    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
-        IntTail.dot(x, w, n, signed: true)
-    }
-    @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
-    static var sZero: Int32 { 0 }
-    @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
-    @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
-    @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
-    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
-        back ? loadX(p + (rest &- 16)) : loadXPartial(p, rest)
-    }
-    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
-        back ? I8Tail.keepLast(loadW(p + (rest &- 16)), rest) : loadWPartial(p, rest)
-    }
-    @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
-                                                 _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
-        I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),
-                     _mm256_add_epi32(a2, b2))
-    }
-    @inline(__always) static func storeRow3(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
-                                            _ a1: __m256i, _ a2: __m256i) { I8Row.store3(c, r, t, o, a0, a1, a2) }
 }
 
 enum I8Tail {
