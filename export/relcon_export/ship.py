@@ -128,13 +128,17 @@ def _regression(z, ws, target) -> tuple[dict, Head]:
             "subjects": ws.subjects()}, head
 
 
+def _num(v) -> str:
+    return f"{v:.2f}" if isinstance(v, (int, float)) else "?"
+
+
 def model_card(rep: dict) -> str:
     """The model card, in markdown, from ship()'s report."""
     cfg = rep["encoder_config"]
     info = rep.get("checkpoint_info", {})
     lines = [f"# Model card: {rep['name']}", "",
              "A compact RelCon motion encoder (self-supervised, relative contrastive loss with a learnable motif "
-             "distance) with linear probe heads, for 3-axis accelerometers. Produced by "
+             "distance) with probe heads, for 3-axis accelerometers. Produced by "
              f"`relcon-export ship --checkpoint {rep['checkpoint']}` in {rep['wall_s']} s.", "",
              "## Files", "", "| file | precision | bytes |", "|---|---|---|"]
     lines += [f"| `{b['file']}` | {p} | {b['bytes']:,} |" for p, b in rep["blobs"].items()]
@@ -146,13 +150,14 @@ def model_card(rep: dict) -> str:
               f"Pre-activation 1D ResNet, widths {cfg['widths']}, blocks {cfg['blocks']}, kernels {cfg['kernels']}, "
               f"stem {cfg['stem_channels']} channels; embedding {cfg['widths'][-1]}-d (mean over time). "
               f"Pretraining: method {info.get('method', 'relcon')}, step {info.get('step', '?')} "
-              f"(best validation loss {info.get('best_val', '?')}); see docs/pretraining.md for the recipe.", "",
+              f"(best validation loss {_num(info.get('best_val'))}); docs/pretraining.md gives the recipe and "
+              "docs/results.md compares it with SimCLR, AugPred, REBAR and non-pretrained baselines.", "",
               "## Training data and licences", "",
               "- Pretraining (labels unused): WISDM 2019 watch accelerometer, UCI HAPT, UCI chest acc52, DSADS arms "
               "(UCI Machine Learning Repository, CC BY 4.0), resampled to 100 Hz. The pretraining run's test "
               "subjects were never read.",
-              "- Heads: UCI HAPT labels (6 activities), WISDM labels (18 activities), Mobilise-D INDIP walking speed "
-              "(mobgap example data, Apache-2.0).", "",
+              "- Heads: UCI HAPT labels (6 activities), WISDM labels (18 activities), Mobilise-D INDIP walking speed and "
+              "cadence (mobgap example data, Apache-2.0).", "",
               "## Heads and held-out metrics", "",
               f"Subjects held out: {rep['heldout_rule']}. Classifiers: a linear probe (C from the reference grid) "
               "and a one-hidden-layer probe (128 ReLU units, L2 penalty from {1e-4, 1e-2, 1}) are fitted on the "
