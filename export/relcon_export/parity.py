@@ -84,6 +84,18 @@ def embedding_metrics(z: np.ndarray, ref: np.ndarray) -> dict:
 
 def probe_f1s(zs: dict, y: np.ndarray, subject: np.ndarray, n_classes: int, folds: int = 5,
               max_iter: int = 1000) -> dict:
+    from threadpoolctl import threadpool_limits
+
+    from relcon_export import probes
+
+    # one BLAS thread: multi-threaded OpenBLAS sums in a run-dependent order, and lbfgs amplified that into
+    # ±0.8 F1 points between two runs on identical embeddings
+    with threadpool_limits(limits=probes.BLAS_THREADS, user_api="blas"):
+        return _probe_f1s(zs, y, subject, n_classes, folds, max_iter)
+
+
+def _probe_f1s(zs: dict, y: np.ndarray, subject: np.ndarray, n_classes: int, folds: int,
+               max_iter: int) -> dict:
     """Linear-probe macro-F1 (points, 0..100) for each embedding set in zs (first key = fp32), pooled over 5
     subject-held-out folds (benchmarks.make_runs kfold, seed 0). Per fold, C is chosen once, on the fp32
     embeddings of the validation subjects (probes.linear_probe's grid and rule), then:
