@@ -11,14 +11,6 @@ from relcon_export.corpus import Corpus, StepBatchSampler, WindowDataset, split_
 
 
 @pytest.fixture(scope="module")
-def root():
-    try:
-        return data.resolve_data_dir(None)
-    except FileNotFoundError:
-        pytest.skip("real recordings (../shared/data or $RELCON_DATA_DIR) not available")
-
-
-@pytest.fixture(scope="module")
 def corpus_dir(root, tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus")
     data.prepare_corpus(root, out, ("hapt", "dsads", "mobgap"), 100.0, subjects=["01", "02", "03", "1", "2", "HA001"])

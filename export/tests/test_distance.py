@@ -7,14 +7,6 @@ from relcon_export.distance import (DistanceConfig, MotifDistance, PartialConv1d
                                     reconstruction_loss, sparsemax)
 from relcon_export.pretrain import candidate_distances
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """2 OpenMP threads on a shared 2-core machine spin-wait each other into 10-30x slower steps."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def test_reference_config_has_58617_parameters():
     net = MotifDistance(DistanceConfig())

@@ -9,14 +9,6 @@ import torch.nn.functional as F
 from relcon_export import losses
 from relcon_export.pretrain import in_batch_index, nt_xent_global
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """2 OpenMP threads on a shared 2-core machine spin-wait each other into 10-30x slower steps."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _case(b=5, k=13, seed=0):
     g = torch.Generator().manual_seed(seed)

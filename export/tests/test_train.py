@@ -26,14 +26,6 @@ from relcon_export.train_distance import DistanceTrainConfig, train_distance
 
 EXPORT_DIR = Path(__file__).resolve().parents[1]
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """2 OpenMP threads on a shared 2-core machine spin-wait each other into 10-30x slower steps."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):

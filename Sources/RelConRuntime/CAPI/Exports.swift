@@ -31,11 +31,8 @@ public func relcon_inspect(_ blob: UnsafeRawPointer?, _ blobBytes: Int, _ nSampl
                            _ outInfo: UnsafeMutablePointer<relcon_model_info>?) -> relcon_status
 {
     guard let blob, let outInfo else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         outInfo.pointee = try Inspect.describe(blob: blob, blobBytes: UInt(bitPattern: blobBytes), nSamples: nSamples)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -44,11 +41,8 @@ public func relcon_meta(_ blob: UnsafeRawPointer?, _ blobBytes: Int, _ key: Unsa
                         _ outValue: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> relcon_status
 {
     guard let blob, let key, let outValue else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         outValue.pointee = try Inspect.meta(blob: blob, blobBytes: UInt(bitPattern: blobBytes), key: key)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -58,13 +52,10 @@ public func relcon_session_init(_ blob: UnsafeRawPointer?, _ blobBytes: Int, _ m
                                 _ outSession: UnsafeMutablePointer<OpaquePointer?>?) -> relcon_status
 {
     guard let blob, let arena, let outSession else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         let session = try Session.initialize(blob: blob, blobBytes: UInt(bitPattern: blobBytes), maxSamples: maxSamples,
                                              arena: arena, arenaBytes: UInt(bitPattern: arenaBytes))
         outSession.pointee = OpaquePointer(session)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -73,9 +64,18 @@ public func relcon_embed(_ session: OpaquePointer?, _ samples: UnsafePointer<Flo
                          _ outEmbedding: UnsafeMutablePointer<Float>?, _ embeddingCapacity: UInt32) -> relcon_status
 {
     guard let session, let samples, let outEmbedding else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         try Session.embed(UnsafeMutableRawPointer(session), samples: samples, n: nSamples,
                           output: outEmbedding, capacity: embeddingCapacity)
+    }
+}
+
+/// The error mapping of every entry point: RELCON_OK when `body` returns, the status of its error when it
+/// throws (Errors.swift). The closure is non-escaping: nothing is allocated.
+@inline(__always)
+func cStatus(_ body: () throws(RelConError) -> Void) -> relcon_status {
+    do throws(RelConError) {
+        try body()
         return .RELCON_OK
     } catch {
         return error.status

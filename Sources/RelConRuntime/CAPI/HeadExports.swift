@@ -8,11 +8,8 @@ public func relcon_head_count(_ blob: UnsafeRawPointer?, _ blobBytes: Int,
                               _ outCount: UnsafeMutablePointer<UInt32>?) -> relcon_status
 {
     guard let blob, let outCount else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         outCount.pointee = try Heads.count(blob: blob, blobBytes: UInt(bitPattern: blobBytes))
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -21,7 +18,7 @@ public func relcon_head_info(_ blob: UnsafeRawPointer?, _ blobBytes: Int, _ head
                              _ outInfo: UnsafeMutablePointer<relcon_head_desc>?) -> relcon_status
 {
     guard let blob, let outInfo else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         let h = try Heads.describe(blob: blob, blobBytes: UInt(bitPattern: blobBytes), head: head)
         var d = relcon_head_desc()
         d.name = h.name.cString
@@ -30,9 +27,6 @@ public func relcon_head_info(_ blob: UnsafeRawPointer?, _ blobBytes: Int, _ head
         d.kind = h.kind.rawValue
         d.n_outputs = h.outputs
         outInfo.pointee = d
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -41,12 +35,9 @@ public func relcon_head_class_name(_ blob: UnsafeRawPointer?, _ blobBytes: Int, 
                                    _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> relcon_status
 {
     guard let blob, let outName else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         outName.pointee = try Heads.className(blob: blob, blobBytes: UInt(bitPattern: blobBytes), head: head,
                                               classIndex: classIndex)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -56,12 +47,9 @@ public func relcon_classify(_ session: OpaquePointer?, _ samples: UnsafePointer<
                             _ outTop: UnsafeMutablePointer<UInt32>?) -> relcon_status
 {
     guard let session, let samples, let outProbs, let outTop else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         try Session.classify(UnsafeMutableRawPointer(session), samples: samples, n: nSamples, head: head,
                              probs: outProbs, capacity: probsCapacity, top: outTop)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -70,11 +58,8 @@ public func relcon_regress(_ session: OpaquePointer?, _ samples: UnsafePointer<F
                            _ head: UInt32, _ outValue: UnsafeMutablePointer<Float>?) -> relcon_status
 {
     guard let session, let samples, let outValue else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         try Session.regress(UnsafeMutableRawPointer(session), samples: samples, n: nSamples, head: head, value: outValue)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -86,13 +71,10 @@ public func relcon_classify_recording(_ session: OpaquePointer?, _ samples: Unsa
                                       _ outWindows: UnsafeMutablePointer<UInt32>?) -> relcon_status
 {
     guard let session, let samples, let votes, let outTop, let outWindows else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         try Session.classifyRecording(UnsafeMutableRawPointer(session), samples: samples, nTotal: nTotalSamples, hop: hop,
                                       head: head, votes: votes, capacity: votesCapacity, top: outTop,
                                       windowCount: outWindows)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
@@ -103,22 +85,16 @@ public func relcon_regress_recording(_ session: OpaquePointer?, _ samples: Unsaf
                                      _ outWindows: UnsafeMutablePointer<UInt32>?) -> relcon_status
 {
     guard let session, let samples, let outMean, let outWindows else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         try Session.regressRecording(UnsafeMutableRawPointer(session), samples: samples, nTotal: nTotalSamples, hop: hop,
                                      head: head, mean: outMean, windowCount: outWindows)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
 
 @c @implementation
 public func relcon_selftest(_ session: OpaquePointer?, _ outMaxRelError: UnsafeMutablePointer<Float>?) -> relcon_status {
     guard let session, let outMaxRelError else { return .RELCON_E_NULL_ARGUMENT }
-    do throws(RelConError) {
+    return cStatus { () throws(RelConError) in
         try Session.selfTest(UnsafeMutableRawPointer(session), error: outMaxRelError)
-        return .RELCON_OK
-    } catch {
-        return error.status
     }
 }
