@@ -1,4 +1,4 @@
-"""relcon blob format v1: writer, complete reader/validator, shape inference (docs/blob-format.md).
+"""relcon blob format (versions 1, 2 and 3): writer, complete reader/validator, shape inference (docs/blob-format.md).
 
     from relcon_export.blob import export_encoder, read_blob_file
     export_encoder(model.eval(), "enc.blob", model_name="relcon-reference", training_data="...")
@@ -39,10 +39,11 @@ from relcon_export import __version__
 MAGIC = b"RLCN"
 FORMAT_VERSION = 1               # what pack_blob writes without `precision` (v1 blobs stay byte-identical)
 FORMAT_VERSION_2 = 2             # quantised / half-precision blobs (docs/blob-format.md, "Version 2")
-FORMAT_VERSIONS = (1, 2)
+FORMAT_VERSION_3 = 3             # version 2's layout, plus the u7 value dtype (docs/blob-format.md, "Version 3")
+FORMAT_VERSIONS = (1, 2, 3)
 HEADER_BYTES = 128
-HEADER_BYTES_V2 = 192
-HEADER_SIZES = {1: HEADER_BYTES, 2: HEADER_BYTES_V2}
+HEADER_BYTES_V2 = 192            # versions 2 and 3
+HEADER_SIZES = {1: HEADER_BYTES, 2: HEADER_BYTES_V2, 3: HEADER_BYTES_V2}
 QUANT_RECORD_BYTES = 32
 TENSOR_RECORD_BYTES = 32
 LAYER_RECORD_BYTES = 64
@@ -58,9 +59,12 @@ DTYPE_F16 = 2
 DTYPE_I8 = 3
 DTYPE_I32 = 4
 DTYPE_U8 = 5                             # activation (value) dtype only; never a tensor dtype
+DTYPE_U7 = 6                             # activation (value) dtype only, version 3: unsigned, 0..127, one byte
 DTYPE_SIZES = {1: 4, 2: 2, 3: 1, 4: 4}   # f32, f16, i8, i32 (only f32 is readable in version 1)
-DTYPE_NAMES = {1: "f32", 2: "f16", 3: "i8", 4: "i32", 5: "u8"}
-VALUE_SIZES = {DTYPE_F32: 4, DTYPE_I8: 1, DTYPE_U8: 1}   # bytes per activation element
+DTYPE_NAMES = {1: "f32", 2: "f16", 3: "i8", 4: "i32", 5: "u8", 6: "u7"}
+VALUE_SIZES = {DTYPE_F32: 4, DTYPE_I8: 1, DTYPE_U8: 1, DTYPE_U7: 1}   # bytes per activation element
+UNSIGNED_DTYPES = (DTYPE_U8, DTYPE_U7)   # value dtypes read as unsigned integers
+VALUE_BOUNDS = {DTYPE_I8: (-127, 127), DTYPE_U8: (0, 255), DTYPE_U7: (0, 127)}   # what a producer clamps to
 _NP_DTYPES = {DTYPE_F32: "<f4", DTYPE_F16: "<f2", DTYPE_I8: "i1", DTYPE_I32: "<i4"}
 # precision (v2 header offset 128) = the dtype of the convolution weights (relcon_model_info.weight_dtype)
 PRECISION_F32, PRECISION_F16, PRECISION_INT8 = DTYPE_F32, DTYPE_F16, DTYPE_I8
@@ -102,7 +106,7 @@ HEADER_OFFSETS = {
     "input_channels": 64, "units": 68, "axis_order": 72, "input_scale": 76, "input_offset": 88,
     "input_clip": 100, "embedding_dim": 104, "reserved_tail": 108,
 }
-_HEADER_V2_TAIL = struct.Struct("<2I56s")   # bytes 128..191 of a v2 header: precision, quant_table_offset, reserved
+_HEADER_V2_TAIL = struct.Struct("<2I56s")   # bytes 128..191 of a v2/v3 header: precision, quant_table_offset, reserved
 assert HEADER_BYTES + _HEADER_V2_TAIL.size == HEADER_BYTES_V2
 _QUANT = struct.Struct("<8I")    # out_dtype out_scale mult shift mult_res reserved[3]
 QUANT_FIELDS = ("out_dtype", "out_scale", "mult", "shift", "mult_res", "reserved0", "reserved1", "reserved2")
@@ -162,7 +166,7 @@ class Layer:
 
 @dataclass
 class QuantRecord:
-    """One 32-byte record of the v2 quantisation table (int8 blobs; parallel to the layer table): the dtype and
+    """One 32-byte record of the v2/v3 quantisation table (int8 blobs; parallel to the layer table): the dtype and
     dequantisation scale of the layer's output value and its requantisation tensors (docs/blob-format.md)."""
 
     out_dtype: int = DTYPE_F32
@@ -220,8 +224,8 @@ class Blob:
     forms: list["LengthForm"]     # length of every value as a function of T
     min_samples: int
     header: dict = field(default_factory=dict)   # raw header fields (offsets, sizes, ...)
-    precision: int = PRECISION_F32               # v2: dtype of the conv weights (1 f32, 2 f16, 3 int8); v1: f32
-    quant: list[QuantRecord] | None = None       # v2 int8: one record per layer
+    precision: int = PRECISION_F32               # v2/v3: dtype of the conv weights (1 f32, 2 f16, 3 int8); v1: f32
+    quant: list[QuantRecord] | None = None       # v2/v3 int8: one record per layer
     value_dtypes: list[int] = field(default_factory=list)   # dtype of every value (value 0 = input, f32)
 
     def value_scale(self, v: int) -> np.ndarray | None:
@@ -329,8 +333,9 @@ def arena_plan(blob: "Blob", n_samples: int) -> dict:
     """The arena relcon_session_init needs for windows of up to n_samples, recomputed with the Swift planner's
     algorithm (Sources/RelConRuntime/Plan/ArenaPlanner.swift): control block align64(128 + 64*S + 48*(S+1)),
     S = output_value, then one buffer per value 0..S of align64(L*C*element bytes) placed greedy first fit in
-    birth order among the buffers alive at its birth. Element bytes: 4 for f32 values, 1 for i8/u8 values
-    (version 2, int8). Returns {"arena_bytes", "control_bytes", "peak_bytes", "buffers": [(value, offset, bytes)]}."""
+    birth order among the buffers alive at its birth. Element bytes: 4 for f32 values, 1 for i8/u8/u7 values
+    (versions 2 and 3, int8).
+    Returns {"arena_bytes", "control_bytes", "peak_bytes", "buffers": [(value, offset, bytes)]}."""
     # S = output_value, or every layer when the blob has heads (docs/blob-format.md, "Heads")
     steps = len(blob.layers) if int(blob.metadata.get("n_heads", "0") or 0) >= 1 else blob.output_value
     lengths = blob.lengths(n_samples)
@@ -388,13 +393,15 @@ def check_graph(layers: Sequence[Layer], tensor_dims: Sequence[tuple[int, ...]],
                 output_value: int | None = None, embedding_dim: int | None = None, *,
                 precision: int = PRECISION_F32, tensor_dtypes: Sequence[int] | None = None,
                 tensors: Sequence[np.ndarray] | None = None,
-                quant: Sequence[QuantRecord] | None = None) -> GraphInfo:
+                quant: Sequence[QuantRecord] | None = None,
+                format_version: int = FORMAT_VERSION_3) -> GraphInfo:
     """Every graph rule: layer records (operator, wiring, unused/reserved fields, tensor shapes, channel counts,
     out_channels), length rules for every T (LengthForm), the output value [1][embedding_dim] (when
     output_value is given) and min_samples <= 2^32-1. Raises BlobError(RELCON_E_BLOB_GRAPH).
 
     Version 2 (precision f16 / int8): also the tensor dtype of every role and, for int8, the quantisation
-    records (value dtypes, scales, multipliers, shifts, bias bounds); needs tensor_dtypes, tensors, quant."""
+    records (value dtypes, scales, multipliers, shifts, bias bounds); needs tensor_dtypes, tensors, quant.
+    format_version: the blob's version; the u7 value dtype is allowed only from version 3."""
     channels = [input_channels]
     forms = [LengthForm.INPUT]
     n_tensors = len(tensor_dims)
@@ -523,7 +530,8 @@ def check_graph(layers: Sequence[Layer], tensor_dims: Sequence[tuple[int, ...]],
     if precision == PRECISION_F16:
         _check_f16_roles(layers, tensor_dtypes)
     elif precision == PRECISION_INT8:
-        value_dtypes = _check_int8(layers, channels, tensor_dims, tensor_dtypes, tensors, quant, output_value)
+        value_dtypes = _check_int8(layers, channels, tensor_dims, tensor_dtypes, tensors, quant, output_value,
+                                   format_version)
     min_samples = max([1] + [f.min_window for f in forms[1:]])
     if min_samples > U32_MAX:
         raise _fail(E_GRAPH, f"min_samples = {min_samples} does not fit in 32 bits")
@@ -544,14 +552,18 @@ def _check_f16_roles(layers: Sequence[Layer], dtypes: Sequence[int]) -> None:
 
 def _check_int8(layers: Sequence[Layer], channels: Sequence[int], dims: Sequence[tuple[int, ...]],
                 dtypes: Sequence[int], tensors: Sequence[np.ndarray], quant: Sequence[QuantRecord],
-                output_value: int | None) -> list[int]:
-    """The int8 rules of docs/blob-format.md ("Version 2: int8 layers"). Returns every value's dtype."""
+                output_value: int | None, format_version: int = FORMAT_VERSION_3) -> list[int]:
+    """The int8 rules of docs/blob-format.md ("Version 2: int8 layers", "Version 3"). Returns every value's dtype.
+    u7 (DTYPE_U7) is allowed only when format_version >= 3; wherever u8 is an allowed output, u7 is too, except
+    that a RELU writes u7 only from an i8 or u7 input (max(x, 0) of a u8 value can exceed 127)."""
     if quant is None or len(quant) != len(layers):
         raise _fail(E_GRAPH, "an int8 blob needs one quantisation record per layer")
     n_t = len(dims)
     vdt = [DTYPE_F32]
     vscale = [NONE]
-    quantised = (DTYPE_I8, DTYPE_U8)
+    quantised = (DTYPE_I8, DTYPE_U8, DTYPE_U7)
+    u7 = format_version >= FORMAT_VERSION_3
+    value_dtypes = (DTYPE_F32, DTYPE_I8, DTYPE_U8, DTYPE_U7) if u7 else (DTYPE_F32, DTYPE_I8, DTYPE_U8)
     for i, (L, Q) in enumerate(zip(layers, quant)):
         where = f"layer {i} ({L.name})"
         c = L.out_channels
@@ -560,8 +572,12 @@ def _check_int8(layers: Sequence[Layer], channels: Sequence[int], dims: Sequence
             t = getattr(Q, name)
             if t != NONE and t >= n_t:
                 raise _fail(E_GRAPH, f"{where}: quantisation {name} = tensor {t} out of range ({n_t} tensors)")
-        if Q.out_dtype not in (DTYPE_F32, DTYPE_I8, DTYPE_U8):
-            raise _fail(E_GRAPH, f"{where}: out_dtype {Q.out_dtype} is not f32 (1), i8 (3) or u8 (5)")
+        if Q.out_dtype not in value_dtypes:
+            if Q.out_dtype == DTYPE_U7:
+                raise _fail(E_GRAPH, f"{where}: out_dtype u7 (6) in a version-{format_version} blob (needs "
+                                     f"version {FORMAT_VERSION_3})")
+            raise _fail(E_GRAPH, f"{where}: out_dtype {Q.out_dtype} is not f32 (1), i8 (3), u8 (5)"
+                                 + (" or u7 (6)" if u7 else ""))
 
         def need(t: int, dtype: int, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
             if t == NONE:
@@ -578,10 +594,10 @@ def _check_int8(layers: Sequence[Layer], channels: Sequence[int], dims: Sequence
                 if getattr(Q, name) != NONE:
                     raise _fail(E_GRAPH, f"{where}: quantisation field {name} must be NONE")
 
-        def out_is(dtype: int) -> None:
-            if Q.out_dtype != dtype:
+        def out_is(*allowed: int) -> None:
+            if Q.out_dtype not in allowed:
                 raise _fail(E_GRAPH, f"{where}: out_dtype {DTYPE_NAMES.get(Q.out_dtype, Q.out_dtype)}, this "
-                                     f"layer writes {DTYPE_NAMES[dtype]}")
+                                     f"layer writes {' or '.join(DTYPE_NAMES[d] for d in allowed)}")
 
         def scale_out() -> None:
             s = need(Q.out_scale, DTYPE_F32, "out_scale", (c,))
@@ -598,7 +614,7 @@ def _check_int8(layers: Sequence[Layer], channels: Sequence[int], dims: Sequence
             if need(t, DTYPE_I32, what, (c,)).min() < 0:
                 raise _fail(E_GRAPH, f"{where}: {what} holds a negative multiplier")
 
-        act_dtype = DTYPE_U8 if L.act == ACT_RELU else DTYPE_I8
+        act_dtypes = (DTYPE_U8, DTYPE_U7) if L.act == ACT_RELU else (DTYPE_I8,)
         if L.op == QUANTIZE:
             if din != DTYPE_F32:
                 raise _fail(E_GRAPH, f"{where}: reads a {DTYPE_NAMES[din]} value, QUANTIZE reads f32")
@@ -617,7 +633,7 @@ def _check_int8(layers: Sequence[Layer], channels: Sequence[int], dims: Sequence
                     need(t, DTYPE_F32, which)
             none("out_scale", "mult", "shift", "mult_res")
         elif L.op == CONV1D:
-            out_is(act_dtype)
+            out_is(*act_dtypes)
             _, k, cin = dims[L.t0]
             if k * cin > MAX_INT8_DOT:
                 raise _fail(E_GRAPH, f"{where}: K*Cin = {k * cin} > {MAX_INT8_DOT} (int32 accumulator bound)")
@@ -631,10 +647,10 @@ def _check_int8(layers: Sequence[Layer], channels: Sequence[int], dims: Sequence
                 none("mult_res")
             else:
                 if vdt[L.in1] not in quantised:
-                    raise _fail(E_GRAPH, f"{where}: residual value {L.in1} is f32, needs i8 or u8")
+                    raise _fail(E_GRAPH, f"{where}: residual value {L.in1} is f32, needs i8, u8 or u7")
                 multiplier(Q.mult_res, "mult_res")
         elif L.op == AFFINE:
-            out_is(act_dtype)
+            out_is(*act_dtypes)
             need(L.t0, DTYPE_I32, "t0 (A)")
             need(L.t1, DTYPE_I32, "t1 (B)")
             scale_out()
@@ -642,21 +658,27 @@ def _check_int8(layers: Sequence[Layer], channels: Sequence[int], dims: Sequence
             none("mult", "mult_res")
         elif L.op == ADD:
             if vdt[L.in1] not in quantised:
-                raise _fail(E_GRAPH, f"{where}: in1 (value {L.in1}) is f32, needs i8 or u8")
-            out_is(act_dtype)
+                raise _fail(E_GRAPH, f"{where}: in1 (value {L.in1}) is f32, needs i8, u8 or u7")
+            out_is(*act_dtypes)
             scale_out()
             multiplier(Q.mult, "mult")
             multiplier(Q.mult_res, "mult_res")
             shifts()
         elif L.op in (MAXPOOL, RELU):
-            out_is(din if L.op == MAXPOOL else DTYPE_U8)
+            if L.op == MAXPOOL:
+                out_is(din)
+            elif Q.out_dtype == DTYPE_U7 and din == DTYPE_U8:
+                raise _fail(E_GRAPH, f"{where}: RELU of a u8 value writes u8 (max(x, 0) of a u8 value can exceed "
+                                     f"127); u7 only from an i8 or u7 input")
+            else:
+                out_is(DTYPE_U8, DTYPE_U7)
             if Q.out_scale != vscale[L.in0]:
                 raise _fail(E_GRAPH, f"{where}: out_scale must be the input's scale tensor {vscale[L.in0]}")
             none("mult", "shift", "mult_res")
         elif L.op == MEAN:
             out_is(DTYPE_F32)
             none("out_scale", "mult", "shift", "mult_res")
-        else:  # LINEAR on an i8/u8 value
+        else:  # LINEAR on an i8/u8/u7 value
             raise _fail(E_GRAPH, f"{where}: LINEAR reads f32 values only")
         vdt.append(Q.out_dtype)
         vscale.append(Q.out_scale)
@@ -756,6 +778,11 @@ def tensor_dtype_of(a: np.ndarray) -> int:
     return DTYPE_F32
 
 
+def blob_version_for(quant: Sequence[QuantRecord] | None) -> int:
+    """The format version pack_blob writes for a version-2 layout: 3 when a quantisation record writes u7, else 2."""
+    return FORMAT_VERSION_3 if any(q.out_dtype == DTYPE_U7 for q in quant or ()) else FORMAT_VERSION_2
+
+
 def pack_blob(layers: Sequence[Layer], tensors: Sequence[np.ndarray], contract: Contract,
               metadata: Mapping[str, str] | bytes, *, output_value: int | None = None,
               embedding_dim: int | None = None, precision: int | None = None,
@@ -768,9 +795,10 @@ def pack_blob(layers: Sequence[Layer], tensors: Sequence[np.ndarray], contract: 
     metadata: a dict (encoded in order) or an already encoded region (raw bytes, for defect blobs).
     output_value: the embedding's value index (default: the last value). embedding_dim: default = its channels.
     precision: None writes format version 1 (f32 only); PRECISION_F32/F16/INT8 writes version 2 (192-byte
-              header); int8 needs `quant`, one QuantRecord per layer (the quantisation table).
+              header); int8 needs `quant`, one QuantRecord per layer (the quantisation table). A quantisation
+              table with a u7 out_dtype makes it version 3 (the same layout; docs/blob-format.md, "Version 3").
     """
-    version = 1 if precision is None else FORMAT_VERSION_2
+    version = 1 if precision is None else blob_version_for(quant)
     if version == 1:
         arrays = [np.ascontiguousarray(np.asarray(t), dtype="<f4") for t in tensors]
     else:
@@ -786,7 +814,7 @@ def pack_blob(layers: Sequence[Layer], tensors: Sequence[np.ndarray], contract: 
         embedding_dim = check_graph(
             layers, [a.shape for a in arrays], contract.input_channels, precision=precision or PRECISION_F32,
             tensor_dtypes=[DTYPE_F32 if version == 1 else tensor_dtype_of(a) for a in arrays], tensors=arrays,
-            quant=quant).channels[output_value]
+            quant=quant, format_version=version).channels[output_value]
     meta = encode_metadata(metadata) if not isinstance(metadata, (bytes, bytearray)) else bytes(metadata)
 
     tt_off = HEADER_SIZES[version]
@@ -808,7 +836,7 @@ def pack_blob(layers: Sequence[Layer], tensors: Sequence[np.ndarray], contract: 
         output_value, meta_off, len(meta), 0, contract.sample_rate_hz, contract.window_samples,
         contract.input_channels, contract.units, axis, *contract.input_scale, *contract.input_offset,
         contract.input_clip, embedding_dim, b"\0" * 20)
-    if version == FORMAT_VERSION_2:
+    if version >= FORMAT_VERSION_2:
         _HEADER_V2_TAIL.pack_into(buf, HEADER_BYTES, precision, q_off if quant is not None else 0, b"\0" * 56)
     for i, (a, off) in enumerate(zip(arrays, offsets)):
         dims = list(a.shape) + [0] * (3 - a.ndim)
@@ -936,14 +964,14 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
     if crc != h["crc32"]:
         raise _fail(E_CHECKSUM, f"CRC-32 {crc:#010x} != stored {h['crc32']:#010x}")
 
-    # 4. reserved header fields (room for later versions); v2: precision and the quantisation table offset
+    # 4. reserved header fields (room for later versions); v2/v3: precision and the quantisation table offset
     if h["flags"] != 0 or h["reserved"] != 0 or any(h["reserved_tail"]):
         raise _fail(E_VERSION, "non-zero flags or reserved header bytes (a later format revision)")
     precision, q_off = PRECISION_F32, 0
-    if version == FORMAT_VERSION_2:
+    if version >= FORMAT_VERSION_2:
         precision, q_off, reserved_v2 = _HEADER_V2_TAIL.unpack_from(buf, HEADER_BYTES)
         if any(reserved_v2):
-            raise _fail(E_VERSION, "non-zero reserved bytes in 136..191 of the v2 header")
+            raise _fail(E_VERSION, f"non-zero reserved bytes in 136..191 of the v{version} header")
         if precision not in PRECISIONS:
             raise _fail(E_VERSION, f"precision {precision}, must be 1 (f32), 2 (f16) or 3 (int8)")
         if precision != PRECISION_INT8 and q_off != 0:
@@ -1055,7 +1083,8 @@ def read_blob(data: bytes | bytearray | memoryview) -> Blob:
             quant.append(QuantRecord(*rec[:5]))
     out_v = h["output_value"]
     graph = check_graph(layers, [r.dims for r in records], contract.input_channels, out_v, h["embedding_dim"],
-                        precision=precision, tensor_dtypes=[r.dtype for r in records], tensors=tensors, quant=quant)
+                        precision=precision, tensor_dtypes=[r.dtype for r in records], tensors=tensors, quant=quant,
+                        format_version=version)
 
     # 10. the contract's window must be one the architecture accepts
     if contract.window_samples < graph.min_samples:
@@ -1306,9 +1335,11 @@ def _output_not_pooled(src: bytes, base: Blob) -> bytearray:
 
 
 def make_defects_v2(data: bytes) -> list[Defect]:
-    """Single-defect variants of a valid version-2 int8 blob for the version-2 rules (docs/blob-format.md,
-    "Version 2: validation"). Needs layer 0 QUANTIZE and layer 1 an int8 CONV1D with bias and act ReLU followed by
-    a MAXPOOL, then MEAN (the int8 stem: truncate_graph(read_blob(tiny_int8), 3))."""
+    """Single-defect variants of a valid version-2 or version-3 int8 blob for the version-2 and version-3 rules
+    (docs/blob-format.md, "Version 2: validation", "Version 3"). Needs layer 0 QUANTIZE and layer 1 an int8 CONV1D
+    with bias and act ReLU followed by a MAXPOOL, then MEAN (the int8 stem: truncate_graph(read_blob(tiny_int8), 3)).
+    The u7 defects (names with "u7") are built for either base: a version-2 base (u8 activations) is relabelled
+    version 3 where a defect needs u7 to be allowed."""
     base = read_blob(data)
     if base.precision != PRECISION_INT8 or base.layers[0].op != QUANTIZE or base.layers[1].op != CONV1D \
             or base.layers[1].t1 == NONE or base.layers[1].act != ACT_RELU or base.layers[2].op != MAXPOOL:
@@ -1337,7 +1368,7 @@ def make_defects_v2(data: bytes) -> list[Defect]:
         return base.records[t].data_offset
 
     add("v2_header_bytes_128", E_VERSION, patch("<I", HEADER_OFFSETS["header_bytes"], HEADER_BYTES), fixture=True)
-    add("format_version_3", E_VERSION, patch("<I", HEADER_OFFSETS["format_version"], 3))
+    add("format_version_4", E_VERSION, patch("<I", HEADER_OFFSETS["format_version"], 4))
     add("precision_unknown", E_VERSION, patch("<I", HEADER_BYTES, 4), fixture=True)
     add("v2_reserved", E_VERSION, patch("B", HEADER_BYTES + 20, 1))
     add("quant_table_in_f16_blob", E_VERSION, patch("<I", HEADER_BYTES, PRECISION_F16))
@@ -1365,4 +1396,26 @@ def make_defects_v2(data: bytes) -> list[Defect]:
     add("quant_tensor_index", E_GRAPH, patch("<I", quant_field(1, "shift"), len(base.records) + 3))
     add("bias_is_f32", E_GRAPH, patch("<I", lt + LAYER_RECORD_BYTES + 4 * LAYER_FIELDS.index("t1"), cq.out_scale))
     add("quantize_op_in_wrong_place", E_GRAPH, patch("<I", lt + LAYER_RECORD_BYTES * 2, QUANTIZE))
+
+    # version 3: the u7 value dtype (never a tensor dtype, never in a version-2 blob, RELU(u8) -> u7 is an error)
+    version_at = HEADER_OFFSETS["format_version"]
+    add("dtype_u7", E_TENSOR, patch("<I", tensor_field(conv.t0, "dtype"), DTYPE_U7))
+    if base.format_version == FORMAT_VERSION_2:      # u8 activations: the conv writes u7 in a version-2 blob
+        add("u7_in_v2_blob", E_GRAPH, patch("<I", quant_field(1, "out_dtype"), DTYPE_U7))
+    else:                                           # u7 activations: the same bytes relabelled version 2
+        add("u7_in_v2_blob", E_GRAPH, patch("<I", version_at, FORMAT_VERSION_2))
+    unsigned_in = cq.out_dtype                      # what the conv writes (u8 or u7); the MAXPOOL must keep it
+    other = DTYPE_U7 if unsigned_in == DTYPE_U8 else DTYPE_U8
+    b = patch("<I", quant_field(2, "out_dtype"), other)
+    struct.pack_into("<I", b, version_at, FORMAT_VERSION_3)
+    add("u7_maxpool_changes_dtype", E_GRAPH, b)
+    # RELU reading a u8 value and writing u7 (layer 2 = RELU instead of the MAXPOOL; the conv writes u8)
+    relu_layers = [replace(L) for L in base.layers]
+    relu_layers[2] = Layer(op=RELU, in0=2, out=3, out_channels=conv.out_channels)
+    relu_quant = [replace(q) for q in base.quant]
+    relu_quant[1].out_dtype = DTYPE_U8
+    relu_quant[2] = QuantRecord(out_dtype=DTYPE_U7, out_scale=cq.out_scale)
+    add("u7_relu_of_u8", E_GRAPH, pack_blob(relu_layers, base.tensors, base.contract, base.metadata,
+                                            output_value=base.output_value, embedding_dim=base.embedding_dim,
+                                            precision=PRECISION_INT8, quant=relu_quant))
     return out

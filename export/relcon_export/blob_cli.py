@@ -7,7 +7,8 @@
     relcon-export golden --config tiny --seed 1 --n-windows 4 --out-dir Tests/Fixtures --name tiny
     relcon-export bad-blobs --from Tests/Fixtures/tiny.blob --out-dir Tests/Fixtures/bad --v2-out-dir Tests/Fixtures/bad_v2
     relcon-export export --random-init --config compact --out c8.blob --model-name m --training-data none \
-        --precision int8 [--calibration minmax|percentile|mse] [--calibration-data hapt|w.npy] [--per-channel-residual]
+        --precision int8 [--calibration minmax|percentile|mse] [--calibration-data hapt|w.npy] \
+        [--per-channel-residual] [--act-bits 7|8]
     relcon-export golden --config tiny --seed 1 --n-windows 4 --out-dir Tests/Fixtures --name tiny_int8 --precision int8
     relcon-export parity --config compact [--checkpoint ckpt.pt] --out-dir docs/parity     (relcon_export.parity)
 
@@ -77,6 +78,7 @@ def register(subparsers) -> None:
     p.add_argument("--calibration", choices=("minmax", "percentile", "mse"),
                    help="int8 calibration method (default: quantize.DEFAULT_METHOD)")
     p.add_argument("--calibration-windows", type=int, default=256, help="int8: real windows to calibrate on")
+    add_act_bits_arg(p)
     p.set_defaults(func=cmd_golden)
 
     p = subparsers.add_parser("bad-blobs", help="write single-defect blobs named by the status they must give",
@@ -113,6 +115,14 @@ def add_precision_args(p) -> None:
     p.add_argument("--per-channel-residual", action=argparse.BooleanOptionalAction, default=None,
                    help="int8: per-channel scales for the signed values (residual stream, projections); default: "
                         "quantize.DEFAULT_PER_CHANNEL")
+    add_act_bits_arg(p)
+
+
+def add_act_bits_arg(p) -> None:
+    """--act-bits {7,8}: the bits of the int8 blob's unsigned (post-ReLU) activations (quantize.QuantConfig)."""
+    p.add_argument("--act-bits", type=int, choices=(7, 8), default=7,   # = quantize.DEFAULT_ACT_BITS
+                   help="int8: unsigned (post-ReLU) activations as u7, 0..127 (7, default; format version 3, exact "
+                        "u8 x i8 vpmaddubsw on AVX2) or u8, 0..255 (8; format version 2), docs/quantization.md")
 
 
 def calibration_from_args(args):
@@ -203,7 +213,7 @@ def cmd_export(args) -> int:
         cal, note = calibration_from_args(args) if args.precision == "int8" else (None, "")
         per_channel = DEFAULT_PER_CHANNEL if args.per_channel_residual is None else args.per_channel_residual
         config = QuantConfig(method=args.calibration or DEFAULT_METHOD, percentile=args.percentile,
-                             per_channel_residual=per_channel)
+                             per_channel_residual=per_channel, act_bits=args.act_bits)
         blob = export_quantized(model.eval(), args.out, args.precision, cal, config=config, calibration_note=note,
                                 model_name=args.model_name, training_data=args.training_data,
                                 sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)
@@ -238,7 +248,7 @@ def format_blob(blob) -> str:
         lines.append(f"precision {PRECISIONS[blob.precision]}"
                      + (f", quantisation table @ {h['quant_table_offset']}" if blob.quant is not None else ""))
     lines.append(f"arena at T={t}: {blob.arena_bytes(t)['arena_bytes']} bytes (planner of "
-                 f"Sources/RelConRuntime/Plan/ArenaPlanner.swift, {'1-byte i8/u8' if blob.quant else 'f32'} values)")
+                 f"Sources/RelConRuntime/Plan/ArenaPlanner.swift, {'1-byte i8/u8/u7' if blob.quant else 'f32'} values)")
     lines.append("metadata:")
     lines += [f"  {k} = {v}" for k, v in blob.metadata.items()]
     lines.append(f"layers (lengths at T={t}):")
@@ -278,7 +288,8 @@ def cmd_golden(args) -> int:
         raise ValueError("--n-windows must be >= 1")
     blob_path, golden_path, blob = make_golden_set(args.config, args.seed, args.n_windows, args.out_dir, args.name,
                                                    args.precision, calibration=args.calibration,
-                                                   calibration_windows=args.calibration_windows)
+                                                   calibration_windows=args.calibration_windows,
+                                                   act_bits=args.act_bits)
     print(f"wrote {blob_path} ({blob.total_bytes} bytes) and {golden_path} ({args.n_windows} windows x "
           f"{blob.contract.window_samples} samples -> {blob.embedding_dim})")
     return 0

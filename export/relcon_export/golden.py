@@ -128,19 +128,20 @@ def torch_embeddings(model, windows: np.ndarray) -> np.ndarray:
 
 def make_golden_set(config_name: str, seed: int, n_windows: int, out_dir: str | os.PathLike,
                     name: str, precision: str = "f32", *, calibration: str | None = None,
-                    calibration_windows: int = 256) -> tuple[Path, Path, Blob]:
+                    calibration_windows: int = 256, act_bits: int | None = None) -> tuple[Path, Path, Blob]:
     """Writes out_dir/name.blob (random-init `config_name` encoder, seed) and out_dir/name.golden for
     n_windows real UCI HAPT windows. Returns (blob path, golden path, parsed blob).
 
     precision "f32": a version-1 blob and PyTorch fp32 embeddings (golden version 1).
-    precision "int8": a version-2 int8 blob calibrated on `calibration_windows` real HAPT windows
-    (quantize.calibration_windows) with method `calibration`, and the NumPy integer reference's embeddings
-    (relcon_export.intref), flagged bit-exact (golden version 2).
+    precision "int8": an int8 blob calibrated on `calibration_windows` real HAPT windows
+    (quantize.calibration_windows) with method `calibration` and `act_bits`-bit unsigned activations (None: the
+    default, quantize.DEFAULT_ACT_BITS; 7 writes format version 3 with u7 values, 8 version 2 with u8 values), and
+    the NumPy integer reference's embeddings (relcon_export.intref), flagged bit-exact (golden version 2).
     precision "f16": a version-2 f16 blob and the f32 graph with its f16 weights (fold.run_graph, float32),
     not bit-exact (golden version 2)."""
     if precision != "f32":
         return _make_quantized_golden(config_name, seed, n_windows, out_dir, name, precision, calibration,
-                                      calibration_windows)
+                                      calibration_windows, act_bits)
     from relcon_export.blob import export_encoder
     from relcon_export.fold import named_config, random_encoder
     from relcon_export.windows import describe_hapt_windows, hapt_windows
@@ -164,7 +165,8 @@ def make_golden_set(config_name: str, seed: int, n_windows: int, out_dir: str | 
 
 
 def _make_quantized_golden(config_name: str, seed: int, n_windows: int, out_dir, name: str, precision: str,
-                           calibration: str | None, n_calibration: int) -> tuple[Path, Path, Blob]:
+                           calibration: str | None, n_calibration: int,
+                           act_bits: int | None = None) -> tuple[Path, Path, Blob]:
     from relcon_export import quantize
     from relcon_export.blob import PRECISION_F16, PRECISION_INT8
     from relcon_export.fold import named_config, random_encoder, run_graph
@@ -182,7 +184,8 @@ def _make_quantized_golden(config_name: str, seed: int, n_windows: int, out_dir,
     windows = hapt_windows(n_windows)
     blob_path, golden_path = out / f"{name}.blob", out / f"{name}.golden"
     cal, note = None, ""
-    config = quantize.QuantConfig(method=calibration or quantize.DEFAULT_METHOD)
+    config = quantize.QuantConfig(method=calibration or quantize.DEFAULT_METHOD,
+                                  act_bits=quantize.DEFAULT_ACT_BITS if act_bits is None else act_bits)
     if precision == "int8":
         cal = quantize.calibration_windows(n_calibration)
         note = f"UCI HAPT labelled windows (benchmarks.load('hapt')), seeded random choice of {len(cal)}"

@@ -1,8 +1,8 @@
-"""NumPy integer reference: executes a version-2 blob from its bytes, bit-exactly as docs/quantization.md says.
+"""NumPy integer reference: executes a version-2/3 blob from its bytes, bit-exactly as docs/quantization.md says.
 
     from relcon_export.intref import run_blob, embed_blob
     z = embed_blob(open("enc_int8.blob", "rb").read(), windows)      # (n, T, 3) float32 in g -> (n, D) float32
-    values = run_blob(data, windows, all_values=True)              # every value: int64 arrays for i8/u8 values
+    values = run_blob(data, windows, all_values=True)              # every value: int64 arrays for i8/u8/u7 values
 
 int8 blobs run the integer arithmetic below; f32 and f16 blobs run the float graph (relcon_export.fold) with the
 blob's tensors (f16 weights widened to f32 exactly), which is what the runtime computes for them.
@@ -18,11 +18,13 @@ from typing import Sequence
 
 import numpy as np
 
-from relcon_export.blob import (ACT_RELU, ADD, AFFINE, CONV1D, DTYPE_F32, DTYPE_I8, DTYPE_U8, LINEAR, MAXPOOL,
-                                MEAN, NONE, PRECISION_INT8, QUANTIZE, RELU, Blob, Contract, Layer, read_blob)
+from relcon_export.blob import (ACT_RELU, ADD, AFFINE, CONV1D, DTYPE_F32, DTYPE_I8, DTYPE_U7, DTYPE_U8, LINEAR,
+                                MAXPOOL, MEAN, NONE, PRECISION_INT8, QUANTIZE, RELU, VALUE_BOUNDS, Blob, Contract,
+                                Layer, read_blob)
 
-I8_LO, I8_HI = -127, 127
-U8_LO, U8_HI = 0, 255
+I8_LO, I8_HI = VALUE_BOUNDS[DTYPE_I8]
+U8_LO, U8_HI = VALUE_BOUNDS[DTYPE_U8]
+U7_LO, U7_HI = VALUE_BOUNDS[DTYPE_U7]
 
 
 # ---- the primitive operations (docs/quantization.md, one function each) ---------------------------------
@@ -109,7 +111,8 @@ def max_pool(x: np.ndarray, layer: Layer) -> np.ndarray:
 # ---- the interpreter -----------------------------------------------------------------------------------
 
 def bounds(dtype: int) -> tuple[int, int]:
-    return (U8_LO, U8_HI) if dtype == DTYPE_U8 else (I8_LO, I8_HI)
+    """The range a producer clamps a value of this dtype to: u8 [0, 255], u7 [0, 127], i8 [-127, 127]."""
+    return VALUE_BOUNDS.get(dtype, (I8_LO, I8_HI))
 
 
 def int8_step(L: Layer, Q, ts: Sequence[np.ndarray], values: Sequence[np.ndarray], dts: Sequence[int],
@@ -136,8 +139,8 @@ def int8_step(L: Layer, Q, ts: Sequence[np.ndarray], values: Sequence[np.ndarray
         return requantize(a, ts[Q.mult], ts[Q.shift], lo, hi, values[L.in1], ts[Q.mult_res])
     if L.op == MAXPOOL:
         return max_pool(a, L)
-    if L.op == RELU:
-        return np.maximum(a, 0)
+    if L.op == RELU:                                      # i8/u7 -> u7 stays <= 127; u8 -> u8 (the validator)
+        return np.clip(a, 0, hi)
     if L.op == MEAN:
         return mean_dequantize(a, scale_of(L.in0))
     raise ValueError(f"{L.name} has no int8 semantics")
@@ -145,7 +148,7 @@ def int8_step(L: Layer, Q, ts: Sequence[np.ndarray], values: Sequence[np.ndarray
 
 def run_int8(blob: Blob, x: np.ndarray, *, all_values: bool = False, apply_contract: bool = True):
     """Executes a validated int8 blob on x (N, T, C) float32. Returns the output value (N, 1, D) float32, or every
-    value (int64 arrays for i8/u8 values, float32 for f32 values) when all_values."""
+    value (int64 arrays for i8/u8/u7 values, float32 for f32 values) when all_values."""
     if blob.precision != PRECISION_INT8:
         raise ValueError("run_int8 needs an int8 blob")
     x = np.asarray(x, np.float32)

@@ -14,8 +14,13 @@ among the calibration windows:
   to the dequantised int8 inputs vs its dequantised int8 output: local);
 - linear-probe macro-F1 (probes.linear_probe, 5 subject folds of benchmarks.make_runs) with fp32, f16 and int8
   embeddings of the same windows;
-- the same embedding and probe figures for every calibration variant (minmax, percentile 99.99, MSE, and
-  per-channel residual scales), so the default choice is measured, not assumed.
+- the same embedding and probe figures for every calibration variant (minmax, percentile 99.99, MSE,
+  per-channel residual scales, and 8-bit instead of 7-bit unsigned activations), so the default choice is
+  measured, not assumed.
+
+Variant names: method[+pc][+u8] (quantize.variant_name): "+pc" = per-channel scales for the signed values,
+"+u8" = u8 [0, 255] unsigned activations (QuantConfig.act_bits = 8, format version 2); without "+u8" they are
+u7 [0, 127] (the default, format version 3). quantize.default_variant() names the default.
 """
 
 from __future__ import annotations
@@ -40,8 +45,10 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-windows", type=int, default=1200, help="evaluation windows (default 1200, >= 1000)")
     p.add_argument("--calibration-windows", type=int, default=256)
     p.add_argument("--attribution-windows", type=int, default=48, help="windows for the per-layer attribution")
-    p.add_argument("--variants", default="minmax,percentile,mse,percentile+pc",
-                   help="calibration variants to compare (method[+pc] for per-channel residual scales)")
+    p.add_argument("--variants", default="minmax,percentile,mse,percentile+pc,percentile+pc+u8",
+                   help="calibration variants to compare: method[+pc][+u8], +pc = per-channel residual scales, "
+                        "+u8 = 8-bit unsigned activations (default without it: 7-bit, u7); must include the default "
+                        "(quantize.default_variant())")
     p.add_argument("--out-dir", type=Path, default=Path("docs/parity"))
     p.add_argument("--name", help="report file stem (default parity-<config>)")
     p.set_defaults(func=cmd_parity)
@@ -138,6 +145,7 @@ def _probe_f1s(zs: dict, y: np.ndarray, subject: np.ndarray, n_classes: int, fol
 
 def layer_attribution(blob, layers_f, tensors_f, windows: np.ndarray) -> list[dict]:
     """Per int8 value: cumulative relative RMS error vs the float graph, and the layer's local error."""
+    from relcon_export.blob import DTYPE_NAMES
     from relcon_export.fold import apply_layer, run_graph_torch
     from relcon_export.intref import contract_input, dequantize, run_int8
 
@@ -164,19 +172,22 @@ def layer_attribution(blob, layers_f, tensors_f, windows: np.ndarray) -> list[di
             local = rms(deq[v] - y) / max(rms(y), 1e-300)
         else:
             local = cum
-        dt = {1: "f32", 3: "i8", 5: "u8"}[blob.value_dtypes[v]]
+        dt = DTYPE_NAMES[blob.value_dtypes[v]]
         rows.append({"value": v, "layer": v - 1, "op": L.name, "dtype": dt, "channels": blob.channels[v],
                      "rel_rms_cumulative": cum, "rel_rms_local": local})
     return rows
 
 
 def _variant(spec: str):
-    from relcon_export.quantize import QuantConfig
+    """QuantConfig of a variant name method[+pc][+u8] (quantize.variant_name, which gives each calibration one
+    name: no "+u7", 7-bit unsigned activations are the default)."""
+    from relcon_export.quantize import METHODS, QuantConfig, variant_name
 
-    method, _, flag = spec.partition("+")
-    if flag not in ("", "pc"):
-        raise ValueError(f"variant {spec!r}: expected method or method+pc")
-    return QuantConfig(method=method, per_channel_residual=flag == "pc")
+    method, *flags = spec.split("+")
+    cfg = QuantConfig(method=method, per_channel_residual="pc" in flags, act_bits=8 if "u8" in flags else 7)
+    if method not in METHODS or variant_name(cfg.method, cfg.per_channel_residual, cfg.act_bits) != spec:
+        raise ValueError(f"variant {spec!r}: expected method[+pc][+u8] with method one of {', '.join(METHODS)}")
+    return cfg
 
 
 def run_parity(model, split: Split, variants: list[str], out_dir: Path, name: str, *, title: str,
@@ -304,7 +315,9 @@ def write_report(res: dict, out_dir: Path, name: str) -> None:
         f"f16 probe F1 {f16['f1'] - res['f1_fp32']:+.2f} / {f16['f1_fp32_probe'] - res['f1_fp32']:+.2f} points.", "",
         f"int8 arena at 256 samples (Swift planner, 1-byte activations): {d['arena_bytes_256']} bytes.", "",
         "## int8 calibration variants", "",
-        "Same windows, same model; `+pc` = per-channel scales for the signed values (residual stream, projections).",
+        "Same windows, same model; `+pc` = per-channel scales for the signed values (residual stream, projections); "
+        "`+u8` = 8-bit unsigned (post-ReLU) activations, u8 0..255 (format version 2); without it they are 7-bit, "
+        "u7 0..127 (format version 3, the default).",
         "",
         "| variant | cosine mean | cosine min | max abs err | mean abs err | probe F1 (retrained) | ΔF1 | "
         "probe F1 (fp32 probe) | ΔF1 |",

@@ -11,12 +11,14 @@ it is relcon_export.intref. In short:
 - weights: int8, symmetric, per output channel: s_w[o] = max|w'[o]| / 127, w_q = rint(w' / s_w[o]) (round half to
   even) where w' = w * s_in[c] folds the input value's (per-channel) scale into the float weights first;
 - activations: zero point 0, one f32 scale per channel (per-tensor calibration stores the same scale in every
-  channel). ReLU outputs (and max-pools of them) are u8 [0, 255], scale = range / 255; all others (the network
-  input, the residual stream, projection outputs) are i8 [-127, 127], scale = range / 127;
+  channel). ReLU outputs (and max-pools of them) are unsigned: u7 [0, 127], scale = range / 127 (the default,
+  QuantConfig.act_bits = 7: exact u8 x i8 `vpmaddubsw` pairs on AVX2), or u8 [0, 255], scale = range / 255
+  (act_bits = 8, format version 2); all others (the network input, the residual stream, projection outputs) are
+  i8 [-127, 127], scale = range / 127;
 - bias: int32 = rint(b / s_w'[o]) clamped to +-2^30; requantisation: out = clamp((acc*M + 2^(s-1)) >> s) with
   M in [2^30, 2^31) and s in [1, 62] per output channel, computed here in float64 and stored;
 - the residual add is fused into conv2: out = clamp((acc*M_a + r*M_r + 2^(s-1)) >> s), one shift per channel;
-- the unfoldable BatchNorm (AFFINE) + ReLU: y = clamp((x*A + B + 2^(s-1)) >> s, 0, 255), int32 A, B;
+- the unfoldable BatchNorm (AFFINE) + ReLU: y = clamp((x*A + B + 2^(s-1)) >> s, 0, 127 or 255), int32 A, B;
 - MEAN: int sum over time, embedding = (f32(sum) * s_x[c]) / f32(L) in IEEE f32.
 
 Calibration methods (per value, on the folded float graph's activations): "minmax" (range = max |x|),
@@ -35,12 +37,16 @@ from typing import Sequence
 import numpy as np
 
 from relcon_export import __version__
-from relcon_export.blob import (ACT_RELU, ADD, AFFINE, BIAS_BOUND, CONV1D, DTYPE_F32, DTYPE_I8, DTYPE_U8, LINEAR,
-                                MAXPOOL, MEAN, NONE, PRECISION_F16, PRECISION_F32, PRECISION_INT8, QUANTIZE, RELU,
-                                SHIFT_MAX, SHIFT_MIN, Blob, Contract, Layer, QuantRecord, source_commit, write_blob)
+from relcon_export.blob import (ACT_RELU, ADD, AFFINE, BIAS_BOUND, CONV1D, DTYPE_F32, DTYPE_I8, DTYPE_U7, DTYPE_U8,
+                                LINEAR, MAXPOOL, MEAN, NONE, PRECISION_F16, PRECISION_F32, PRECISION_INT8, QUANTIZE,
+                                RELU, SHIFT_MAX, SHIFT_MIN, UNSIGNED_DTYPES, Blob, Contract, Layer, QuantRecord,
+                                source_commit, write_blob)
 
 I8_MAX = 127
 U8_MAX = 255
+U7_MAX = 127
+ACT_BITS = (7, 8)                      # bits of the unsigned (post-ReLU) activations: u7 [0, 127] or u8 [0, 255]
+DEFAULT_ACT_BITS = 7                   # u7: exact vpmaddubsw on AVX2 (docs/quantization.md, "u7 activations")
 INT32_MAX = (1 << 31) - 1
 METHODS = ("minmax", "percentile", "mse")
 DEFAULT_METHOD = "percentile"          # with DEFAULT_PER_CHANNEL: measured best parity, see docs/quantization.md
@@ -231,16 +237,39 @@ class QuantConfig:
     per_channel_residual: bool = DEFAULT_PER_CHANNEL   # per-channel scales for the i8 values (residual stream,
                                                        # projections)
     bias_correction: bool = True           # correct_biases() on the calibration windows
+    act_bits: int = DEFAULT_ACT_BITS       # unsigned (post-ReLU) values: 7 -> u7 [0, 127] (format version 3),
+                                           # 8 -> u8 [0, 255] (format version 2)
+
+    def __post_init__(self) -> None:
+        if self.act_bits not in ACT_BITS:
+            raise ValueError(f"act_bits = {self.act_bits!r}: the unsigned activations have 7 (u7, 0..127) or 8 "
+                             f"(u8, 0..255) bits")
+
+    @property
+    def unsigned_max(self) -> int:
+        """The largest quantised unsigned activation: 127 (u7) or 255 (u8)."""
+        return U7_MAX if self.act_bits == 7 else U8_MAX
+
+    @property
+    def unsigned_dtype(self) -> int:
+        """The value dtype of the unsigned activations: DTYPE_U7 or DTYPE_U8."""
+        return DTYPE_U7 if self.act_bits == 7 else DTYPE_U8
+
+
+def variant_name(method: str, per_channel: bool, act_bits: int = DEFAULT_ACT_BITS) -> str:
+    """A calibration as a parity variant name: the method, "+pc" for per-channel residual scales, "+u8" for 8-bit
+    unsigned activations (no suffix: u7, the default)."""
+    return method + ("+pc" if per_channel else "") + ("+u8" if act_bits == 8 else "")
 
 
 def default_variant() -> str:
-    """The default calibration as a parity variant name: method, plus "+pc" for per-channel residual scales."""
-    return DEFAULT_METHOD + ("+pc" if DEFAULT_PER_CHANNEL else "")
+    """The default calibration as a parity variant name (variant_name of the defaults)."""
+    return variant_name(DEFAULT_METHOD, DEFAULT_PER_CHANNEL, DEFAULT_ACT_BITS)
 
 
 def value_signs(layers: Sequence[Layer]) -> list[bool]:
     """Whether each value of a float layer list is non-negative by construction (a ReLU output, or a max-pool /
-    ReLU of one): those become u8, the others i8. Value 0 (the input) is signed."""
+    ReLU of one): those become u7 or u8 (QuantConfig.act_bits), the others i8. Value 0 (the input) is signed."""
     unsigned = [False]
     for L in layers:
         if L.op in (MAXPOOL,):
@@ -255,8 +284,10 @@ def quantize_graph(layers: Sequence[Layer], tensors: Sequence[np.ndarray], stats
     """The int8 layer list of a folded float graph (fold.fold_encoder) and the calibration statistics of its values.
 
     Float value v becomes int8 value v + 1: layer 0 is QUANTIZE (value 0, f32 -> value 1, i8); float layer i
-    becomes layer i + 1. Returns (layers, tensors, quant records) for write_blob(..., precision=PRECISION_INT8)."""
+    becomes layer i + 1. Returns (layers, tensors, quant records) for write_blob(..., precision=PRECISION_INT8).
+    Unsigned values get config.unsigned_dtype (u7 by default, u8 with act_bits = 8) and qmax config.unsigned_max."""
     unsigned = value_signs(layers)
+    u_max, u_dtype = config.unsigned_max, config.unsigned_dtype
     n_values = len(layers) + 1
     is_quantised = [True] * n_values
     for i, L in enumerate(layers):             # values at and after MEAN / LINEAR stay f32
@@ -270,7 +301,7 @@ def quantize_graph(layers: Sequence[Layer], tensors: Sequence[np.ndarray], stats
         if v > 0 and layers[v - 1].op in (MAXPOOL, RELU):
             scales[v] = scales[layers[v - 1].in0]          # exact ops keep their input's scale
             continue
-        qmax = U8_MAX if unsigned[v] else I8_MAX
+        qmax = u_max if unsigned[v] else I8_MAX
         st = stats[v]
         per_channel = config.per_channel_residual and not unsigned[v] and v > 0
         if per_channel and (config.method == "minmax" or st.hist_ch is None):
@@ -313,7 +344,7 @@ def quantize_graph(layers: Sequence[Layer], tensors: Sequence[np.ndarray], stats
         v_out = i + 1
         new = Layer(**{**L.__dict__, "in0": L.in0 + 1, "in1": L.in1 + 1 if L.in1 != NONE else NONE,
                        "out": v_out + 1, "t0": NONE, "t1": NONE})
-        out_dtype = DTYPE_U8 if unsigned[v_out] else DTYPE_I8
+        out_dtype = u_dtype if unsigned[v_out] else DTYPE_I8
         if not is_quantised[L.in0]:                       # f32 tail (LINEAR / RELU after MEAN)
             if L.op not in (LINEAR, RELU):
                 raise ValueError(f"layer {i} ({L.name}) reads an f32 value; only LINEAR / RELU may")
@@ -322,7 +353,7 @@ def quantize_graph(layers: Sequence[Layer], tensors: Sequence[np.ndarray], stats
             out_layers.append(new)
             quant.append(QuantRecord())
             continue
-        q_in = U8_MAX if unsigned[L.in0] else I8_MAX
+        q_in = u_max if unsigned[L.in0] else I8_MAX
         if L.op == CONV1D:
             w = np.asarray(tensors[L.t0], np.float64) * s64[L.in0][None, None, :]   # fold the input scale
             cout = w.shape[0]
@@ -347,14 +378,14 @@ def quantize_graph(layers: Sequence[Layer], tensors: Sequence[np.ndarray], stats
                 q.mult_res = add(MR.astype(np.int32))
         elif L.op == AFFINE:
             a, b = np.asarray(tensors[L.t0], np.float64), np.asarray(tensors[L.t1], np.float64)
-            lo, hi = (0, U8_MAX) if out_dtype == DTYPE_U8 else (-I8_MAX, I8_MAX)
+            lo, hi = (0, u_max) if out_dtype == u_dtype else (-I8_MAX, I8_MAX)
             params = [affine_params(a[c] * s64[L.in0][c] / s64[v_out][c], b[c] / s64[v_out][c], q_in, lo, hi)
                       for c in range(len(a))]
             A, B, S = (np.array(p, np.int64) for p in zip(*params))
             new.t0, new.t1 = add(A.astype(np.int32)), add(B.astype(np.int32))
             q = QuantRecord(out_dtype=out_dtype, out_scale=scale_of(v_out), shift=add(S.astype(np.int32)))
         elif L.op in (MAXPOOL, RELU):
-            out_dtype = DTYPE_U8 if L.op == RELU else (DTYPE_U8 if unsigned[L.in0] else DTYPE_I8)
+            out_dtype = u_dtype if L.op == RELU or unsigned[L.in0] else DTYPE_I8
             q = QuantRecord(out_dtype=out_dtype, out_scale=scale_of(L.in0))
         elif L.op == ADD:
             s_out = s64[v_out]
@@ -396,7 +427,7 @@ def correct_biases(layers: list[Layer], tensors: list[np.ndarray], quant: list[Q
     values = [x]
     for i, (L, Q) in enumerate(zip(layers, quant)):
         y = int8_step(L, Q, tensors, values, dts, scale_of)
-        if i >= 1 and L.op in (CONV1D, AFFINE) and Q.out_dtype in (DTYPE_I8, DTYPE_U8) and L.t1 != NONE:
+        if i >= 1 and L.op in (CONV1D, AFFINE) and Q.out_dtype in (DTYPE_I8, *UNSIGNED_DTYPES) and L.t1 != NONE:
             s_out = tensors[Q.out_scale].astype(np.float64)
             err = (ref[i] - y * s_out).mean(axis=(0, 1)) / s_out          # mean error, output quanta
             shift = tensors[Q.shift].astype(np.float64)
@@ -435,7 +466,8 @@ def export_quantized(model, path: str | os.PathLike, precision: str, calibration
                      sample_rate_hz: float = 100.0, window_samples: int = 256, axis_order: str = "xyz",
                      input_scale=(1.0, 1.0, 1.0), input_offset=(0.0, 0.0, 0.0), input_clip: float = 0.0,
                      extra_metadata: dict | None = None, calibration_note: str = "") -> Blob:
-    """Folds a ResNet1D and writes it as a format-version-2 blob of precision "f32", "f16" or "int8".
+    """Folds a ResNet1D and writes it as a blob of precision "f32", "f16" or "int8": format version 2, or 3 for
+    int8 with u7 activations (config.act_bits = 7, the default).
     int8 needs calibration windows (n, T, 3) in g, time-major (calibration_windows() gives real ones)."""
     from relcon_export.fold import fold_encoder
 
@@ -466,6 +498,7 @@ def export_quantized(model, path: str | os.PathLike, precision: str, calibration
                                    + (f" {config.percentile:g}" if config.method == "percentile" else "")
                                    + (", per-channel residual scales" if config.per_channel_residual else "")
                                    + (", bias correction" if config.bias_correction else "")
+                                   + f", {config.act_bits}-bit unsigned activations"
                                    + f"; {len(calibration)} windows" + (f": {calibration_note}" if calibration_note else ""))
         code = PRECISION_INT8
     elif precision == "f16":

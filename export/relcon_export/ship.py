@@ -200,9 +200,13 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: str | None = None,
-         cache_dir: str | None = ".build/cache", max_windows: int = 12000) -> dict:
+         cache_dir: str | None = ".build/cache", max_windows: int = 12000, act_bits: int | None = None) -> dict:
+    """act_bits: the int8 blob's unsigned activations, 7 (u7, format version 3) or 8 (u8, version 2); None: the
+    default, quantize.DEFAULT_ACT_BITS."""
     from relcon_export.data import resolve_data_dir
-    from relcon_export.quantize import calibration_windows, export_quantized
+    from relcon_export.quantize import DEFAULT_ACT_BITS, QuantConfig, calibration_windows, export_quantized
+
+    qconfig = QuantConfig(act_bits=DEFAULT_ACT_BITS if act_bits is None else act_bits)   # ValueError before work
 
     t0 = time.time()
     root = resolve_data_dir(data_dir)
@@ -242,7 +246,7 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
     for precision in ("f32", "f16", "int8"):
         path = out / f"{name}-{precision}.blob"
         tmp = out / f".{name}-{precision}.enc.tmp"
-        export_quantized(encoder.eval(), tmp, precision, calib if precision == "int8" else None,
+        export_quantized(encoder.eval(), tmp, precision, calib if precision == "int8" else None, config=qconfig,
                          model_name=name, training_data=training_data,
                          calibration_note="UCI HAPT windows" if precision == "int8" else "")
         data = attach_heads(tmp.read_bytes(), heads)
@@ -257,7 +261,7 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
 
 def _run(args: argparse.Namespace) -> int:
     rep = ship(args.checkpoint, args.out_dir, args.name, seed=args.seed, data_dir=args.data_dir,
-               max_windows=args.max_windows)
+               max_windows=args.max_windows, act_bits=args.act_bits)
     for h, r in rep["heads"].items():
         if "macro_f1" in r["relcon"]:
             print(f"{h:16s} macro-F1 held-out ({r['relcon']['kind']} head): relcon {r['relcon']['macro_f1']:.3f}  "
@@ -281,4 +285,6 @@ def register(sub) -> None:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--max-windows", type=int, default=12000,
                    help="labelled windows per activity benchmark used for the heads (seeded subsample)")
+    from relcon_export.blob_cli import add_act_bits_arg
+    add_act_bits_arg(p)
     p.set_defaults(func=_run)

@@ -51,9 +51,27 @@ def test_regressor_folded_scaler_equals_pipeline():
     np.testing.assert_allclose(head.apply(z)[:, 0], ref.predict(z), atol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["tiny", "tiny_int8", "tiny_f16"])
+def _blob_bytes(name: str) -> bytes:
+    """A committed fixture, or "tiny_int8_u7": the tiny encoder exported int8 with u7 activations (format version
+    3), calibrated on seeded synthetic windows."""
+    if name != "tiny_int8_u7":
+        return (FIX / f"{name}.blob").read_bytes()
+    import tempfile
+
+    from relcon_export.fold import named_config, random_encoder
+    from relcon_export.quantize import export_quantized
+
+    cal = np.random.default_rng(5).normal(0, 0.5, (8, 64, 3)).astype(np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "u7.blob"
+        export_quantized(random_encoder(named_config("tiny"), seed=1), path, "int8", cal, model_name="u7",
+                         training_data="none")
+        return path.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["tiny", "tiny_int8", "tiny_f16", "tiny_int8_u7"])
 def test_attach_round_trip(name):
-    data = (FIX / f"{name}.blob").read_bytes()
+    data = _blob_bytes(name)
     src = read_blob(data)
     rng = np.random.default_rng(3)
     d = src.embedding_dim
@@ -63,9 +81,10 @@ def test_attach_round_trip(name):
                                          (rng.standard_normal((1, 5)), rng.standard_normal(1), False)],
                   target="walking_speed", unit="m/s")]
     out = read_blob(attach_heads(data, heads))
+    assert out.format_version == src.format_version == {"tiny": 1, "tiny_int8_u7": 3}.get(name, 2)
     m = out.metadata
     assert m["n_heads"] == "2" and m["head0_class3"] == "lie" and m["head1_unit"] == "m/s"
-    assert m["selftest_tolerance"] == ("0" if name == "tiny_int8" else "1e-4")
+    assert m["selftest_tolerance"] == ("0" if name.startswith("tiny_int8") else "1e-4")
     back = blob_heads(out)
     assert [h.name for h in back] == ["activity", "speed"] and len(back[1].linears) == 2
     tol = 1e-3 if name == "tiny_f16" else 1e-6      # f16 blobs store f16 head weights

@@ -33,7 +33,7 @@ def exact_int8_graph(blob, x: np.ndarray) -> list:
     vals.append(xf)
     ts = blob.tensors
     for L, Q in zip(blob.layers, blob.quant):
-        lo, hi = (0, 255) if Q.out_dtype == B.DTYPE_U8 else (-127, 127)
+        lo, hi = {B.DTYPE_U8: (0, 255), B.DTYPE_U7: (0, 127)}.get(Q.out_dtype, (-127, 127))
         a = vals[L.in0]
         if L.op == B.QUANTIZE:
             out = np.empty(a.shape, dtype=object)
@@ -81,9 +81,31 @@ def exact_int8_graph(blob, x: np.ndarray) -> list:
     return vals
 
 
+@pytest.fixture(scope="module")
+def tiny_u7_blob():
+    """The committed tiny_int8 encoder (random init, seed 1) exported with the default u7 activations (format
+    version 3), calibrated on 64 real HAPT windows."""
+    from relcon_export.fold import named_config, random_encoder
+    from relcon_export.quantize import QuantConfig, calibration_windows, export_quantized
+
+    try:
+        cal = calibration_windows(64)
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "u7.blob"
+        export_quantized(random_encoder(named_config("tiny"), seed=1), path, "int8", cal,
+                         config=QuantConfig(act_bits=7), model_name="u7", training_data="none")
+        return read_blob_file(path)
+
+
+@pytest.mark.parametrize("which", ["committed_u8", "u7"])
 @pytest.mark.parametrize("n_samples", [11, 40])
-def test_reference_equals_exact_rational_formulation(n_samples):
-    blob = read_blob_file(FIXTURES / "tiny_int8.blob")
+def test_reference_equals_exact_rational_formulation(n_samples, which, request):
+    blob = read_blob_file(FIXTURES / "tiny_int8.blob") if which == "committed_u8" else \
+        request.getfixturevalue("tiny_u7_blob")
+    assert blob.format_version == (2 if which == "committed_u8" else 3)
     g = read_golden(FIXTURES / "tiny_int8.golden")
     x = g.inputs[1, :n_samples]
     got = run_int8(blob, x[None], all_values=True)
@@ -94,8 +116,29 @@ def test_reference_equals_exact_rational_formulation(n_samples):
             assert np.array_equal(np.asarray(a, np.float32).view(np.uint32), np.asarray(b, np.float32).view(np.uint32)), v
         else:
             assert a.shape == b.shape and (a.astype(object) == b).all(), v
-            lo = 0 if blob.value_dtypes[v] == B.DTYPE_U8 else -127
-            assert a.min() >= lo and a.max() <= (255 if lo == 0 else 127)
+            lo, hi = B.VALUE_BOUNDS[blob.value_dtypes[v]]
+            assert a.min() >= lo and a.max() <= hi
+
+
+def test_u7_values_stay_in_0_127_on_real_windows(tiny_u7_blob):
+    """act_bits = 7: every post-ReLU value (conv / AFFINE epilogues with act ReLU, and the max-pool) is u7, and the
+    integer reference keeps it in [0, 127] on real windows (windows.hapt_windows, a recording cut differently from
+    the calibration windows); the clamp is active (percentile calibration saturates the top), so 127 occurs."""
+    from relcon_export.intref import bounds
+    from relcon_export.windows import hapt_windows
+
+    blob = tiny_u7_blob
+    assert bounds(B.DTYPE_U7) == (0, 127) and bounds(B.DTYPE_U8) == (0, 255) and bounds(B.DTYPE_I8) == (-127, 127)
+    relu = [i + 1 for i, L in enumerate(blob.layers) if L.op in (B.CONV1D, B.AFFINE) and L.act == B.ACT_RELU]
+    assert relu and all(blob.value_dtypes[v] == B.DTYPE_U7 for v in relu)
+    assert B.DTYPE_U8 not in blob.value_dtypes
+    x = hapt_windows(16)
+    vals = run_int8(blob, x, all_values=True)
+    u7 = [v for v, d in enumerate(blob.value_dtypes) if d == B.DTYPE_U7]
+    for v in u7:
+        assert vals[v].min() >= 0 and vals[v].max() <= 127, v
+    assert max(int(vals[v].max()) for v in relu) == 127
+    assert np.isfinite(embed_blob(blob, x)).all()
 
 
 def test_run_blob_f16_is_the_f32_graph():

@@ -40,12 +40,28 @@ def test_small_report(tmp_path):
     model = random_encoder(named_config("tiny"), 7)
     from relcon_export.quantize import default_variant
 
-    res = parity.run_parity(model, split, [default_variant()], tmp_path, "p", title="tiny", n_attr=2,
-                            log=lambda *_: None)
+    assert default_variant() == "percentile+pc"
+    res = parity.run_parity(model, split, [default_variant(), "percentile+pc+u8"], tmp_path, "p", title="tiny",
+                            n_attr=2, log=lambda *_: None)
     assert (tmp_path / "p.md").is_file() and (tmp_path / "p.png").stat().st_size > 1000
     assert (tmp_path / "p.json").is_file()
     d = res["variants"][default_variant()]
     assert d["cos_mean"] > 0.999 and res["f16"]["cos_mean"] > 0.9999
     assert len(res["attribution"]) == 15 and res["attribution"][0]["op"] == "QUANTIZE"
+    assert {r["dtype"] for r in res["attribution"]} == {"i8", "u7", "f32"}          # the default: u7 activations
+    assert res["variants"]["percentile+pc+u8"]["cos_mean"] > 0.999 and res["default"] == "percentile+pc"
     text = (tmp_path / "p.md").read_text()
     assert "Per-layer error attribution" in text and "probe F1" in text
+
+
+def test_variant_names():
+    from relcon_export.quantize import QuantConfig, default_variant, variant_name
+
+    assert default_variant() == variant_name("percentile", True, 7) == "percentile+pc"
+    assert parity._variant("percentile+pc") == QuantConfig(method="percentile", per_channel_residual=True)
+    assert parity._variant("mse") == QuantConfig(method="mse", per_channel_residual=False, act_bits=7)
+    assert parity._variant("percentile+pc+u8") == QuantConfig(per_channel_residual=True, act_bits=8)
+    assert parity._variant("minmax+u8").act_bits == 8 and variant_name("minmax", False, 8) == "minmax+u8"
+    for bad in ("percentile+u7", "percentile+u8+pc", "percentile+pc+pc", "bogus", "percentile+x"):
+        with pytest.raises(ValueError, match="variant"):
+            parity._variant(bad)

@@ -1,4 +1,5 @@
-"""int8 / f16 export: fixed-point helpers against exact rationals, blob v2 round trip and rules, defects, fixtures.
+"""int8 / f16 export: fixed-point helpers against exact rationals, blob v2/v3 round trip and rules (u7
+activations), defects, fixtures.
 
     cd /work/main && .venv/bin/python -m pytest export/tests/test_quantize.py -q
 """
@@ -54,8 +55,18 @@ def calib():
 
 @pytest.fixture(scope="module")
 def int8_blob(tiny_model, calib, tmp_path_factory):
+    """The default int8 export: u7 activations, format version 3."""
     path = tmp_path_factory.mktemp("q") / "t8.blob"
     export_quantized(tiny_model, path, "int8", calib, model_name="t", training_data="none")
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def int8_blob_u8(tiny_model, calib, tmp_path_factory):
+    """The int8 export with 8-bit unsigned activations (act_bits = 8): u8, format version 2."""
+    path = tmp_path_factory.mktemp("q") / "t8u8.blob"
+    export_quantized(tiny_model, path, "int8", calib, model_name="t", training_data="none",
+                     config=QuantConfig(act_bits=8))
     return path.read_bytes()
 
 
@@ -106,6 +117,8 @@ def test_requantize_matches_exact_rounding():
             assert g == min(max(exact_round_shift(a * M + r * Mr, s), -127), 127)
         got = requantize(acc[:, None], [M], [s], 0, 255)[:, 0]
         assert all(g == min(max(exact_round_shift(a * M, s), 0), 255) for a, g in zip(acc.tolist(), got.tolist()))
+        got = requantize(acc[:, None], [M], [s], 0, 127)[:, 0]                      # u7
+        assert all(g == min(max(exact_round_shift(a * M, s), 0), 127) for a, g in zip(acc.tolist(), got.tolist()))
 
 
 def test_round_half_up_ties():
@@ -116,7 +129,7 @@ def test_round_half_up_ties():
 
 
 def test_affine_exhaustive_over_inputs():
-    """Every int8 and uint8 input x, for sampled (alpha, beta) turned into (A, B, s): the int64 formula equals the
+    """Every int8, uint8 and u7 input x, for sampled (alpha, beta) turned into (A, B, s): the int64 formula equals the
     exact rational floor(x*A/2^s + B/2^s + 1/2), clamped, and approximates alpha*x + beta within 1/2 + tiny."""
     from relcon_export.intref import affine
 
@@ -124,7 +137,7 @@ def test_affine_exhaustive_over_inputs():
     for trial in range(60):
         alpha = float(rng.choice([-1, 1]) * 10.0 ** rng.uniform(-4, 1.5))
         beta = float(rng.normal(0, 40))
-        q_in, lo, hi = (255, 0, 255) if trial % 2 else (127, -127, 127)
+        q_in, lo, hi = [(127, -127, 127), (255, 0, 255), (127, 0, 127)][trial % 3]     # i8, u8, u7 in and out
         A, Bq, s = affine_params(alpha, beta, q_in, lo, hi)
         assert abs(A) <= INT32_MAX and abs(Bq) <= INT32_MAX and B.SHIFT_MIN <= s <= B.SHIFT_MAX
         xs = np.arange(-127, 128) if q_in == 127 else np.arange(0, 256)
@@ -192,15 +205,17 @@ def test_calibration_ranges():
 
 # ---- the int8 graph and blob v2 ----------------------------------------------------------------------------
 
-def test_int8_graph_structure(tiny_model, calib, int8_blob):
+@pytest.mark.parametrize("which, version, unsigned", [("int8_blob", 3, B.DTYPE_U7), ("int8_blob_u8", 2, B.DTYPE_U8)])
+def test_int8_graph_structure(tiny_model, calib, request, which, version, unsigned):
     layers, tensors = fold_encoder(tiny_model)
     signs = value_signs(layers)
-    blob = read_blob(int8_blob)
-    assert blob.format_version == 2 and blob.precision == B.PRECISION_INT8 and blob.header["header_bytes"] == 192
+    blob = read_blob(request.getfixturevalue(which))
+    assert blob.format_version == version and blob.precision == B.PRECISION_INT8
+    assert blob.header["header_bytes"] == 192
     assert blob.layers[0].op == B.QUANTIZE and len(blob.layers) == len(layers) + 1
     assert blob.value_dtypes[0] == B.DTYPE_F32 and blob.value_dtypes[1] == B.DTYPE_I8
     for v in range(1, len(layers)):                # float value v -> int8 value v + 1
-        want = B.DTYPE_U8 if signs[v] else B.DTYPE_I8
+        want = unsigned if signs[v] else B.DTYPE_I8
         assert blob.value_dtypes[v + 1] == want, v
     assert blob.value_dtypes[-1] == B.DTYPE_F32
     for L, Q in zip(blob.layers, blob.quant):
@@ -278,13 +293,171 @@ def test_v2_rules_by_hand(int8_blob):
                                        embedding_dim=3))) == B.E_GRAPH
 
 
-def test_v2_defects(int8_blob):
-    stem = truncate_graph(read_blob(int8_blob), 3, model_name="stem8")
-    assert read_blob(stem).layers[-1].op == B.MEAN
+@pytest.mark.parametrize("which, version", [("int8_blob", 3), ("int8_blob_u8", 2)])
+def test_v2_defects(request, which, version):
+    stem = truncate_graph(read_blob(request.getfixturevalue(which)), 3, model_name="stem8")
+    assert read_blob(stem).layers[-1].op == B.MEAN and read_blob(stem).format_version == version
     defects = B.make_defects_v2(stem)
     assert {d.status for d in defects} == {B.E_VERSION, B.E_ALIGNMENT, B.E_BOUNDS, B.E_TENSOR, B.E_GRAPH}
+    names = {d.name for d in defects}
+    assert {"dtype_u7", "u7_in_v2_blob", "u7_maxpool_changes_dtype", "u7_relu_of_u8", "format_version_4"} <= names
     for d in defects:
         assert status_of(d.data) == d.status, d.name
+        if d.name in ("u7_maxpool_changes_dtype", "u7_relu_of_u8"):
+            assert struct.unpack_from("<I", d.data, 4)[0] == 3, d.name     # only the u7 rule is broken
+
+
+# ---- version 3: u7 activations ----------------------------------------------------------------------------
+
+def test_version_3_constants():
+    assert B.FORMAT_VERSIONS == (1, 2, 3) and B.FORMAT_VERSION_3 == 3
+    assert B.HEADER_SIZES == {1: 128, 2: 192, 3: 192}
+    assert B.DTYPE_U7 == 6 and B.DTYPE_NAMES[B.DTYPE_U7] == "u7" and B.VALUE_SIZES[B.DTYPE_U7] == 1
+    assert B.DTYPE_U7 not in B.DTYPE_SIZES and all(B.DTYPE_U7 not in d for d in B.TENSOR_DTYPES.values())
+    assert B.VALUE_BOUNDS == {B.DTYPE_I8: (-127, 127), B.DTYPE_U8: (0, 255), B.DTYPE_U7: (0, 127)}
+    assert B.blob_version_for(None) == 2 and B.blob_version_for([B.QuantRecord(out_dtype=B.DTYPE_U8)]) == 2
+    assert B.blob_version_for([B.QuantRecord(), B.QuantRecord(out_dtype=B.DTYPE_U7)]) == 3
+
+
+def _repack(blob, layers=None, quant=None) -> bytes:
+    """pack_blob of a parsed int8 blob with its layers / quantisation records replaced (no writer validation;
+    output_value = the last value when layers are given)."""
+    return bytes(B.pack_blob(layers or blob.layers, blob.tensors, blob.contract, blob.metadata,
+                             output_value=len(layers) if layers else blob.output_value,
+                             embedding_dim=blob.embedding_dim,
+                             precision=blob.precision, quant=quant or blob.quant))
+
+
+def test_u7_round_trip(int8_blob, int8_blob_u8):
+    """pack_blob writes version 3 exactly when a record writes u7 (else version 2); read_blob gives back the
+    same records, and packing them again gives the same bytes."""
+    for data, version, unsigned, other in ((int8_blob, 3, B.DTYPE_U7, B.DTYPE_U8),
+                                           (int8_blob_u8, 2, B.DTYPE_U8, B.DTYPE_U7)):
+        assert struct.unpack_from("<2I", data, 4) == (version, 192)
+        blob = read_blob(data)
+        assert blob.format_version == version and blob.header["header_bytes"] == 192
+        assert unsigned in blob.value_dtypes and other not in blob.value_dtypes
+        assert _repack(blob) == data
+    # the u7 graph relabelled u8 (same layout, same tensors) is a valid version-2 blob
+    blob = read_blob(int8_blob)
+    relabelled = [B.QuantRecord(**{**q.__dict__, "out_dtype": B.DTYPE_U8 if q.out_dtype == B.DTYPE_U7
+                                   else q.out_dtype}) for q in blob.quant]
+    data = _repack(blob, quant=relabelled)
+    assert read_blob(data).format_version == 2 and len(data) == len(int8_blob)
+
+
+def test_u7_needs_version_3(int8_blob, int8_blob_u8):
+    def relabel(data: bytes, version: int, header_bytes: int = 192) -> bytes:
+        b = bytearray(data)
+        struct.pack_into("<2I", b, 4, version, header_bytes)
+        return bytes(B.fix_crc(b))
+
+    with pytest.raises(BlobError) as err:                          # u7 in a version-2 blob
+        read_blob(relabel(int8_blob, 2))
+    assert err.value.status == B.E_GRAPH and "u7" in err.value.message
+    blob = read_blob(int8_blob)
+    with pytest.raises(BlobError, match="u7"):
+        B.check_graph(blob.layers, [r.dims for r in blob.records], 3, blob.output_value, blob.embedding_dim,
+                      precision=blob.precision, tensor_dtypes=[r.dtype for r in blob.records], tensors=blob.tensors,
+                      quant=blob.quant, format_version=2)
+    assert read_blob(relabel(int8_blob_u8, 3)).format_version == 3   # version 3 without u7 values: valid
+    assert status_of(relabel(int8_blob, 3, 128)) == B.E_VERSION
+    assert status_of(relabel(int8_blob, 4)) == B.E_VERSION
+    assert status_of(relabel(int8_blob, 1)) == B.E_VERSION
+    # a non-zero reserved byte of the 192-byte header: a version error in version 3 as in version 2
+    b = bytearray(int8_blob)
+    b[150] = 1
+    assert status_of(bytes(B.fix_crc(b))) == B.E_VERSION
+
+
+def test_u7_value_rules(int8_blob):
+    """RELU writes u8 or u7, u7 only from i8 / u7 (never u8); MAXPOOL keeps its input's dtype; act ReLU writes
+    u8 or u7, act none i8; a u7 value is a valid second ADD input, and ADD may write u7."""
+    stem = read_blob(truncate_graph(read_blob(int8_blob), 3))    # QUANTIZE, CONV1D (ReLU, u7), MAXPOOL, MEAN
+    assert [L.op for L in stem.layers] == [B.QUANTIZE, B.CONV1D, B.MAXPOOL, B.MEAN]
+    assert [q.out_dtype for q in stem.quant] == [B.DTYPE_I8, B.DTYPE_U7, B.DTYPE_U7, B.DTYPE_F32]
+    cq = stem.quant[1]
+    c = stem.layers[1].out_channels
+
+    def graph(conv_act: int, conv_dt: int, op2: int, dt2: int) -> str:
+        layers = [B.Layer(**L.__dict__) for L in stem.layers]
+        layers[1].act = conv_act
+        if op2 == B.RELU:
+            layers[2] = B.Layer(op=B.RELU, in0=2, out=3, out_channels=c)
+        quant = [B.QuantRecord(**q.__dict__) for q in stem.quant]
+        quant[1].out_dtype = conv_dt
+        quant[2] = B.QuantRecord(out_dtype=dt2, out_scale=cq.out_scale)
+        return status_of(_repack(stem, layers, quant))
+
+    R, N, OK, G = B.ACT_RELU, B.ACT_NONE, "RELCON_OK", B.E_GRAPH
+    U7, U8, I8 = B.DTYPE_U7, B.DTYPE_U8, B.DTYPE_I8
+    cases = [(R, U7, B.MAXPOOL, U7, OK), (R, U8, B.MAXPOOL, U8, OK), (N, I8, B.MAXPOOL, I8, OK),
+             (R, U7, B.MAXPOOL, U8, G), (R, U8, B.MAXPOOL, U7, G), (R, I8, B.MAXPOOL, I8, G),
+             (N, U7, B.MAXPOOL, U7, G),
+             (R, U8, B.RELU, U8, OK), (R, U7, B.RELU, U7, OK), (R, U7, B.RELU, U8, OK), (N, I8, B.RELU, U7, OK),
+             (N, I8, B.RELU, U8, OK), (R, U8, B.RELU, U7, G), (N, I8, B.RELU, I8, G)]
+    for act, dt, op2, dt2, want in cases:
+        assert graph(act, dt, op2, dt2) == want, (act, dt, B.OP_NAMES[op2], dt2)
+    layers = [B.Layer(**L.__dict__) for L in stem.layers]
+    layers[2] = B.Layer(op=B.RELU, in0=2, out=3, out_channels=c)
+    quant = [B.QuantRecord(**q.__dict__) for q in stem.quant]
+    quant[1].out_dtype = U8
+    quant[2] = B.QuantRecord(out_dtype=U7, out_scale=cq.out_scale)
+    with pytest.raises(BlobError, match="RELU of a u8 value"):
+        read_blob(_repack(stem, layers, quant))
+    # ADD(u7, u7) with ReLU -> u7, then MEAN: valid, and the integer reference clamps it to [0, 127]
+    layers = [B.Layer(**L.__dict__) for L in stem.layers[:2]] + [
+        B.Layer(op=B.RELU, in0=2, out=3, out_channels=c),
+        B.Layer(op=B.ADD, in0=2, in1=3, out=4, act=B.ACT_RELU, out_channels=c),
+        B.Layer(op=B.MEAN, in0=4, out=5, out_channels=c)]
+    quant = [B.QuantRecord(**q.__dict__) for q in stem.quant[:2]] + [
+        B.QuantRecord(out_dtype=U7, out_scale=cq.out_scale),
+        B.QuantRecord(out_dtype=U7, out_scale=cq.out_scale, mult=cq.mult, shift=cq.shift, mult_res=cq.mult),
+        B.QuantRecord()]
+    blob = read_blob(_repack(stem, layers, quant))
+    assert blob.format_version == 3 and blob.value_dtypes == [B.DTYPE_F32, I8, U7, U7, U7, B.DTYPE_F32]
+    from relcon_export.intref import run_int8
+    x = np.random.default_rng(0).normal(0, 2, (2, 64, 3)).astype(np.float32)
+    vals = run_int8(blob, x, all_values=True)
+    assert all(0 <= vals[v].min() and vals[v].max() <= 127 for v in (2, 3, 4))
+    quant[3].out_dtype = I8                                       # act ReLU must write u8 / u7
+    assert status_of(_repack(stem, layers, quant)) == G
+
+
+def test_act_bits_config():
+    assert QuantConfig().act_bits == 7
+    assert (QuantConfig().unsigned_max, QuantConfig().unsigned_dtype) == (127, B.DTYPE_U7)
+    assert (QuantConfig(act_bits=8).unsigned_max, QuantConfig(act_bits=8).unsigned_dtype) == (255, B.DTYPE_U8)
+    for bad in (9, 6, 0, "7"):
+        with pytest.raises(ValueError, match="act_bits"):
+            QuantConfig(act_bits=bad)
+
+
+def test_act_bits_8_reproduces_the_committed_u8_fixture(tmp_path):
+    """act_bits = 8 gives the committed version-2 tiny_int8.blob (written before u7 existed) again: the same layers,
+    records and tensor bytes; only the metadata's source_commit and calibration note differ. The default gives
+    a version-3 blob with u7 values whose golden embeddings are the integer reference's."""
+    from relcon_export.golden import make_golden_set
+
+    try:
+        path8, golden8, _ = make_golden_set("tiny", 1, 4, tmp_path, "u8", "int8", act_bits=8)
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    new, old = read_blob_file(path8), read_blob_file(FIXTURES / "tiny_int8.blob")
+    assert new.format_version == old.format_version == 2           # (the longer note moves the data by 64 bytes)
+    assert new.layers == old.layers and new.quant == old.quant
+    assert [(r.dtype, r.dims) for r in new.records] == [(r.dtype, r.dims) for r in old.records]
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(new.tensors, old.tensors))
+    assert {k for k in new.metadata if new.metadata[k] != old.metadata[k]} <= {"source_commit", "calibration"}
+    method, _, windows = old.metadata["calibration"].partition(";")
+    assert new.metadata["calibration"] == f"{method}, 8-bit unsigned activations;{windows}"
+    assert np.array_equal(read_golden(golden8).embeddings, read_golden(FIXTURES / "tiny_int8.golden").embeddings)
+
+    path7, golden7, blob7 = make_golden_set("tiny", 1, 4, tmp_path, "u7", "int8")
+    assert blob7.format_version == 3 and B.DTYPE_U7 in blob7.value_dtypes and B.DTYPE_U8 not in blob7.value_dtypes
+    assert "7-bit unsigned activations" in blob7.metadata["calibration"]
+    g = read_golden(golden7)
+    assert g.bit_exact and np.array_equal(embed_blob(path7.read_bytes(), g.inputs), g.embeddings)
 
 
 def test_v1_reader_rules_unchanged_for_v1_blobs():
@@ -356,7 +529,21 @@ def test_cli_export_int8_and_inspect(tmp_path, capsys, calib):
     assert blob.metadata["calibration"].startswith("minmax")
     assert cli.main(["inspect", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "QUANTIZE" in text and "precision int8" in text and " u8" in text and "arena at T=256" in text
+    assert "QUANTIZE" in text and "precision int8" in text and " u7" in text and "arena at T=256" in text
+    assert "format version 3" in text and " u8" not in text and "7-bit unsigned activations" in text
+    assert cli.main(["export", "--random-init", "--seed", "2", "--config", "tiny", "--out", str(out),
+                     "--model-name", "m", "--training-data", "none", "--precision", "int8", "--act-bits", "8",
+                     "--calibration-data", str(tmp_path / "cal.npy")]) == 0
+    blob = read_blob_file(out)
+    assert blob.format_version == 2 and B.DTYPE_U8 in blob.value_dtypes and B.DTYPE_U7 not in blob.value_dtypes
+    assert "8-bit unsigned activations" in blob.metadata["calibration"]
+    capsys.readouterr()
+    assert cli.main(["inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "format version 2" in text and " u8" in text and " u7" not in text
+    with pytest.raises(SystemExit):                                   # argparse: --act-bits {7,8}
+        cli.main(["export", "--random-init", "--config", "tiny", "--out", str(out), "--model-name", "m",
+                  "--training-data", "n", "--precision", "int8", "--act-bits", "9"])
     assert cli.main(["export", "--random-init", "--config", "tiny", "--out", str(out), "--model-name", "m",
                      "--training-data", "n", "--precision", "int8", "--calibration-data",
                      str(tmp_path / "none.npy")]) == 2
