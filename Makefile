@@ -51,8 +51,15 @@ $(LIB): build
 #   CFG_int8.golden  int8 blob, NumPy integer reference embeddings of 32 real windows (bit-exact)
 #   CFG_f16.golden   f16 blob, f32 graph with the f16 weights (tolerance)
 GOLDEN_SETS := reference compact reference_int8 compact_int8 reference_f16 compact_f16
+# The fixtures are rebuilt whenever the exporter code that writes them changes (a stale int8 fixture would test
+# an older quantisation), keyed by a checksum of those sources in $(FIX)/.rev.
+FIXTURE_REV := $(shell cat export/relcon_export/blob.py export/relcon_export/quantize.py export/relcon_export/intref.py \
+	export/relcon_export/golden.py export/relcon_export/fold.py export/relcon_export/heads.py 2>/dev/null | cksum | cut -d' ' -f1)
 fixtures: venv
 	@mkdir -p $(FIX)
+	@if [ "$$(cat $(FIX)/.rev 2>/dev/null)" != "$(FIXTURE_REV)" ]; then \
+	  echo "fixtures: exporter sources changed, rebuilding $(FIX)"; rm -rf $(FIX); mkdir -p $(FIX); \
+	  echo "$(FIXTURE_REV)" > $(FIX)/.rev; fi
 	@if [ -d "$(RELCON_DATA_DIR)" ]; then \
 	  for cfg in reference compact; do \
 	    [ -f $(FIX)/$$cfg.golden ] || $(EXPORT) golden --config $$cfg --seed 7 --n-windows 8 --out-dir $(FIX) --name $$cfg || exit 1; \
@@ -89,7 +96,7 @@ test-c: build fixtures $(CTESTS)
 	RELCON_FIXTURES=Tests/Fixtures $(CBUILD)/test_blobs 2>&1
 	RELCON_FIXTURES=Tests/Fixtures RELCON_HEAD_FIXTURES=$(FIX) $(CBUILD)/test_heads 2>&1
 	@pairs=""; blobs=""; \
-	for t in tiny tiny_int8 tiny_f16; do pairs="$$pairs Tests/Fixtures/$$t.blob Tests/Fixtures/$$t.golden"; blobs="$$blobs Tests/Fixtures/$$t.blob"; done; \
+	for t in tiny tiny_int8 tiny_u7 tiny_f16; do pairs="$$pairs Tests/Fixtures/$$t.blob Tests/Fixtures/$$t.golden"; blobs="$$blobs Tests/Fixtures/$$t.blob"; done; \
 	for cfg in $(GOLDEN_SETS); do \
 	  if [ -f $(FIX)/$$cfg.golden ]; then pairs="$$pairs $(FIX)/$$cfg.blob $(FIX)/$$cfg.golden"; blobs="$$blobs $(FIX)/$$cfg.blob"; \
 	  else echo "test-c: SKIP $$cfg golden test: no $(FIX)/$$cfg.golden (needs $(RELCON_DATA_DIR))"; fi; \

@@ -43,12 +43,12 @@ extern "C" {
 /* Header version. Compare with relcon_version() to catch a header/library mismatch at start-up:
  *   if (relcon_version() / 10000 != RELCON_VERSION_MAJOR) { ... wrong library ... } */
 #define RELCON_VERSION_MAJOR 0
-#define RELCON_VERSION_MINOR 3
+#define RELCON_VERSION_MINOR 4
 #define RELCON_VERSION_PATCH 0
 #define RELCON_VERSION_NUMBER (RELCON_VERSION_MAJOR * 10000 + RELCON_VERSION_MINOR * 100 + RELCON_VERSION_PATCH)
 
 /* Newest blob format this header describes (docs/blob-format.md). */
-#define RELCON_BLOB_FORMAT_VERSION 2
+#define RELCON_BLOB_FORMAT_VERSION 3
 
 /* The arena passed to relcon_session_init must be aligned to this many bytes. */
 #define RELCON_ARENA_ALIGN 64

@@ -4,8 +4,10 @@
 //
 //   fp32  8 lanes of f32, fused multiply-add
 //   fp16  8 lanes; weights widened from binary16 with F16C (vcvtph2ps), exact
-//   int8  16 elements per step: u8/i8 activations and i8 weights widened to i16, vpmaddwd into i32 lanes
-//         (exact: each pair of products is at most 2·255·127 in magnitude), summed into i32 accumulators
+//   int8  u7 activations (0...127, proven by the caller: rlck_conv.x_max): 32 elements per step, vpmaddubsw
+//         (u8 × i8 pairs summed into i16: exact, |pair| ≤ 2·127·128 = 32512 < 2^15) then vpmaddwd by 1 into
+//         i32 lanes; other u8 and i8 activations: 16 elements per step, activations and weights widened to
+//         i16, vpmaddwd into i32 lanes (exact: each pair of products is at most 2·255·128 in magnitude)
 
 import CRelConKernels
 import _Builtin_intrinsics.intel
@@ -13,7 +15,14 @@ import _Builtin_intrinsics.intel
 @export(interface) public func convF32(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF32.self) }
 @export(interface) public func convF16(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF16.self) }
 @export(interface) public func convI8(_ a: UnsafePointer<rlck_conv>) {
-    if a.pointee.x_signed != 0 { ConvDriver.run(a, LaneI8S.self) } else { ConvDriver.run(a, LaneI8U.self) }
+    let p = a.pointee
+    if p.x_signed != 0 {
+        ConvDriver.run(a, LaneI8S.self)
+    } else if p.x_max > 0, p.x_max <= 127 {
+        ConvDriver.run(a, LaneI8U7.self)
+    } else {
+        ConvDriver.run(a, LaneI8U.self)
+    }
 }
 
 typealias VF = SIMD8<Float>
@@ -86,40 +95,68 @@ enum IntTail {
     }
 }
 
-/// int8 lanes: 16 elements → 8 int32 lanes. The two lanes differ only in how the activations are widened
-/// (u8 after a ReLU, i8 otherwise); everything else, the vectorised epilogue included, is shared here.
-protocol LaneI8: ConvLane where XV == __m256i, WV == __m256i, Acc == __m256i, S == Int32, Ctx == Int8Epilogue,
-                                RowCtx == I8Row.Params {
+/// Every int8 lane: 8 int32 accumulator lanes, 3 × 3 register blocks, the vectorised epilogue (I8Row).
+protocol LaneI8Out: ConvLane where XV == __m256i, WV == __m256i, Acc == __m256i, S == Int32, Ctx == Int8Epilogue,
+                                   RowCtx == I8Row.Params {}
+
+/// The int8 lanes that widen to i16 (16 elements → 8 int32 lanes). The two differ only in how the activations
+/// are widened (u8 after a ReLU, i8 otherwise).
+protocol LaneI8: LaneI8Out {
     static var xSigned: Bool { get }
 }
 
 extension LaneI8 {
     static var chunk: Int { 16 }
-    static var rows: Int { 3 }
-    static var xBytes: Int { 1 }
-    static var wBytes: Int { 1 }
-    @inline(__always) static func zero() -> __m256i { _mm256_setzero_si256() }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i {
         _mm256_cvtepi8_epi16(p.loadUnaligned(as: __m128i.self))
     }
     @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
         _mm256_add_epi32(acc, _mm256_madd_epi16(x, w))
     }
-    @inline(__always) static func reduce(_ acc: __m256i) -> Int32 { I8Reduce.sum(acc) }
     @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
         IntTail.dot(x, w, n, signed: xSigned)
     }
-    @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
-    static var sZero: Int32 { 0 }
-    @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
-    @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
-    @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
     @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
         back ? loadX(p + (rest &- 16)) : loadXPartial(p, rest)
     }
     @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
         back ? I8Tail.keepLast(loadW(p + (rest &- 16)), rest) : loadWPartial(p, rest)
     }
+}
+
+/// u7 activations (0...127, rlck_conv.x_max): 32 bytes per step, no widening. vpmaddubsw multiplies the u8
+/// activations by the i8 weights and adds adjacent pairs into i16 with saturation, which never happens here:
+/// |x_i·w_i + x_j·w_j| ≤ 2·127·128 = 32512 < 32767. vpmaddwd by 1 then adds adjacent i16 into the i32 lanes.
+/// Half the multiply-accumulate µops of the widening lanes per element, and no widening loads.
+enum LaneI8U7: LaneI8Out {
+    static var chunk: Int { 32 }
+    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
+    @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
+    @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
+        _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), _mm256_set1_epi16(1)))
+    }
+    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
+        IntTail.dot(x, w, n, signed: false)
+    }
+    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
+        back ? loadX(p + (rest &- 32)) : loadXPartial(p, rest)
+    }
+    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
+        back ? I8Tail.keepLastBytes(loadW(p + (rest &- 32)), rest) : loadWPartial(p, rest)
+    }
+}
+
+extension LaneI8Out {
+    static var rows: Int { 3 }
+    static var xBytes: Int { 1 }
+    static var wBytes: Int { 1 }
+    @inline(__always) static func zero() -> __m256i { _mm256_setzero_si256() }
+    @inline(__always) static func reduce(_ acc: __m256i) -> Int32 { I8Reduce.sum(acc) }
+    @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
+    static var sZero: Int32 { 0 }
+    @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
+    @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
+    @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
     @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
                                                  _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
         I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),
@@ -151,6 +188,14 @@ enum I8Tail {
     static func keepLast(_ w: __m256i, _ rest: Int) -> __m256i {
         let lane = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         return _mm256_and_si256(w, _mm256_cmpgt_epi16(lane, _mm256_set1_epi16(Int16(truncatingIfNeeded: 15 &- rest))))
+    }
+
+    /// The 32 bytes of w with bytes 0 ..< 32 − rest zeroed.
+    @inline(__always)
+    static func keepLastBytes(_ w: __m256i, _ rest: Int) -> __m256i {
+        let lane = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
+        return _mm256_and_si256(w, _mm256_cmpgt_epi8(lane, _mm256_set1_epi8(Int8(truncatingIfNeeded: 31 &- rest))))
     }
 }
 

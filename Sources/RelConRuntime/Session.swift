@@ -195,7 +195,8 @@ enum Session {
             let r = values.loadUnaligned(fromByteOffset: Int(v) &* Int(ArenaPlanner.valueRecordBytes), as: ValueRecord.self)
             let size: UInt64 = r.dtype == BlobFormat.dtypeF32 ? 4 : 1
             guard let length = r.form.length(window: window),
-                  r.dtype == BlobFormat.dtypeF32 || r.dtype == BlobFormat.dtypeI8 || r.dtype == BlobFormat.dtypeU8,
+                  r.dtype == BlobFormat.dtypeF32 || r.dtype == BlobFormat.dtypeI8 || r.dtype == BlobFormat.dtypeU8
+                      || r.dtype == BlobFormat.dtypeU7,
                   UInt64(length) &* UInt64(r.channels) &* size <= r.bytes,
                   r.offset &+ r.bytes <= h.arenaBytes &- h.controlBytes
             else { throw .sessionInvalid }
@@ -320,8 +321,11 @@ enum Session {
             return
         }
 
-        // int8 blobs: i8/u8 values (docs/quantization.md §2).
-        let (lo, hi): (Int32, Int32) = y.dtype == BlobFormat.dtypeU8 ? (0, 255) : (-127, 127)
+        // int8 blobs: i8/u8/u7 values (docs/quantization.md §2). A u7 value is clamped to 0...127 by whatever
+        // writes it (or is a RELU / MAXPOOL of an i8 / u7 value: GraphValidator), so a CONV1D reading one may
+        // take the vpmaddubsw lane (x_max).
+        let (lo, hi): (Int32, Int32) = y.dtype == BlobFormat.dtypeU8 ? (0, 255)
+                                     : y.dtype == BlobFormat.dtypeU7 ? (0, 127) : (-127, 127)
         switch Op(rawValue: s.op) {
         case .quantize?:
             guard let mult = f32(s.weight), y.dtype == BlobFormat.dtypeI8 else { throw .sessionInvalid }
@@ -332,6 +336,7 @@ enum Session {
             var a = shape.args
             a.x = UnsafeRawPointer(x.p); a.w = w; a.bias = tensor(s.bias); a.y = y.p
             a.mult = m; a.shift = sh; a.x_signed = x.dtype == BlobFormat.dtypeI8 ? 1 : 0
+            a.x_max = x.dtype == BlobFormat.dtypeU7 ? 127 : 0
             a.out_lo = lo; a.out_hi = hi
             if s.in1 != BlobFormat.none {
                 let r = try value(s.in1)
@@ -362,7 +367,7 @@ enum Session {
             guard y.dtype == x.dtype else { throw .sessionInvalid }
             Int8Ops.maxpool(x: x, kernel: kernel, stride: stride, padLeft: padLeft, lengthOut: y.length, y: y.p)
         case .relu?:
-            guard y.dtype == BlobFormat.dtypeU8 else { throw .sessionInvalid }
+            guard y.dtype == BlobFormat.dtypeU8 || y.dtype == BlobFormat.dtypeU7 else { throw .sessionInvalid }
             Int8Ops.relu(x: x, y: y.p)
         case .mean?:
             guard let scale = f32(s.scale), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }

@@ -93,7 +93,7 @@ static void test_pinned_values(void **state) {
 static void test_inspect_reports_contract(void **state) {
     fixture *f = *state;
     relcon_model_info *i = &f->info;
-    assert_int_equal(i->format_version, 1); /* tiny.blob is a version-1 blob; the library reads 1 and 2 */
+    assert_int_equal(i->format_version, 1); /* tiny.blob is a version-1 blob; the library reads 1, 2 and 3 */
     assert_true(i->format_version <= RELCON_BLOB_FORMAT_VERSION);
     assert_int_equal(i->input_channels, 3);
     assert_int_equal(i->units, RELCON_UNITS_G);

@@ -135,10 +135,16 @@ struct Int8ConvCase: CustomStringConvertible {
     var length: Int, cin: Int, cout: Int, k: Int, stride: Int, dilation: Int, pl: Int, pr: Int
     var signedX: Bool, bias: Bool, residual: Int   // 0 none, 1 i8, 2 u8
     var outU8: Bool
+    /// u7 activations (0...127, x_max = 127: the vpmaddubsw lane on v3); `extreme`: x ∈ {0, 127} and
+    /// w ∈ {−128, 127} only, the largest pair sums vpmaddubsw can see.
+    var xU7 = false, extreme = false
+    /// Negative control: x = 255 while claiming x_max = 127 (never done by the runtime), so that vpmaddubsw
+    /// saturates: shows the `extreme` cases can fail.
+    var lie = false
     var lengthOut: Int { (length + pl + pr - dilation * (k - 1) - 1) / stride + 1 }
     var valid: Bool { length + pl + pr - dilation * (k - 1) - 1 >= 0 }
     var description: String {
-        "L=\(length) Cin=\(cin) Cout=\(cout) K=\(k) s=\(stride) d=\(dilation) pads=\(pl)/\(pr) x=\(signedX ? "i8" : "u8") bias=\(bias) res=\(residual) out=\(outU8 ? "u8" : "i8")"
+        "L=\(length) Cin=\(cin) Cout=\(cout) K=\(k) s=\(stride) d=\(dilation) pads=\(pl)/\(pr) x=\(signedX ? "i8" : "u8") bias=\(bias) res=\(residual) out=\(outU8 ? "u8" : "i8")\(xU7 ? " x=u7" : "")\(extreme ? " extreme" : "")"
     }
 }
 
@@ -146,21 +152,18 @@ struct Int8ConvCase: CustomStringConvertible {
 func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int {
     let lout = c.lengthOut
     let x: [UInt8] = (0..<c.length * c.cin).map { _ in
-        c.signedX ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255))
+        c.extreme ? (c.lie ? 255 : 127)
+            : c.xU7 ? UInt8(rng.int(0...127))
+            : c.signedX ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255))
     }
-    let w: [Int8] = (0..<c.cout * c.k * c.cin).map { _ in Int8(rng.int(-127...127)) }
-    let bias: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(-(1 << 20)...(1 << 20))) }
-    let mult: [Int32] = (0..<c.cout).map { _ in Int32(rng.int((1 << 30)...Int(Int32.max))) }
-    let shift: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(28...40)) }
-    let multRes: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(0...Int(Int32.max))) }
-    let res: [UInt8] = (0..<lout * c.cout).map { _ in
-        c.residual == 1 ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255))
+    let w: [Int8] = (0..<c.cout * c.k * c.cin).map { _ in
+        c.extreme ? (rng.int(0...1) == 0 ? -128 : 127) : Int8(rng.int(-128...127))
     }
-    let (lo, hi): (Int32, Int32) = c.outU8 ? (0, 255) : (-127, 127)
-    var want = [Int64](repeating: 0, count: lout * c.cout)
+    // The exact dot products.
+    var dots = [Int64](repeating: 0, count: lout * c.cout)
     for t in 0..<lout {
         for o in 0..<c.cout {
-            var acc: Int64 = c.bias ? Int64(bias[o]) : 0
+            var acc: Int64 = 0
             for kk in 0..<c.k {
                 let p = t * c.stride - c.pl + kk * c.dilation
                 guard p >= 0, p < c.length else { continue }
@@ -169,6 +172,26 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
                     acc += xv * Int64(w[(o * c.k + kk) * c.cin + ch])
                 }
             }
+            dots[t * c.cout + o] = acc
+        }
+    }
+    // extreme: unit scale (M·2^−s = 1) and a bias that cancels the dot product of the middle time step (with a
+    // constant x every interior step has the same one), so an error of 1 in any dot product changes the output.
+    let bias: [Int32] = (0..<c.cout).map { o in
+        c.extreme ? Int32(clamping: -dots[lout / 2 * c.cout + o] + Int64(rng.int(-20...20)))
+                  : Int32(rng.int(-(1 << 20)...(1 << 20)))
+    }
+    let mult: [Int32] = (0..<c.cout).map { _ in c.extreme ? 1 << 30 : Int32(rng.int((1 << 30)...Int(Int32.max))) }
+    let shift: [Int32] = (0..<c.cout).map { _ in c.extreme ? 30 : Int32(rng.int(28...40)) }
+    let multRes: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(0...Int(Int32.max))) }
+    let res: [UInt8] = (0..<lout * c.cout).map { _ in
+        c.residual == 1 ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255))
+    }
+    let (lo, hi): (Int32, Int32) = c.outU8 ? (0, 255) : (-127, 127)
+    var want = [Int64](repeating: 0, count: lout * c.cout)
+    for t in 0..<lout {
+        for o in 0..<c.cout {
+            let acc = dots[t * c.cout + o] + (c.bias ? Int64(bias[o]) : 0)
             var n = acc * Int64(mult[o])
             if c.residual != 0 {
                 let r = c.residual == 1 ? Int64(Int8(bitPattern: res[t * c.cout + o])) : Int64(res[t * c.cout + o])
@@ -186,7 +209,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
                 var a = shape.args
                 a.x = xp.baseAddress; a.w = wp.baseAddress; a.bias = c.bias ? UnsafeRawPointer(bp.baseAddress) : nil
                 a.y = yp.baseAddress; a.mult = mp.baseAddress; a.shift = sp.baseAddress
-                a.x_signed = c.signedX ? 1 : 0; a.out_lo = lo; a.out_hi = hi
+                a.x_signed = c.signedX ? 1 : 0; a.out_lo = lo; a.out_hi = hi; a.x_max = c.xU7 ? 127 : 0
                 if c.residual != 0 {
                     a.residual = rp.baseAddress; a.mult_res = mrp.baseAddress; a.res_signed = c.residual == 1 ? 1 : 0
                 }
@@ -234,6 +257,46 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
             if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
         }
         #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
+    }
+
+    /// u7 activations (x_max = 127): the vpmaddubsw lane on v3 CPUs (the other levels ignore x_max), exact against
+    /// the Int64 reference: runs of K·Cin around multiples of its 32-byte chunk, every tail form, and the extreme
+    /// operands (x = 127 against w = −128 or 127: pair sums ±32,512, just inside vpmaddubsw's i16 range).
+    @Test(arguments: runnableISAs) func int8ConvU7Exact(_ isa: ISA) {
+        var rng = SeededRandom(33)
+        var cases: [Int8ConvCase] = [
+            Int8ConvCase(length: 62, cin: 128, cout: 7, k: 4, stride: 1, dilation: 1, pl: 1, pr: 2, signedX: false,
+                         bias: true, residual: 1, outU8: false, xU7: true),
+            Int8ConvCase(length: 62, cin: 64, cout: 8, k: 3, stride: 1, dilation: 1, pl: 1, pr: 1, signedX: false,
+                         bias: true, residual: 0, outU8: true, xU7: true),
+        ]
+        for i in 0..<160 {
+            cases.append(Int8ConvCase(length: rng.int(1...40), cin: [1, 5, 11, 16, 31, 32, 33, 63, 64, 65, 96][i % 11],
+                                      cout: rng.int(1...8), k: rng.int(1...5), stride: rng.int(1...3),
+                                      dilation: rng.int(1...3), pl: rng.int(0...4), pr: rng.int(0...4),
+                                      signedX: false, bias: i % 3 != 0 || i % 5 == 0, residual: i % 5 == 0 ? 0 : i % 3,
+                                      outU8: i % 4 < 2, xU7: true, extreme: i % 5 == 0))
+        }
+        for (cin, k) in [(32, 3), (64, 4), (128, 4), (96, 1), (21, 7)] {
+            cases.append(Int8ConvCase(length: 62, cin: cin, cout: 7, k: k, stride: 1, dilation: 1, pl: 1, pr: 2,
+                                      signedX: false, bias: true, residual: 0, outU8: false, xU7: true, extreme: true))
+        }
+        var failures: [String] = []
+        for c in cases where c.valid {
+            if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
+        }
+        #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
+    }
+
+    /// The negative control of `int8ConvU7Exact`: x = 255 with x_max = 127 claimed (the runtime never does this: it
+    /// only sets x_max for u7 values) makes vpmaddubsw saturate (2·255·127 > 32,767), and the comparison sees it.
+    /// Only the v3 lane uses x_max; the portable and VNNI kernels are exact for any u8 x.
+    @Test func int8ConvU7ControlDetectsSaturation() {
+        guard runnableISAs.contains(.v3) else { return }
+        var rng = SeededRandom(34)
+        let c = Int8ConvCase(length: 62, cin: 64, cout: 6, k: 4, stride: 1, dilation: 1, pl: 1, pr: 2, signedX: false,
+                             bias: true, residual: 0, outU8: false, xU7: true, extreme: true, lie: true)
+        #expect(checkInt8Conv(c, isa: .v3, rng: &rng) > 0)
     }
 
     /// fp32 and fp16 CONV1D on every runnable ISA against Double references (RelCon-like and random shapes).
@@ -361,20 +424,24 @@ struct GoldenFile {
         FileManager.default.fileExists(atPath: Fixtures.directory.appendingPathComponent(name).path)
     }
 
-    /// The int8 golden file holds the NumPy integer reference's embeddings: equal bit for bit.
-    @Test(.enabled(if: has("tiny_int8.golden"))) func tinyInt8BitExact() throws {
-        let gb = try #require(Fixtures.bytes("tiny_int8.golden"))
+    /// The int8 golden files hold the NumPy integer reference's embeddings: equal bit for bit (at the CPU's ISA
+    /// level; `make test-c` repeats the goldens with RELCON_ISA=portable). tiny_int8: u8 activations (format
+    /// version 2); tiny_u7: u7 activations (format version 3, the exporter's default; the vpmaddubsw lane on v3).
+    @Test(arguments: [("tiny_int8", UInt32(2)), ("tiny_u7", UInt32(3))])
+    func tinyInt8BitExact(_ name: String, _ version: UInt32) throws {
+        guard Self.has(name + ".golden") else { return }
+        let gb = try #require(Fixtures.bytes(name + ".golden"))
         let g = try #require(GoldenFile(gb))
         #expect(g.version == 2 && g.flags & 1 == 1 && g.precision == 3)
-        let blob = try #require(Fixtures.bytes("tiny_int8.blob"))
+        let blob = try #require(Fixtures.bytes(name + ".blob"))
         let t = try TestSession(blob, maxSamples: UInt32(g.samples))
-        #expect(t.info.format_version == 2 && t.info.weight_dtype == 3)
+        #expect(t.info.format_version == version && t.info.weight_dtype == 3)
         #expect(t.info.arena_bytes == 7872)       // docs/quantization.md §9
         for w in 0..<g.windows {
             let (st, got) = t.embed(Array(g.inputs[(w * g.samples * 3)..<((w + 1) * g.samples * 3)]), n: g.samples)
             #expect(st == relcon_status.RELCON_OK)
             let want = Array(g.embeddings[(w * g.dim)..<((w + 1) * g.dim)])
-            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "window \(w)")
+            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "\(name) window \(w)")
         }
     }
 

@@ -7,7 +7,8 @@
 For each encoder config (reference, compact: EncoderConfig.compact(), widths halved, blocks 2-2-2):
   1. the same random-init encoder (relcon_export.fold.random_encoder, --seed) exported three ways by the project's
      exporter: an f32 blob, an f16 blob and an int8 blob calibrated on real UCI HAPT windows
-     (relcon_export.golden.make_golden_set; reused from --out-dir when present);
+     (relcon_export.golden.make_golden_set; reused from --out-dir when present), the int8 one twice: with the
+     default 7-bit (u7) post-ReLU activations, and with 8-bit (u8) ones (`--act-bits 8`, row "u8 activations");
   2. the same PyTorch model exported to ONNX (fp32) and quantised by ONNX Runtime's static quantiser (QDQ format,
      per-channel int8 weights, u8 activations, calibrated on the same real windows);
   3. one real window (--n-samples, from UCI HAPT subject 1) fed to every engine.
@@ -113,13 +114,16 @@ def prepare(cfg: str, args, out: Path) -> dict:
     from relcon_export.windows import hapt_windows
 
     paths = {}
-    for prec in ("f32", "f16", "int8"):
-        name = f"{cfg}_s{args.seed}_{prec}"
+    # int8 twice: u7 activations (the exporter's default; the AVX2 vpmaddubsw lane) and u8 (--act-bits 8; the
+    # widening lane), named by their activation bits so that a blob of another exporter revision is not reused.
+    for prec, key, act_bits in (("f32", "f32", None), ("f16", "f16", None), ("int8", "int8", 7),
+                                ("int8", "int8_u8", 8)):
+        name = f"{cfg}_s{args.seed}_{prec}" + (f"_a{act_bits}" if act_bits else "")
         blob = out / f"{name}.blob"
         if not blob.exists():
-            print(f"[prepare] {cfg} {prec} blob ...", file=sys.stderr, flush=True)
-            make_golden_set(cfg, args.seed, 1, out, name, prec)
-        paths[prec] = blob
+            print(f"[prepare] {cfg} {name} blob ...", file=sys.stderr, flush=True)
+            make_golden_set(cfg, args.seed, 1, out, name, prec, act_bits=act_bits)
+        paths[key] = blob
     x = hapt_windows(1, window=args.n_samples)[0]                           # (T, 3) float32, real
     np.save(out / "input.npy", x)
     (out / "input.f32").write_bytes(np.ascontiguousarray(x, "<f4").tobytes())
@@ -227,6 +231,7 @@ def main() -> int:
             ("librelcon", "fp32", lambda: run_ours(paths["f32"], args, paths)),
             ("librelcon", "fp16", lambda: run_ours(paths["f16"], args, paths)),
             ("librelcon", "int8", lambda: run_ours(paths["int8"], args, paths)),
+            ("librelcon (u8 activations)", "int8", lambda: run_ours(paths["int8_u8"], args, paths)),
             *([("librelcon (baseline)", "int8", lambda: run_ours(paths["int8"], args, paths, args.baseline_lib))]
               if args.baseline_lib else []),
             ("ONNX Runtime", "fp32", lambda: run_worker("ort", args, ["--model", str(paths["onnx_fp32"]),

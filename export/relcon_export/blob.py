@@ -1399,16 +1399,16 @@ def make_defects_v2(data: bytes) -> list[Defect]:
 
     # version 3: the u7 value dtype (never a tensor dtype, never in a version-2 blob, RELU(u8) -> u7 is an error)
     version_at = HEADER_OFFSETS["format_version"]
-    add("dtype_u7", E_TENSOR, patch("<I", tensor_field(conv.t0, "dtype"), DTYPE_U7))
+    add("dtype_u7", E_TENSOR, patch("<I", tensor_field(conv.t0, "dtype"), DTYPE_U7), fixture=True)
     if base.format_version == FORMAT_VERSION_2:      # u8 activations: the conv writes u7 in a version-2 blob
-        add("u7_in_v2_blob", E_GRAPH, patch("<I", quant_field(1, "out_dtype"), DTYPE_U7))
+        add("u7_in_v2_blob", E_GRAPH, patch("<I", quant_field(1, "out_dtype"), DTYPE_U7), fixture=True)
     else:                                           # u7 activations: the same bytes relabelled version 2
-        add("u7_in_v2_blob", E_GRAPH, patch("<I", version_at, FORMAT_VERSION_2))
+        add("u7_in_v2_blob", E_GRAPH, patch("<I", version_at, FORMAT_VERSION_2), fixture=True)
     unsigned_in = cq.out_dtype                      # what the conv writes (u8 or u7); the MAXPOOL must keep it
     other = DTYPE_U7 if unsigned_in == DTYPE_U8 else DTYPE_U8
     b = patch("<I", quant_field(2, "out_dtype"), other)
     struct.pack_into("<I", b, version_at, FORMAT_VERSION_3)
-    add("u7_maxpool_changes_dtype", E_GRAPH, b)
+    add("u7_maxpool_changes_dtype", E_GRAPH, b, fixture=True)
     # RELU reading a u8 value and writing u7 (layer 2 = RELU instead of the MAXPOOL; the conv writes u8)
     relu_layers = [replace(L) for L in base.layers]
     relu_layers[2] = Layer(op=RELU, in0=2, out=3, out_channels=conv.out_channels)
@@ -1417,5 +1417,5 @@ def make_defects_v2(data: bytes) -> list[Defect]:
     relu_quant[2] = QuantRecord(out_dtype=DTYPE_U7, out_scale=cq.out_scale)
     add("u7_relu_of_u8", E_GRAPH, pack_blob(relu_layers, base.tensors, base.contract, base.metadata,
                                             output_value=base.output_value, embedding_dim=base.embedding_dim,
-                                            precision=PRECISION_INT8, quant=relu_quant))
+                                            precision=PRECISION_INT8, quant=relu_quant), fixture=True)
     return out

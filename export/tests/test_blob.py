@@ -314,7 +314,7 @@ def test_committed_bad_blobs_are_current(tmp_path):
     for p in fresh:
         assert p.read_bytes() == (FIXTURES / "bad" / p.name).read_bytes(), p.name
     total = sum(p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file())
-    assert total < 200_000    # v1 fixtures + tiny_int8/tiny_f16 (+ goldens) + bad_v2 (issue 4)
+    assert total < 240_000    # v1 fixtures + tiny_int8/tiny_u7/tiny_f16 (+ goldens) + bad_v2 (issue 4)
 
 
 # ---- writer rules and atomic writes ----------------------------------------------------------------------

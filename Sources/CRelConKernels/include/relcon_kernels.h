@@ -14,7 +14,10 @@
  *   fp32 / fp16:  x, residual, y f32; w f32 (fp32) or IEEE binary16 (fp16); bias f32 or NULL.
  *   int8:         x i8 (x_signed = 1) or u8; w i8; bias i32 or NULL; residual i8 (res_signed = 1) or u8, or
  *                 NULL; y i8/u8 clamped to [out_lo, out_hi]; mult, shift, mult_res per output channel
- *                 (docs/quantization.md: y = clamp((acc*M + res*Mr + 2^(s-1)) >> s, lo, hi) in 64-bit). */
+ *                 (docs/quantization.md: y = clamp((acc*M + res*Mr + 2^(s-1)) >> s, lo, hi) in 64-bit);
+ *                 x_max: an upper bound of every x element when the caller can prove one (a u7 value: 127, its
+ *                 producer clamped it), else 0. u8 x with 0 < x_max <= 127 lets the AVX2 kernel use vpmaddubsw,
+ *                 exact because |x_i*w_i + x_j*w_j| <= 2*127*128 = 32512 < 2^15. */
 typedef struct rlck_conv {
     const void *x;
     const void *w;
@@ -30,7 +33,7 @@ typedef struct rlck_conv {
     int32_t x_signed;    /* int8: 1 = x is i8, 0 = u8 */
     int32_t res_signed;  /* int8: 1 = residual is i8, 0 = u8 */
     int32_t out_lo, out_hi;
-    int32_t reserved;
+    int32_t x_max;       /* int8: 0, or a proven bound 1..127 of the u8 x elements (see above) */
 } rlck_conv;
 
 /* ISA levels, in increasing order. */

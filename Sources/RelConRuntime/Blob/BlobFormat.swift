@@ -1,10 +1,11 @@
-// Constants of blob formats 1 and 2, byte for byte as docs/blob-format.md gives them.
+// Constants of blob formats 1, 2 and 3, byte for byte as docs/blob-format.md gives them.
 
 /// Field offsets and sizes of a blob. All integers little-endian.
 enum BlobFormat {
     static let magic: UInt32 = 0x4E43_4C52          // "RLCN" read as a little-endian u32
     static let version: UInt32 = 1
     static let version2: UInt32 = 2                  // f16 / int8 precisions, 192-byte header, quantisation table
+    static let version3: UInt32 = 3                  // version 2's layout + the u7 value dtype
     static let headerBytes: UInt64 = 128
     static let headerBytesV2: UInt64 = 192
     static let quantRecordBytes: UInt64 = 32
@@ -21,6 +22,7 @@ enum BlobFormat {
     static let dtypeI8: UInt32 = 3
     static let dtypeI32: UInt32 = 4
     static let dtypeU8: UInt32 = 5                   // activation (value) dtype only, never a tensor's
+    static let dtypeU7: UInt32 = 6                   // u8 storage, values 0...127 (value dtype only; version 3)
     static let shiftMin: Int32 = 1, shiftMax: Int32 = 62      // requantisation right shifts
     static let biasBound: Int32 = 1 << 30                     // |int32 bias| of an int8 CONV1D
     static let maxInt8Dot: UInt64 = 32768                     // K·Cin of an int8 CONV1D (|acc| < 2^31)

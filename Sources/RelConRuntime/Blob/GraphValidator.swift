@@ -130,14 +130,17 @@ enum GraphValidator {
 
         let q = try model.quant(i)
         let f32 = BlobFormat.dtypeF32, i8 = BlobFormat.dtypeI8, u8 = BlobFormat.dtypeU8, i32 = BlobFormat.dtypeI32
+        let u7 = BlobFormat.dtypeU7
         guard q.reserved0 == 0, q.reserved1 == 0, q.reserved2 == 0,
               q.outScale == none || q.outScale < model.nTensors, q.mult == none || q.mult < model.nTensors,
               q.shift == none || q.shift < model.nTensors, q.multRes == none || q.multRes < model.nTensors,
               q.outDtype == f32 || q.outDtype == i8 || q.outDtype == u8
+                  || (q.outDtype == u7 && model.version >= BlobFormat.version3)
         else { throw .blobGraph }
         let c = r.outChannels
         let din = try model.dtype(ofValue: r.in0)
-        let actDtype = r.act == 1 ? u8 : i8
+        /// A CONV1D / AFFINE / ADD output: u8 or u7 (0...127) after a ReLU, else i8.
+        let actOK = r.act == 1 ? q.outDtype == u8 || q.outDtype == u7 : q.outDtype == i8
 
         /// Tensor t exists with this dtype (and shape [c] when asked); returns its data offset.
         func need(_ t: UInt32, _ dtype: UInt32, shape: Bool = true) throws(RelConError) -> UInt64 {
@@ -165,7 +168,7 @@ enum GraphValidator {
         func multiplier(_ t: UInt32) throws(RelConError) { try eachI32(t) { $0 >= 0 } }
         func quantised(_ v: UInt32) throws(RelConError) -> Bool {
             let d = try model.dtype(ofValue: v)
-            return d == i8 || d == u8
+            return d == i8 || d == u8 || d == u7
         }
 
         if op == .quantize {
@@ -186,7 +189,7 @@ enum GraphValidator {
         }
         switch op {
         case .conv1d:
-            guard q.outDtype == actDtype else { throw .blobGraph }
+            guard actOK else { throw .blobGraph }
             let w = try model.tensor(r.t0)
             guard UInt64(w.d1) &* UInt64(w.d2) <= BlobFormat.maxInt8Dot else { throw .blobGraph }
             _ = try need(r.t0, i8, shape: false)
@@ -203,20 +206,23 @@ enum GraphValidator {
                 try multiplier(q.multRes)
             }
         case .affine:
-            guard q.outDtype == actDtype else { throw .blobGraph }
+            guard actOK else { throw .blobGraph }
             _ = try need(r.t0, i32)
             _ = try need(r.t1, i32)
             try scaleOut()
             try shifts()
             guard q.mult == none, q.multRes == none else { throw .blobGraph }
         case .add:
-            guard try quantised(r.in1), q.outDtype == actDtype else { throw .blobGraph }
+            guard try quantised(r.in1), actOK else { throw .blobGraph }
             try scaleOut()
             try multiplier(q.mult)
             try multiplier(q.multRes)
             try shifts()
         case .maxpool, .relu:
-            guard q.outDtype == (op == .maxpool ? din : u8), r.in0 >= 1,
+            // MAXPOOL keeps its input's dtype; RELU writes u8, or u7 from an i8 / u7 input (never from u8: that
+            // could exceed 127).
+            guard op == .maxpool ? q.outDtype == din : q.outDtype == u8 || (q.outDtype == u7 && din != u8),
+                  r.in0 >= 1,
                   q.outScale == (try model.quant(r.in0 &- 1).outScale),
                   q.mult == none, q.shift == none, q.multRes == none
             else { throw .blobGraph }

@@ -18,8 +18,8 @@ struct SensorContract {
 /// out-of-bounds read here.
 struct Model {
     let bytes: BlobBytes          // count = total_bytes
-    let version: UInt32           // format_version: 1 or 2
-    let headerBytes: UInt64       // 128 (v1) or 192 (v2)
+    let version: UInt32           // format_version: 1, 2 or 3
+    let headerBytes: UInt64       // 128 (v1) or 192 (v2, v3)
     let precision: UInt32         // dtype of the conv weights: f32 (1), f16 (2), int8 (3); v1 is f32
     let quantTable: UInt64        // int8: offset of the quantisation table, else 0
     let nTensors: UInt32
@@ -53,13 +53,13 @@ struct Model {
     }
 
     /// Element type of value `v`: f32 for every value of f32/f16 blobs and for value 0; in int8 blobs the
-    /// out_dtype of layer v − 1 (f32, i8 or u8).
+    /// out_dtype of layer v − 1 (f32, i8, u8 or u7).
     func dtype(ofValue v: UInt32) throws(RelConError) -> UInt32 {
         guard isInt8, v >= 1 else { return BlobFormat.dtypeF32 }
         return try quant(v &- 1).outDtype
     }
 
-    /// Bytes per element of value `v` (4 for f32, 1 for i8/u8).
+    /// Bytes per element of value `v` (4 for f32, 1 for i8/u8/u7).
     func elementBytes(ofValue v: UInt32) throws(RelConError) -> UInt64 {
         try dtype(ofValue: v) == BlobFormat.dtypeF32 ? 4 : 1
     }

@@ -13,10 +13,10 @@ extension Model {
         let head = BlobBytes(base: base, count: BlobFormat.headerBytes)
         typealias H = BlobFormat.Header
 
-        // 2. Identity: magic, version, header size (128 for version 1, 192 for version 2).
+        // 2. Identity: magic, version, header size (128 for version 1, 192 for versions 2 and 3).
         guard try head.u32(H.magic) == BlobFormat.magic else { throw .blobMagic }
         let version = try head.u32(H.formatVersion)
-        guard version == BlobFormat.version || version == BlobFormat.version2 else { throw .blobVersion }
+        guard version >= BlobFormat.version, version <= BlobFormat.version3 else { throw .blobVersion }
         let headerBytes = version == BlobFormat.version ? BlobFormat.headerBytes : BlobFormat.headerBytesV2
         guard try UInt64(head.u32(H.headerBytes)) == headerBytes else { throw .blobVersion }
 
@@ -29,7 +29,7 @@ extension Model {
         else { throw .blobChecksum }
         let blob = BlobBytes(base: base, count: total)
 
-        // 4. Reserved header fields (room for later versions); version 2: precision, quantisation table.
+        // 4. Reserved header fields (room for later versions); versions 2 and 3: precision, quantisation table.
         guard try blob.u32(H.flags) == 0, try blob.u32(H.reserved52) == 0 else { throw .blobVersion }
         var r = H.reserved108
         while r < H.reserved108 &+ H.reserved108Bytes {
@@ -38,7 +38,7 @@ extension Model {
         }
         var precision = BlobFormat.dtypeF32
         var quantTable: UInt64 = 0
-        if version == BlobFormat.version2 {
+        if version >= BlobFormat.version2 {
             var q = H.reservedV2
             while q < H.reservedV2 &+ H.reservedV2Bytes {
                 guard try blob.u32(q) == 0 else { throw .blobVersion }
