@@ -65,7 +65,7 @@ struct ValueRecord {
     var formA: Int64             // LengthForm
     var formS: Int64
     var channels: UInt32
-    var dtype: UInt32            // f32 (1), i8 (3) or u8 (5)
+    var dtype: UInt32            // f32 (1), i8 (3), u8 (5) or u7 (6)
     var reserved1: UInt64
 
     var form: LengthForm { LengthForm(a: formA, s: formS) }

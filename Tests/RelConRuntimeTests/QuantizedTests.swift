@@ -288,6 +288,46 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
         #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
     }
 
+    /// int8 MAXPOOL (Int8Ops.maxpool: 16 channels at a time, i8 compared through a sign flip) against a direct
+    /// Int32 reference: i8, u8 and u7 values at their extremes, channel counts around 16, pads, strides.
+    @Test func int8MaxpoolMatchesReference() {
+        var rng = SeededRandom(35)
+        var failures: [String] = []
+        for trial in 0..<150 {
+            let dtype = [BlobFormat.dtypeI8, BlobFormat.dtypeU8, BlobFormat.dtypeU7][trial % 3]
+            let ch = [1, 3, 15, 16, 17, 31, 32, 33, 64][trial % 9]
+            let length = rng.int(1...20), k = rng.int(1...4), stride = rng.int(1...3), pl = rng.int(0...(k - 1))
+            let lout = (length + pl + rng.int(0...(k - 1)) - k) / stride + 1
+            guard lout >= 1 else { continue }
+            var x: [UInt8] = (0..<length * ch).map { _ in
+                dtype == BlobFormat.dtypeI8 ? UInt8(bitPattern: Int8(rng.int(-127...127)))
+                    : UInt8(rng.int(0...(dtype == BlobFormat.dtypeU7 ? 127 : 255)))
+            }
+            if dtype == BlobFormat.dtypeI8, !x.isEmpty { x[0] = 0x81 }      // −127 next to positives
+            var y = [UInt8](repeating: 0xA5, count: lout * ch + 1)
+            x.withUnsafeMutableBytes { xp in
+                y.withUnsafeMutableBytes { yp in
+                    let v = Value(p: xp.baseAddress!, length: length, channels: ch, dtype: dtype)
+                    Int8Ops.maxpool(x: v, kernel: k, stride: stride, padLeft: pl, lengthOut: lout, y: yp.baseAddress!)
+                }
+            }
+            for t in 0..<lout {
+                for c in 0..<ch {
+                    let lo = max(t * stride - pl, 0), hi = min(t * stride - pl + k, length)
+                    var want: Int32 = lo < hi ? Int32.min : 0
+                    for p in lo..<max(lo, hi) {
+                        let b = x[p * ch + c]
+                        want = max(want, dtype == BlobFormat.dtypeI8 ? Int32(Int8(bitPattern: b)) : Int32(b))
+                    }
+                    let got = dtype == BlobFormat.dtypeI8 ? Int32(Int8(bitPattern: y[t * ch + c])) : Int32(y[t * ch + c])
+                    if got != want { failures.append("trial \(trial) t \(t) c \(c): \(got) != \(want)") }
+                }
+            }
+            if y[lout * ch] != 0xA5 { failures.append("trial \(trial): wrote past the output") }
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+    }
+
     /// The negative control of `int8ConvU7Exact`: x = 255 with x_max = 127 claimed (the runtime never does this: it
     /// only sets x_max for u7 values) makes vpmaddubsw saturate (2·255·127 > 32,767), and the comparison sees it.
     /// Only the v3 lane uses x_max; the portable and VNNI kernels are exact for any u8 x.
