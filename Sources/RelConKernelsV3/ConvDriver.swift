@@ -61,6 +61,13 @@ protocol ConvLane {
     /// What `storeRow3` needs for channels o…o+2, prepared once per register block.
     associatedtype RowCtx = Void
     static func rowContext(_ c: Ctx, _ o: Int) -> RowCtx
+    /// Output channels per register block: 3 (default), or 4 for a lane whose epilogue handles four channels at
+    /// once (then blocks are `rows` × 4, `rows` ≤ 2 … 3, and the last cout mod 4 channels go one by one).
+    static var cols: Int { get }
+    /// `rowContext` for channels o…o+3 (lanes with `cols` 4).
+    static func rowContext4(_ c: Ctx, _ o: Int) -> RowCtx
+    /// Epilogue of outputs (t, o…o+3) from their accumulators (lanes with `cols` 4; no scalar tail).
+    static func storeRow4(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc, _ a3: Acc)
 }
 
 extension ConvLane where RowCtx == Void {
@@ -68,6 +75,18 @@ extension ConvLane where RowCtx == Void {
 }
 
 extension ConvLane {
+    static var cols: Int { 3 }
+    @inline(__always) static func rowContext4(_ c: Ctx, _ o: Int) -> RowCtx { rowContext(c, o) }
+
+    @inline(__always)
+    static func storeRow4(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc, _ a3: Acc) {
+        let z = sZero
+        store(c, t, o, plus(reduce(a0), z))
+        store(c, t, o &+ 1, plus(reduce(a1), z))
+        store(c, t, o &+ 2, plus(reduce(a2), z))
+        store(c, t, o &+ 3, plus(reduce(a3), z))
+    }
+
     @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> XV { loadXPartial(p, rest) }
     @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> WV { loadWPartial(p, rest) }
 
@@ -134,7 +153,26 @@ enum ConvDriver {
         func xAt(_ t: Int) -> UnsafeRawPointer { xBase + (t &* s &- pl) &* cin &* xB }
 
         var o = 0
-        while o &+ 3 <= cout {
+        if L.cols == 4 {
+            while o &+ 4 <= cout {
+                let w0 = wBase + o &* wRowB
+                var t = 0
+                while t < tLo { edge4(a, c, L.self, t, o); t &+= 1 }
+                while t &+ 2 <= tHi {
+                    block24(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                    t &+= 2
+                }
+                // An odd last interior step: one more block ending at tHi (recomputes one output per channel with
+                // identical arithmetic and stores the same values again).
+                if t < tHi, tHi &- tLo >= 2 {
+                    block24(c, L.self, tHi &- 2, o, xAt(tHi &- 2), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                    t = tHi
+                }
+                while t < lout { edge4(a, c, L.self, t, o); t &+= 1 }
+                o &+= 4
+            }
+        }
+        while L.cols == 3, o &+ 3 <= cout {
             let w0 = wBase + o &* wRowB
             var t = 0
             while t < tLo { edge3(a, c, L.self, t, o); t &+= 1 }
@@ -394,6 +432,108 @@ enum ConvDriver {
         L.storeRow3(e, r, t, o, a00, a01, a02)
         L.storeRow3(e, r, t &+ 1, o, a10, a11, a12)
         L.storeRow3(e, r, t &+ 2, o, a20, a21, a22)
+    }
+
+    /// Outputs (t…t+1, o…o+3), all interior (lanes with `cols` 4 and `rows` 2): 8 accumulators.
+    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func block24<L: ConvLane>(_ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int,
+                                     _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
+                                     _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        let c = L.chunk, xB = L.xBytes, wB = L.wBytes
+        let full = n / c &* c
+        let x1 = x0 + xStepB
+        let w1 = w0 + wRowB, w2 = w1 + wRowB, w3 = w2 + wRowB
+        var a00 = L.zero(), a01 = L.zero(), a02 = L.zero(), a03 = L.zero()
+        var a10 = L.zero(), a11 = L.zero(), a12 = L.zero(), a13 = L.zero()
+        var tap = 0
+        while tap < taps {
+            let xo = tap &* xTapB, wo = tap &* wTapB
+            var i = 0
+            while i < full {
+                let xi = xo &+ i &* xB, wi = wo &+ i &* wB
+                let u0 = L.loadX(x0 + xi), u1 = L.loadX(x1 + xi)
+                let v0 = L.loadW(w0 + wi)
+                a00 = L.mad(a00, u0, v0); a10 = L.mad(a10, u1, v0)
+                let v1 = L.loadW(w1 + wi)
+                a01 = L.mad(a01, u0, v1); a11 = L.mad(a11, u1, v1)
+                let v2 = L.loadW(w2 + wi)
+                a02 = L.mad(a02, u0, v2); a12 = L.mad(a12, u1, v2)
+                let v3 = L.loadW(w3 + wi)
+                a03 = L.mad(a03, u0, v3); a13 = L.mad(a13, u1, v3)
+                i &+= c
+            }
+            if full < n {
+                let rest = n &- full, xi = xo &+ full &* xB, wi = wo &+ full &* wB, back = full >= c
+                let u0 = L.loadXTail(x0 + xi, rest, back: back), u1 = L.loadXTail(x1 + xi, rest, back: back)
+                let v0 = L.loadWTail(w0 + wi, rest, back: back)
+                a00 = L.mad(a00, u0, v0); a10 = L.mad(a10, u1, v0)
+                let v1 = L.loadWTail(w1 + wi, rest, back: back)
+                a01 = L.mad(a01, u0, v1); a11 = L.mad(a11, u1, v1)
+                let v2 = L.loadWTail(w2 + wi, rest, back: back)
+                a02 = L.mad(a02, u0, v2); a12 = L.mad(a12, u1, v2)
+                let v3 = L.loadWTail(w3 + wi, rest, back: back)
+                a03 = L.mad(a03, u0, v3); a13 = L.mad(a13, u1, v3)
+            }
+            tap &+= 1
+        }
+        let r = L.rowContext4(e, o)
+        L.storeRow4(e, r, t, o, a00, a01, a02, a03)
+        L.storeRow4(e, r, t &+ 1, o, a10, a11, a12, a13)
+    }
+
+    /// Outputs (t, o…o+3) whose window may reach into the padding (lanes with `cols` 4): the taps outside
+    /// [0, lin) are skipped; one accumulator per channel over the chunks in order, then the scalar tail.
+    @inline(never)
+    static func edge4<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int) {
+        let p = a.pointee
+        guard let xBase = p.x, let wBase = p.w else { return }
+        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation), lin = Int(p.length_in)
+        let start = t &* Int(p.stride) &- Int(p.pad_left)
+        let kLo = start >= 0 ? 0 : (0 &- start &+ d &- 1) / d
+        let kHi = start >= lin ? 0 : min(k, (lin &- 1 &- start) / d &+ 1)
+        guard kHi > kLo else {
+            var j = 0
+            while j < 4 { L.store(e, t, o &+ j, L.sZero); j &+= 1 }
+            return
+        }
+        let xB = L.xBytes, wB = L.wBytes, c = L.chunk
+        let x = xBase + (start &+ kLo &* d) &* cin &* xB
+        let wRowB = k &* cin &* wB
+        let w0 = wBase + (o &* k &+ kLo) &* cin &* wB, w1 = w0 + wRowB, w2 = w1 + wRowB, w3 = w2 + wRowB
+        let contiguous = d == 1 || kHi &- kLo == 1
+        let taps = contiguous ? 1 : kHi &- kLo, n = contiguous ? (kHi &- kLo) &* cin : cin
+        let xTapB = d &* cin &* xB, wTapB = cin &* wB
+        let full = n / c &* c
+        var a0 = L.zero(), a1 = L.zero(), a2 = L.zero(), a3 = L.zero()
+        var r0 = L.sZero, r1 = L.sZero, r2 = L.sZero, r3 = L.sZero
+        var tap = 0
+        while tap < taps {
+            let xo = tap &* xTapB, wo = tap &* wTapB
+            var i = 0
+            while i < full {
+                let u = L.loadX(x + (xo &+ i &* xB)), wi = wo &+ i &* wB
+                a0 = L.mad(a0, u, L.loadW(w0 + wi)); a1 = L.mad(a1, u, L.loadW(w1 + wi))
+                a2 = L.mad(a2, u, L.loadW(w2 + wi)); a3 = L.mad(a3, u, L.loadW(w3 + wi))
+                i &+= c
+            }
+            if full < n {
+                let xr = x + (xo &+ full &* xB), wr = wo &+ full &* wB
+                r0 = L.plus(r0, L.tail(xr, w0 + wr, n &- full))
+                r1 = L.plus(r1, L.tail(xr, w1 + wr, n &- full))
+                r2 = L.plus(r2, L.tail(xr, w2 + wr, n &- full))
+                r3 = L.plus(r3, L.tail(xr, w3 + wr, n &- full))
+            }
+            tap &+= 1
+        }
+        if full == n {
+            L.storeRow4(e, L.rowContext4(e, o), t, o, a0, a1, a2, a3)
+            return
+        }
+        L.store(e, t, o, L.plus(L.reduce(a0), r0))
+        L.store(e, t, o &+ 1, L.plus(L.reduce(a1), r1))
+        L.store(e, t, o &+ 2, L.plus(L.reduce(a2), r2))
+        L.store(e, t, o &+ 3, L.plus(L.reduce(a3), r3))
     }
 
     /// Outputs (t, o…o+2), interior.

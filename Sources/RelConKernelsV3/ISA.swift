@@ -130,6 +130,8 @@ extension LaneI8 {
 /// Half the multiply-accumulate µops of the widening lanes per element, and no widening loads.
 enum LaneI8U7: LaneI8Out {
     static var chunk: Int { 32 }
+    static var rows: Int { 2 }
+    static var cols: Int { 4 }
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
     @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
@@ -157,6 +159,13 @@ extension LaneI8Out {
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> Int8Epilogue? { Epilogue.int8Context(a) }
     @inline(__always) static func store(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ dot: Int32) { Epilogue.int8(c, t, o, dot) }
     @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params { I8Row.params(c, o) }
+    @inline(__always) static func rowContext4(_ c: Int8Epilogue, _ o: Int) -> I8Row.Params {
+        I8Row.params(c, o, lanes: 4)
+    }
+    @inline(__always) static func storeRow4(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
+                                            _ a1: __m256i, _ a2: __m256i, _ a3: __m256i) {
+        I8Row.store4(c, r, t, o, a0, a1, a2, a3)
+    }
     @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
                                                  _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
         I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),
@@ -225,9 +234,10 @@ enum I8Row {
         var lo: __m256i, hi: __m256i
     }
 
+    /// Channels o…o+2 (`lanes` 3; lane 3 is zero and never read) or o…o+3 (`lanes` 4).
     @inline(__always)
-    static func params(_ e: Int8Epilogue, _ o: Int) -> Params {
-        let mask3 = _mm_setr_epi32(-1, -1, -1, 0)
+    static func params(_ e: Int8Epilogue, _ o: Int, lanes: Int = 3) -> Params {
+        let mask3 = lanes == 4 ? _mm_set1_epi32(-1) : _mm_setr_epi32(-1, -1, -1, 0)
         let bias = e.bias.map { _mm_maskload_epi32($0 + o, mask3) } ?? _mm_setzero_si128()
         // Multipliers zero-extended: vpmuldq reads their low 32 bits as signed, and a visibly zero-extended
         // operand keeps the code generator on vpmuldq (a sign-extended one loaded in another block does not).
@@ -243,7 +253,7 @@ enum I8Row {
         if signedRes { round = _mm256_sub_epi64(round, _mm256_slli_epi64(mr, 7)) }
         return Params(bias: bias, mult: m, multRes: mr, shift: sh, round: round,
                       signShift: _mm256_srlv_epi64(_mm256_set1_epi64x(Int64.min), sh),
-                      multRes32: mr32, resFlip: signedRes ? 0x80_8080 : 0,
+                      multRes32: mr32, resFlip: signedRes ? (lanes == 4 ? 0x8080_8080 : 0x80_8080) : 0,
                       lo: _mm256_set1_epi64x(Int64(e.lo)), hi: _mm256_set1_epi64x(Int64(e.hi)))
     }
 
@@ -275,5 +285,34 @@ enum I8Row {
         let y = UnsafeMutableRawPointer(e.y + i)
         y.storeBytes(of: UInt16(qv[0]) | (UInt16(qv[8]) << 8), as: UInt16.self)
         y.storeBytes(of: qv[16], toByteOffset: 2, as: UInt8.self)
+    }
+
+    /// The same for four outputs (t, o…o+3) (params of `lanes` 4): all four 64-bit lanes used, the residual read and
+    /// y written as one 4-byte word.
+    @inline(__always)
+    static func store4(_ e: Int8Epilogue, _ p: Params, _ t: Int, _ o: Int, _ a0: __m256i, _ a1: __m256i,
+                       _ a2: __m256i, _ a3: __m256i) {
+        // [Σa0, Σa1, Σa2, Σa3] + bias
+        let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3))
+        let acc = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(h), unsafeBitCast(
+            unsafeBitCast(h, to: SIMD8<Int32>.self).highHalf, to: __m128i.self)), p.bias)
+        var total = _mm256_add_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(acc), p.mult), p.round)
+        let i = t &* e.cout &+ o
+        if let r = e.residual {
+            let bytes = r.loadUnaligned(fromByteOffset: i, as: UInt32.self) ^ p.resFlip
+            let rv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(Int32(bitPattern: bytes)))
+            total = _mm256_add_epi64(total, _mm256_mul_epu32(rv, _mm256_cvtepu32_epi64(p.multRes32)))
+        }
+        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), p.shift),
+                                 p.signShift)
+        q = _mm256_blendv_epi8(q, p.lo, _mm256_cmpgt_epi64(p.lo, q))
+        q = _mm256_blendv_epi8(q, p.hi, _mm256_cmpgt_epi64(q, p.hi))
+        // The low byte of each 64-bit lane (bytes 0 and 8 of each 128-bit half) into one 32-bit word.
+        let pick = _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                    -1, -1, 0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+        let b = _mm256_shuffle_epi8(q, pick)
+        let word = _mm_or_si128(_mm256_castsi256_si128(b),
+                                unsafeBitCast(unsafeBitCast(b, to: SIMD32<UInt8>.self).highHalf, to: __m128i.self))
+        UnsafeMutableRawPointer(e.y + i).storeBytes(of: UInt32(bitPattern: _mm_cvtsi128_si32(word)), as: UInt32.self)
     }
 }
