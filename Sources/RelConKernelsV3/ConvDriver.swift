@@ -153,77 +153,64 @@ enum ConvDriver {
         func xAt(_ t: Int) -> UnsafeRawPointer { xBase + (t &* s &- pl) &* cin &* xB }
 
         var o = 0
-        if L.cols == 4 {
-            while o &+ 4 <= cout {
-                let w0 = wBase + o &* wRowB
-                var t = 0
-                while t < tLo { edge4(a, c, L.self, t, o); t &+= 1 }
-                while t &+ 2 <= tHi {
-                    block24(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
-                    t &+= 2
-                }
-                // An odd last interior step: one more block ending at tHi (recomputes one output per channel with
-                // identical arithmetic and stores the same values again).
-                if t < tHi, tHi &- tLo >= 2 {
-                    block24(c, L.self, tHi &- 2, o, xAt(tHi &- 2), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
-                    t = tHi
-                }
-                while t < lout { edge4(a, c, L.self, t, o); t &+= 1 }
-                o &+= 4
-            }
+        // Output-channel blocks of `cols` channels (4 or 3), then the remaining channels one by one; within each,
+        // the time steps as `sweep` orders them.
+        while L.cols == 4, o &+ 4 <= cout {
+            let w0 = wBase + o &* wRowB
+            sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 2,
+                  edge: { t in edge4(a, c, L.self, t, o) },
+                  block: { t in block24(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
+                  single: { t in edge4(a, c, L.self, t, o) })
+            o &+= 4
         }
         while L.cols == 3, o &+ 3 <= cout {
             let w0 = wBase + o &* wRowB
-            var t = 0
-            while t < tLo { edge3(a, c, L.self, t, o); t &+= 1 }
+            let single = { (t: Int) in block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n) }
             if L.rows == 3 {
-                while t &+ 3 <= tHi {
-                    block33(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
-                    t &+= 3
-                }
-                if t < tHi, tHi &- tLo >= 3 {
-                    block33(c, L.self, tHi &- 3, o, xAt(tHi &- 3), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
-                    t = tHi
-                }
+                sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 3, edge: { t in edge3(a, c, L.self, t, o) },
+                      block: { t in block33(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
+                      single: single)
             } else {
-                while t &+ 4 <= tHi {
-                    block43(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
-                    t &+= 4
-                }
-                if t < tHi, tHi &- tLo >= 4 {
-                    // The last 1-3 interior steps: one more full block ending at tHi. It recomputes up to 3
-                    // outputs with exactly the same arithmetic and stores the same values again (y never aliases
-                    // an input).
-                    block43(c, L.self, tHi &- 4, o, xAt(tHi &- 4), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
-                    t = tHi
-                }
+                sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 4, edge: { t in edge3(a, c, L.self, t, o) },
+                      block: { t in block43(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
+                      single: single)
             }
-            while t < tHi {
-                block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n)
-                t &+= 1
-            }
-            while t < lout { edge3(a, c, L.self, t, o); t &+= 1 }
             o &+= 3
         }
         while o < cout {
             let w0 = wBase + o &* wRowB
-            var t = 0
-            while t < tLo { edge(a, c, L.self, t, o); t &+= 1 }
-            while t &+ 4 <= tHi {
-                block41(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wTapB, taps, n)
-                t &+= 4
-            }
-            if t < tHi, tHi &- tLo >= 4 {
-                block41(c, L.self, tHi &- 4, o, xAt(tHi &- 4), xStepB, xTapB, w0, wTapB, taps, n)
-                t = tHi
-            }
-            while t < tHi {
-                L.store(c, t, o, dot(L.self, xAt(t), xTapB, w0, wTapB, taps, n))
-                t &+= 1
-            }
-            while t < lout { edge(a, c, L.self, t, o); t &+= 1 }
+            sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 4, edge: { t in edge(a, c, L.self, t, o) },
+                  block: { t in block41(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wTapB, taps, n) },
+                  single: { t in L.store(c, t, o, dot(L.self, xAt(t), xTapB, w0, wTapB, taps, n)) })
             o &+= 1
         }
+    }
+
+    /// The time steps of one output-channel block: those whose window reaches into the padding one at a time
+    /// (`edge`), the interior ones in register blocks of `rows` steps (`block(t)`: steps t ..< t + rows). The last
+    /// 1 ..< rows interior steps are one more full block ending at tHi when there are at least `rows` interior
+    /// steps (it recomputes up to rows − 1 outputs with exactly the same arithmetic and stores the same values
+    /// again: y never aliases an input), else one at a time (`single`).
+    @inline(__always)
+    static func sweep(lout: Int, tLo: Int, tHi: Int, rows: Int, edge: (Int) -> Void, block: (Int) -> Void,
+                      single: (Int) -> Void) {
+        var t = 0
+        while t < tLo { edge(t); t &+= 1 }
+        while t &+ rows <= tHi { block(t); t &+= rows }
+        if t < tHi, tHi &- tLo >= rows { block(tHi &- rows); t = tHi }
+        while t < tHi { single(t); t &+= 1 }
+        while t < lout { edge(t); t &+= 1 }
+    }
+
+    /// The taps of output t that fall inside [0, lin): k in kLo ..< kHi (none when kHi ≤ kLo), and the input time
+    /// step that tap kLo reads.
+    @inline(__always)
+    static func clippedTaps(_ p: rlck_conv, _ t: Int) -> (kLo: Int, kHi: Int, xStart: Int) {
+        let k = Int(p.kernel), d = Int(p.dilation), lin = Int(p.length_in)
+        let start = t &* Int(p.stride) &- Int(p.pad_left)
+        let kLo = start >= 0 ? 0 : (0 &- start &+ d &- 1) / d
+        let kHi = start >= lin ? 0 : min(k, (lin &- 1 &- start) / d &+ 1)
+        return (kLo, kHi, start &+ kLo &* d)
     }
 
     /// One output whose window may reach into the padding: the taps outside [0, lin) are skipped.
@@ -231,13 +218,11 @@ enum ConvDriver {
     static func edge<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ c: L.Ctx, _: L.Type, _ t: Int, _ o: Int) {
         let p = a.pointee
         guard let xBase = p.x, let wBase = p.w else { return }
-        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation), lin = Int(p.length_in)
-        let start = t &* Int(p.stride) &- Int(p.pad_left)
-        let kLo = start >= 0 ? 0 : (0 &- start &+ d &- 1) / d
-        let kHi = start >= lin ? 0 : min(k, (lin &- 1 &- start) / d &+ 1)
+        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation)
+        let (kLo, kHi, xStart) = clippedTaps(p, t)
         var v = L.sZero
         if kHi > kLo {
-            let x = xBase + (start &+ kLo &* d) &* cin &* L.xBytes
+            let x = xBase + xStart &* cin &* L.xBytes
             let w = wBase + (o &* k &+ kLo) &* cin &* L.wBytes
             let contiguous = d == 1 || kHi &- kLo == 1
             v = dot(L.self, x, d &* cin &* L.xBytes, w, cin &* L.wBytes,
@@ -252,16 +237,14 @@ enum ConvDriver {
     static func edge3<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int) {
         let p = a.pointee
         guard let xBase = p.x, let wBase = p.w else { return }
-        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation), lin = Int(p.length_in)
-        let start = t &* Int(p.stride) &- Int(p.pad_left)
-        let kLo = start >= 0 ? 0 : (0 &- start &+ d &- 1) / d
-        let kHi = start >= lin ? 0 : min(k, (lin &- 1 &- start) / d &+ 1)
+        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation)
+        let (kLo, kHi, xStart) = clippedTaps(p, t)
         guard kHi > kLo else {
             L.store(e, t, o, L.sZero); L.store(e, t, o &+ 1, L.sZero); L.store(e, t, o &+ 2, L.sZero)
             return
         }
         let xB = L.xBytes, wB = L.wBytes, c = L.chunk
-        let x = xBase + (start &+ kLo &* d) &* cin &* xB
+        let x = xBase + xStart &* cin &* xB
         let wRowB = k &* cin &* wB
         let w0 = wBase + (o &* k &+ kLo) &* cin &* wB, w1 = w0 + wRowB, w2 = w1 + wRowB
         let contiguous = d == 1 || kHi &- kLo == 1
@@ -488,17 +471,15 @@ enum ConvDriver {
     static func edge4<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int) {
         let p = a.pointee
         guard let xBase = p.x, let wBase = p.w else { return }
-        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation), lin = Int(p.length_in)
-        let start = t &* Int(p.stride) &- Int(p.pad_left)
-        let kLo = start >= 0 ? 0 : (0 &- start &+ d &- 1) / d
-        let kHi = start >= lin ? 0 : min(k, (lin &- 1 &- start) / d &+ 1)
+        let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation)
+        let (kLo, kHi, xStart) = clippedTaps(p, t)
         guard kHi > kLo else {
             var j = 0
             while j < 4 { L.store(e, t, o &+ j, L.sZero); j &+= 1 }
             return
         }
         let xB = L.xBytes, wB = L.wBytes, c = L.chunk
-        let x = xBase + (start &+ kLo &* d) &* cin &* xB
+        let x = xBase + xStart &* cin &* xB
         let wRowB = k &* cin &* wB
         let w0 = wBase + (o &* k &+ kLo) &* cin &* wB, w1 = w0 + wRowB, w2 = w1 + wRowB, w3 = w2 + wRowB
         let contiguous = d == 1 || kHi &- kLo == 1

@@ -95,15 +95,19 @@ enum IntTail {
     }
 }
 
-/// Every int8 lane: 8 int32 accumulator lanes, 3 × 3 register blocks, the vectorised epilogue (I8Row).
+/// Every int8 lane: 8 int32 accumulator lanes, 3 × 3 register blocks (unless the lane says otherwise), the
+/// vectorised epilogue (I8Row), the tails.
 protocol LaneI8Out: ConvLane where XV == __m256i, WV == __m256i, Acc == __m256i, S == Int32, Ctx == Int8Epilogue,
-                                   RowCtx == I8Row.Params {}
+                                   RowCtx == I8Row.Params {
+    static var xSigned: Bool { get }
+    /// Weights as loaded by `loadW`, with the elements 0 ..< chunk − rest zeroed (those an earlier full chunk
+    /// already counted; see `loadWTail`).
+    static func keepLastW(_ w: __m256i, _ rest: Int) -> __m256i
+}
 
 /// The int8 lanes that widen to i16 (16 elements → 8 int32 lanes). The two differ only in how the activations
 /// are widened (u8 after a ReLU, i8 otherwise).
-protocol LaneI8: LaneI8Out {
-    static var xSigned: Bool { get }
-}
+protocol LaneI8: LaneI8Out {}
 
 extension LaneI8 {
     static var chunk: Int { 16 }
@@ -113,15 +117,7 @@ extension LaneI8 {
     @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
         _mm256_add_epi32(acc, _mm256_madd_epi16(x, w))
     }
-    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
-        IntTail.dot(x, w, n, signed: xSigned)
-    }
-    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
-        back ? loadX(p + (rest &- 16)) : loadXPartial(p, rest)
-    }
-    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
-        back ? I8Tail.keepLast(loadW(p + (rest &- 16)), rest) : loadWPartial(p, rest)
-    }
+    @inline(__always) static func keepLastW(_ w: __m256i, _ rest: Int) -> __m256i { I8Tail.keepLast(w, rest) }
 }
 
 /// u7 activations (0...127, rlck_conv.x_max): 32 bytes per step, no widening. vpmaddubsw multiplies the u8
@@ -132,26 +128,30 @@ enum LaneI8U7: LaneI8Out {
     static var chunk: Int { 32 }
     static var rows: Int { 2 }
     static var cols: Int { 4 }
+    static var xSigned: Bool { false }
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
     @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
         _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), _mm256_set1_epi16(1)))
     }
-    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
-        IntTail.dot(x, w, n, signed: false)
-    }
-    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
-        back ? loadX(p + (rest &- 32)) : loadXPartial(p, rest)
-    }
-    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
-        back ? I8Tail.keepLastBytes(loadW(p + (rest &- 32)), rest) : loadWPartial(p, rest)
-    }
+    @inline(__always) static func keepLastW(_ w: __m256i, _ rest: Int) -> __m256i { I8Tail.keepLastBytes(w, rest) }
 }
 
 extension LaneI8Out {
     static var rows: Int { 3 }
     static var xBytes: Int { 1 }
     static var wBytes: Int { 1 }
+    @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Int32 {
+        IntTail.dot(x, w, n, signed: xSigned)
+    }
+    /// The partial last chunk of a run: with a full chunk before it, the chunk that ends at the end of the run,
+    /// weights of the elements already counted zeroed (no copy); otherwise a zero-filled copy.
+    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
+        back ? loadX(p + (rest &- chunk)) : loadXPartial(p, rest)
+    }
+    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> __m256i {
+        back ? keepLastW(loadW(p + (rest &- chunk)), rest) : loadWPartial(p, rest)
+    }
     @inline(__always) static func zero() -> __m256i { _mm256_setzero_si256() }
     @inline(__always) static func reduce(_ acc: __m256i) -> Int32 { I8Reduce.sum(acc) }
     @inline(__always) static func plus(_ a: Int32, _ b: Int32) -> Int32 { a &+ b }
@@ -260,26 +260,11 @@ enum I8Row {
     @inline(__always)
     static func store3(_ e: Int8Epilogue, _ p: Params, _ t: Int, _ o: Int, _ a0: __m256i, _ a1: __m256i,
                        _ a2: __m256i) {
-        // [Σa0, Σa1, Σa2, Σa2] + bias
-        let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a2))
-        let acc = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(h), unsafeBitCast(
-            unsafeBitCast(h, to: SIMD8<Int32>.self).highHalf, to: __m128i.self)), p.bias)
-        var total = _mm256_add_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(acc), p.mult), p.round)
         let i = t &* e.cout &+ o
-        if let r = e.residual {
-            let bytes = Int32(truncatingIfNeeded: UInt32(r.loadUnaligned(fromByteOffset: i, as: UInt16.self))
-                              | (UInt32(r.load(fromByteOffset: i &+ 2, as: UInt8.self)) << 16))
-            // Both factors non-negative and < 2^32: vpmuludq. Widened here, next to the product, so that the code
-            // generator sees they fit in 32 bits (operands widened in another block become a 64-bit multiply
-            // emulation).
-            let rv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(Int32(bitPattern: UInt32(bitPattern: bytes) ^ p.resFlip)))
-            total = _mm256_add_epi64(total, _mm256_mul_epu32(rv, _mm256_cvtepu32_epi64(p.multRes32)))
+        let res = e.residual.map {
+            UInt32($0.loadUnaligned(fromByteOffset: i, as: UInt16.self)) | (UInt32($0.load(fromByteOffset: i &+ 2, as: UInt8.self)) << 16)
         }
-        // Arithmetic >> s.
-        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), p.shift),
-                                 p.signShift)
-        q = _mm256_blendv_epi8(q, p.lo, _mm256_cmpgt_epi64(p.lo, q))
-        q = _mm256_blendv_epi8(q, p.hi, _mm256_cmpgt_epi64(q, p.hi))
+        let q = requantize(p, sums(p, a0, a1, a2, a2), residual: res)
         // The low byte of each 64-bit lane: lanes 0, 1 (low 128 bits) and 2 (high 128 bits).
         let qv = unsafeBitCast(q, to: SIMD32<UInt8>.self)
         let y = UnsafeMutableRawPointer(e.y + i)
@@ -292,21 +277,8 @@ enum I8Row {
     @inline(__always)
     static func store4(_ e: Int8Epilogue, _ p: Params, _ t: Int, _ o: Int, _ a0: __m256i, _ a1: __m256i,
                        _ a2: __m256i, _ a3: __m256i) {
-        // [Σa0, Σa1, Σa2, Σa3] + bias
-        let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3))
-        let acc = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(h), unsafeBitCast(
-            unsafeBitCast(h, to: SIMD8<Int32>.self).highHalf, to: __m128i.self)), p.bias)
-        var total = _mm256_add_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(acc), p.mult), p.round)
         let i = t &* e.cout &+ o
-        if let r = e.residual {
-            let bytes = r.loadUnaligned(fromByteOffset: i, as: UInt32.self) ^ p.resFlip
-            let rv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(Int32(bitPattern: bytes)))
-            total = _mm256_add_epi64(total, _mm256_mul_epu32(rv, _mm256_cvtepu32_epi64(p.multRes32)))
-        }
-        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), p.shift),
-                                 p.signShift)
-        q = _mm256_blendv_epi8(q, p.lo, _mm256_cmpgt_epi64(p.lo, q))
-        q = _mm256_blendv_epi8(q, p.hi, _mm256_cmpgt_epi64(q, p.hi))
+        let q = requantize(p, sums(p, a0, a1, a2, a3), residual: e.residual?.loadUnaligned(fromByteOffset: i, as: UInt32.self))
         // The low byte of each 64-bit lane (bytes 0 and 8 of each 128-bit half) into one 32-bit word.
         let pick = _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                     -1, -1, 0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
@@ -314,5 +286,33 @@ enum I8Row {
         let word = _mm_or_si128(_mm256_castsi256_si128(b),
                                 unsafeBitCast(unsafeBitCast(b, to: SIMD32<UInt8>.self).highHalf, to: __m128i.self))
         UnsafeMutableRawPointer(e.y + i).storeBytes(of: UInt32(bitPattern: _mm_cvtsi128_si32(word)), as: UInt32.self)
+    }
+
+    /// [Σa0, Σa1, Σa2, Σa3] + bias: one horizontal reduction of four accumulators (int32, wrapping: any order gives
+    /// the same sum).
+    @inline(__always)
+    static func sums(_ p: Params, _ a0: __m256i, _ a1: __m256i, _ a2: __m256i, _ a3: __m256i) -> __m128i {
+        let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3))
+        return _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(h), unsafeBitCast(
+            unsafeBitCast(h, to: SIMD8<Int32>.self).highHalf, to: __m128i.self)), p.bias)
+    }
+
+    /// clamp((acc·M + r·Mr + 2^(s−1)) >> s, lo, hi) in the four 64-bit lanes, from the four i32 sums `acc` and, with
+    /// a residual, its bytes (byte k for lane k, as stored: `Params.resFlip` maps i8 ones to u8).
+    @inline(__always)
+    static func requantize(_ p: Params, _ acc: __m128i, residual: UInt32?) -> __m256i {
+        var total = _mm256_add_epi64(_mm256_mul_epi32(_mm256_cvtepi32_epi64(acc), p.mult), p.round)
+        if let bytes = residual {
+            // Both factors non-negative and < 2^32: vpmuludq. Widened here, next to the product, so that the code
+            // generator sees they fit in 32 bits (operands widened in another block become a 64-bit multiply
+            // emulation).
+            let rv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(Int32(bitPattern: bytes ^ p.resFlip)))
+            total = _mm256_add_epi64(total, _mm256_mul_epu32(rv, _mm256_cvtepu32_epi64(p.multRes32)))
+        }
+        // Arithmetic >> s.
+        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), p.shift),
+                                 p.signShift)
+        q = _mm256_blendv_epi8(q, p.lo, _mm256_cmpgt_epi64(p.lo, q))
+        return _mm256_blendv_epi8(q, p.hi, _mm256_cmpgt_epi64(q, p.hi))
     }
 }

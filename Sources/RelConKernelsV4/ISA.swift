@@ -52,7 +52,7 @@ enum LaneF16: ConvLane {
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF {
         // vcvtph2ps zmm; SIMD16<Float>(SIMD16<Float16>) would convert lane by lane.
-        unsafeBitCast(_mm512_cvtph_ps(p.loadUnaligned(as: __m256i.self)), to: VF.self)
+        _mm512_cvtph_ps(p.loadUnaligned(as: __m256i.self))
     }
     @inline(__always) static func mad(_ acc: VF, _ x: VF, _ w: VF) -> VF { acc.addingProduct(x, w) }
     @inline(__always) static func reduce(_ acc: VF) -> Float { acc.sum() }
