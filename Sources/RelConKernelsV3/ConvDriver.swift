@@ -58,7 +58,8 @@ protocol ConvLane {
     /// copying. Defaults: the zero-filled copies `loadXPartial` / `loadWPartial`.
     static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> XV
     static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> WV
-    /// What `storeRow3` needs for channels o…o+2, prepared once per register block.
+    /// What `storeRow3` needs for channels o…o+2, prepared once per output-channel block (the driver passes it to
+    /// every register block of those channels).
     associatedtype RowCtx = Void
     static func rowContext(_ c: Ctx, _ o: Int) -> RowCtx
     /// Output channels per register block: 3 (default), or 4 for a lane whose epilogue handles four channels at
@@ -157,22 +158,24 @@ enum ConvDriver {
         // the time steps as `sweep` orders them.
         while L.cols == 4, o &+ 4 <= cout {
             let w0 = wBase + o &* wRowB
+            let r = L.rowContext4(c, o)          // the epilogue's per-channel constants, once per channel block
             sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 2,
-                  edge: { t in edge4(a, c, L.self, t, o) },
-                  block: { t in block24(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
-                  single: { t in edge4(a, c, L.self, t, o) })
+                  edge: { t in edge4(a, c, r, L.self, t, o) },
+                  block: { t in block24(c, r, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
+                  single: { t in edge4(a, c, r, L.self, t, o) })
             o &+= 4
         }
         while L.cols == 3, o &+ 3 <= cout {
             let w0 = wBase + o &* wRowB
             let single = { (t: Int) in block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n) }
+            let r = L.rowContext(c, o)
             if L.rows == 3 {
                 sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 3, edge: { t in edge3(a, c, L.self, t, o) },
-                      block: { t in block33(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
+                      block: { t in block33(c, r, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
                       single: single)
             } else {
                 sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 4, edge: { t in edge3(a, c, L.self, t, o) },
-                      block: { t in block43(c, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
+                      block: { t in block43(c, r, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
                       single: single)
             }
             o &+= 3
@@ -318,7 +321,7 @@ enum ConvDriver {
 
     /// Outputs (t…t+3, o…o+2), all interior.
     @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
-    static func block43<L: ConvLane>(_ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int,
+    static func block43<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
     {
@@ -363,7 +366,6 @@ enum ConvDriver {
             }
             tap &+= 1
         }
-        let r = L.rowContext(e, o)
         L.storeRow3(e, r, t, o, a00, a01, a02)
         L.storeRow3(e, r, t &+ 1, o, a10, a11, a12)
         L.storeRow3(e, r, t &+ 2, o, a20, a21, a22)
@@ -372,7 +374,7 @@ enum ConvDriver {
 
     /// Outputs (t…t+2, o…o+2), all interior (lanes with `rows` 3).
     @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
-    static func block33<L: ConvLane>(_ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int,
+    static func block33<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
     {
@@ -411,7 +413,6 @@ enum ConvDriver {
             }
             tap &+= 1
         }
-        let r = L.rowContext(e, o)
         L.storeRow3(e, r, t, o, a00, a01, a02)
         L.storeRow3(e, r, t &+ 1, o, a10, a11, a12)
         L.storeRow3(e, r, t &+ 2, o, a20, a21, a22)
@@ -419,7 +420,7 @@ enum ConvDriver {
 
     /// Outputs (t…t+1, o…o+3), all interior (lanes with `cols` 4 and `rows` 2): 8 accumulators.
     @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
-    static func block24<L: ConvLane>(_ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int,
+    static func block24<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
     {
@@ -460,7 +461,6 @@ enum ConvDriver {
             }
             tap &+= 1
         }
-        let r = L.rowContext4(e, o)
         L.storeRow4(e, r, t, o, a00, a01, a02, a03)
         L.storeRow4(e, r, t &+ 1, o, a10, a11, a12, a13)
     }
@@ -468,7 +468,8 @@ enum ConvDriver {
     /// Outputs (t, o…o+3) whose window may reach into the padding (lanes with `cols` 4): the taps outside
     /// [0, lin) are skipped; one accumulator per channel over the chunks in order, then the scalar tail.
     @inline(never)
-    static func edge4<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int) {
+    static func edge4<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int,
+                                   _ o: Int) {
         let p = a.pointee
         guard let xBase = p.x, let wBase = p.w else { return }
         let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation)
@@ -508,7 +509,7 @@ enum ConvDriver {
             tap &+= 1
         }
         if full == n {
-            L.storeRow4(e, L.rowContext4(e, o), t, o, a0, a1, a2, a3)
+            L.storeRow4(e, r, t, o, a0, a1, a2, a3)
             return
         }
         L.store(e, t, o, L.plus(L.reduce(a0), r0))
