@@ -69,6 +69,9 @@ protocol ConvLane {
     static func rowContext4(_ c: Ctx, _ o: Int) -> RowCtx
     /// Epilogue of outputs (t, o…o+3) from their accumulators (lanes with `cols` 4; no scalar tail).
     static func storeRow4(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc, _ a3: Acc)
+    /// The same for dot products split over two accumulators each (a + b).
+    static func storeRow4Pairs(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
+                               _ a2: Acc, _ b2: Acc, _ a3: Acc, _ b3: Acc)
 }
 
 extension ConvLane where RowCtx == Void {
@@ -86,6 +89,15 @@ extension ConvLane {
         store(c, t, o &+ 1, plus(reduce(a1), z))
         store(c, t, o &+ 2, plus(reduce(a2), z))
         store(c, t, o &+ 3, plus(reduce(a3), z))
+    }
+
+    @inline(__always)
+    static func storeRow4Pairs(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
+                               _ a2: Acc, _ b2: Acc, _ a3: Acc, _ b3: Acc) {
+        store(c, t, o, plus(reduce(a0), reduce(b0)))
+        store(c, t, o &+ 1, plus(reduce(a1), reduce(b1)))
+        store(c, t, o &+ 2, plus(reduce(a2), reduce(b2)))
+        store(c, t, o &+ 3, plus(reduce(a3), reduce(b3)))
     }
 
     @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> XV { loadXPartial(p, rest) }
@@ -158,6 +170,9 @@ enum ConvDriver {
         // the time steps as `sweep` orders them.
         while L.cols == 4, o &+ 4 <= cout {
             let w0 = wBase + o &* wRowB
+            // The next block's weights, while this one computes: blobs larger than L2 stream them from L3, and
+            // the first (padded-edge) step of a block would otherwise wait for every line.
+            if o &+ 8 <= cout { rlck_prefetch(w0 + 4 &* wRowB, Int64(4 &* wRowB)) }
             let r = L.rowContext4(c, o)          // the epilogue's per-channel constants, once per channel block
             sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 2,
                   edge: { t in edge4(a, c, r, L.self, t, o) },
@@ -466,7 +481,8 @@ enum ConvDriver {
     }
 
     /// Outputs (t, o…o+3) whose window may reach into the padding (lanes with `cols` 4): the taps outside
-    /// [0, lin) are skipped; one accumulator per channel over the chunks in order, then the scalar tail.
+    /// [0, lin) are skipped; the four channels share each activation load, two accumulators each take the chunks
+    /// in turn (one would wait for each multiply-accumulate's latency), then the scalar tail.
     @inline(never)
     static func edge4<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int,
                                    _ o: Int) {
@@ -488,16 +504,25 @@ enum ConvDriver {
         let xTapB = d &* cin &* xB, wTapB = cin &* wB
         let full = n / c &* c
         var a0 = L.zero(), a1 = L.zero(), a2 = L.zero(), a3 = L.zero()
+        var b0 = L.zero(), b1 = L.zero(), b2 = L.zero(), b3 = L.zero()
         var r0 = L.sZero, r1 = L.sZero, r2 = L.sZero, r3 = L.sZero
         var tap = 0
         while tap < taps {
             let xo = tap &* xTapB, wo = tap &* wTapB
             var i = 0
-            while i < full {
+            while i &+ 2 &* c <= full {
                 let u = L.loadX(x + (xo &+ i &* xB)), wi = wo &+ i &* wB
                 a0 = L.mad(a0, u, L.loadW(w0 + wi)); a1 = L.mad(a1, u, L.loadW(w1 + wi))
                 a2 = L.mad(a2, u, L.loadW(w2 + wi)); a3 = L.mad(a3, u, L.loadW(w3 + wi))
-                i &+= c
+                let v = L.loadX(x + (xo &+ (i &+ c) &* xB)), wj = wo &+ (i &+ c) &* wB
+                b0 = L.mad(b0, v, L.loadW(w0 + wj)); b1 = L.mad(b1, v, L.loadW(w1 + wj))
+                b2 = L.mad(b2, v, L.loadW(w2 + wj)); b3 = L.mad(b3, v, L.loadW(w3 + wj))
+                i &+= 2 &* c
+            }
+            if i < full {
+                let u = L.loadX(x + (xo &+ i &* xB)), wi = wo &+ i &* wB
+                a0 = L.mad(a0, u, L.loadW(w0 + wi)); a1 = L.mad(a1, u, L.loadW(w1 + wi))
+                a2 = L.mad(a2, u, L.loadW(w2 + wi)); a3 = L.mad(a3, u, L.loadW(w3 + wi))
             }
             if full < n {
                 let xr = x + (xo &+ full &* xB), wr = wo &+ full &* wB
@@ -509,13 +534,13 @@ enum ConvDriver {
             tap &+= 1
         }
         if full == n {
-            L.storeRow4(e, r, t, o, a0, a1, a2, a3)
+            L.storeRow4Pairs(e, r, t, o, a0, b0, a1, b1, a2, b2, a3, b3)
             return
         }
-        L.store(e, t, o, L.plus(L.reduce(a0), r0))
-        L.store(e, t, o &+ 1, L.plus(L.reduce(a1), r1))
-        L.store(e, t, o &+ 2, L.plus(L.reduce(a2), r2))
-        L.store(e, t, o &+ 3, L.plus(L.reduce(a3), r3))
+        L.store(e, t, o, L.plus(L.plus(L.reduce(a0), L.reduce(b0)), r0))
+        L.store(e, t, o &+ 1, L.plus(L.plus(L.reduce(a1), L.reduce(b1)), r1))
+        L.store(e, t, o &+ 2, L.plus(L.plus(L.reduce(a2), L.reduce(b2)), r2))
+        L.store(e, t, o &+ 3, L.plus(L.plus(L.reduce(a3), L.reduce(b3)), r3))
     }
 
     /// Outputs (t, o…o+2), interior.

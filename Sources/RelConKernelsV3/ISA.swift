@@ -166,6 +166,12 @@ extension LaneI8Out {
                                             _ a1: __m256i, _ a2: __m256i, _ a3: __m256i) {
         I8Row.store4(c, r, t, o, a0, a1, a2, a3)
     }
+    @inline(__always) static func storeRow4Pairs(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int,
+                                                 _ a0: __m256i, _ b0: __m256i, _ a1: __m256i, _ b1: __m256i,
+                                                 _ a2: __m256i, _ b2: __m256i, _ a3: __m256i, _ b3: __m256i) {
+        I8Row.store4(c, r, t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1), _mm256_add_epi32(a2, b2),
+                     _mm256_add_epi32(a3, b3))
+    }
     @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
                                                  _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
         I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),

@@ -89,6 +89,11 @@ static inline int32_t rlck_detect_isa(void) {
 static inline int32_t rlck_detect_isa(void) { return RLCK_ISA_PORTABLE; }
 #endif
 
+/* Hint that `bytes` bytes at p will be read soon (one prefetch per 64-byte line; never faults, changes nothing). */
+static inline void rlck_prefetch(const void *p, int64_t bytes) {
+    for (int64_t i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i, 0, 3);
+}
+
 /* RELCON_ISA=portable|v3|v4 caps the level (for benchmarks and tests); unset or anything else: no cap. A cap
  * never raises the level above what the CPU supports. */
 static inline int32_t rlck_isa_cap(void) {
