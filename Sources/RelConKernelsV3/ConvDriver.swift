@@ -50,7 +50,7 @@ protocol ConvLane {
     /// requantisation for the three channels).
     static func storeRow3(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc)
     /// The same for outputs whose dot products are split over two accumulators each (a + b, no scalar tail).
-    static func storeRow3Pairs(_ c: Ctx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
+    static func storeRow3Pairs(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
                                _ a2: Acc, _ b2: Acc)
     /// The last `rest` (< chunk) elements of a run at p, as one chunk whose other lanes contribute nothing to the
     /// dot product. `back`: at least one full chunk of the same run precedes p, so a lane may instead read the
@@ -104,7 +104,7 @@ extension ConvLane {
     @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> WV { loadWPartial(p, rest) }
 
     @inline(__always)
-    static func storeRow3Pairs(_ c: Ctx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
+    static func storeRow3Pairs(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
                                _ a2: Acc, _ b2: Acc) {
         let z = sZero
         store(c, t, o, plus(plus(reduce(a0), reduce(b0)), z))
@@ -185,11 +185,11 @@ enum ConvDriver {
             let single = { (t: Int) in block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n) }
             let r = L.rowContext(c, o)
             if L.rows == 3 {
-                sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 3, edge: { t in edge3(a, c, L.self, t, o) },
+                sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 3, edge: { t in edge3(a, c, r, L.self, t, o) },
                       block: { t in block33(c, r, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
                       single: single)
             } else {
-                sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 4, edge: { t in edge3(a, c, L.self, t, o) },
+                sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 4, edge: { t in edge3(a, c, r, L.self, t, o) },
                       block: { t in block43(c, r, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
                       single: single)
             }
@@ -252,7 +252,8 @@ enum ConvDriver {
     /// Outputs (t, o…o+2) whose window may reach into the padding: the taps outside [0, lin) are skipped; the
     /// three output channels share each activation load, two accumulators each take the chunks in turn.
     @inline(never)
-    static func edge3<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _: L.Type, _ t: Int, _ o: Int) {
+    static func edge3<L: ConvLane>(_ a: UnsafePointer<rlck_conv>, _ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int,
+                                   _ o: Int) {
         let p = a.pointee
         guard let xBase = p.x, let wBase = p.w else { return }
         let cin = Int(p.channels_in), k = Int(p.kernel), d = Int(p.dilation)
@@ -295,7 +296,7 @@ enum ConvDriver {
             tap &+= 1
         }
         if full == n {
-            L.storeRow3Pairs(e, t, o, a0, b0, a1, b1, a2, b2)
+            L.storeRow3Pairs(e, r, t, o, a0, b0, a1, b1, a2, b2)
             return
         }
         L.store(e, t, o, L.plus(L.plus(L.reduce(a0), L.reduce(b0)), r0))

@@ -1,7 +1,7 @@
 // int8 AFFINE and ADD (docs/quantization.md §2) for x86-64-v3, vectorised over 8 channels: per channel,
 //   AFFINE  y = clamp((x·A + B + 2^(s−1)) >> s, lo, hi)
 //   ADD     y = clamp((x·M + r·Mr + 2^(s−1)) >> s, lo, hi)
-// in 64-bit lanes (vpmuldq products, the arithmetic shift built from the logical one as in `I8Row`), bit-exact
+// in 64-bit lanes (vpmuldq products, the rounding shift and clamp of `I8Shift`, shared with the CONV1D epilogue), bit-exact
 // with `Requant.affine` / `Requant.requantize`, which the last C mod 8 channels use. Arguments travel in a
 // `rlck_conv` (the runtime's portable loops are Sources/RelConRuntime/Kernels/Ops+I8.swift):
 //   x, x_signed, length_in (L), channels_in (C), y, out_lo, out_hi, shift [C], and
@@ -17,7 +17,7 @@ import _Builtin_intrinsics.intel
 enum ElementwiseI8 {
     /// Four channels' parameters in i64 lanes.
     struct Quad {
-        var mult: __m256i, multRes: __m256i, shift: __m256i, offset: __m256i, signShift: __m256i
+        var mult: __m256i, multRes: __m256i, offset: __m256i, shift: I8Shift
 
         @inline(__always)
         init(_ m: UnsafePointer<Int32>, _ mr: UnsafePointer<Int32>?, _ b: UnsafePointer<Int32>?,
@@ -26,26 +26,20 @@ enum ElementwiseI8 {
             mult = _mm256_cvtepu32_epi64(UnsafeRawPointer(m + c).loadUnaligned(as: __m128i.self))
             multRes = mr.map { _mm256_cvtepu32_epi64(UnsafeRawPointer($0 + c).loadUnaligned(as: __m128i.self)) }
                 ?? _mm256_setzero_si256()
-            let m63 = _mm256_set1_epi64x(63), one = _mm256_set1_epi64x(1)
-            shift = _mm256_and_si256(_mm256_cvtepu32_epi64(UnsafeRawPointer(sh + c).loadUnaligned(as: __m128i.self)),
-                                     m63)
+            shift = I8Shift(UnsafeRawPointer(sh + c).loadUnaligned(as: __m128i.self))
             // 2^(s−1) (+ B): one constant, the Int64 additions wrap, so their order does not matter.
-            var off = _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_sub_epi64(shift, one), m63))
+            var off = shift.round
             if let b = b {
                 off = _mm256_add_epi64(off, _mm256_cvtepi32_epi64(UnsafeRawPointer(b + c).loadUnaligned(as: __m128i.self)))
             }
             offset = off
-            signShift = _mm256_srlv_epi64(_mm256_set1_epi64x(Int64.min), shift)
         }
 
         @inline(__always)
         func apply(_ x: __m256i, _ r: __m256i?, _ lo: __m256i, _ hi: __m256i) -> __m256i {
             var total = _mm256_add_epi64(_mm256_mul_epi32(x, mult), offset)
             if let r = r { total = _mm256_add_epi64(total, _mm256_mul_epi32(r, multRes)) }
-            var q = _mm256_sub_epi64(
-                _mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), shift), signShift)
-            q = _mm256_blendv_epi8(q, lo, _mm256_cmpgt_epi64(lo, q))
-            return _mm256_blendv_epi8(q, hi, _mm256_cmpgt_epi64(q, hi))
+            return shift.apply(total, lo, hi)
         }
     }
 

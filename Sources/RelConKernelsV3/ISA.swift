@@ -55,7 +55,7 @@ enum LaneF16: ConvLane {
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF {
         // vcvtph2ps ymm (F16C); SIMD8<Float>(SIMD8<Float16>) would convert lane by lane.
-        unsafeBitCast(_mm256_cvtph_ps(p.loadUnaligned(as: __m128i.self)), to: VF.self)
+        _mm256_cvtph_ps(p.loadUnaligned(as: __m128i.self))
     }
     @inline(__always) static func mad(_ acc: VF, _ x: VF, _ w: VF) -> VF { acc.addingProduct(x, w) }
     @inline(__always) static func reduce(_ acc: VF) -> Float { acc.sum() }
@@ -172,10 +172,10 @@ extension LaneI8Out {
         I8Row.store4(c, r, t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1), _mm256_add_epi32(a2, b2),
                      _mm256_add_epi32(a3, b3))
     }
-    @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ t: Int, _ o: Int, _ a0: __m256i, _ b0: __m256i,
-                                                 _ a1: __m256i, _ b1: __m256i, _ a2: __m256i, _ b2: __m256i) {
-        I8Row.store3(c, I8Row.params(c, o), t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1),
-                     _mm256_add_epi32(a2, b2))
+    @inline(__always) static func storeRow3Pairs(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int,
+                                                 _ a0: __m256i, _ b0: __m256i, _ a1: __m256i, _ b1: __m256i,
+                                                 _ a2: __m256i, _ b2: __m256i) {
+        I8Row.store3(c, r, t, o, _mm256_add_epi32(a0, b0), _mm256_add_epi32(a1, b1), _mm256_add_epi32(a2, b2))
     }
     @inline(__always) static func storeRow3(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
                                             _ a1: __m256i, _ a2: __m256i) { I8Row.store3(c, r, t, o, a0, a1, a2) }
@@ -231,11 +231,9 @@ enum I8Row {
     struct Params {
         var bias: __m128i
         var mult: __m256i
-        var multRes: __m256i
-        var shift: __m256i
-        var round: __m256i
-        var signShift: __m256i          // 2^63 >>> s
-        var multRes32: __m128i          // Mr as i32 (widened where it is used, see store3)
+        var shift: I8Shift
+        var round: __m256i              // 2^(s−1), − 128·Mr for an i8 residual
+        var multRes32: __m128i          // Mr as i32 (widened where it is used, see requantize)
         var resFlip: UInt32             // 0x808080 for an i8 residual: r + 128 as u8 (and −128·Mr in round)
         var lo: __m256i, hi: __m256i
     }
@@ -249,17 +247,12 @@ enum I8Row {
         // operand keeps the code generator on vpmuldq (a sign-extended one loaded in another block does not).
         let m = _mm256_cvtepu32_epi64(_mm_maskload_epi32(e.mult + o, mask3))
         let mr32 = e.multRes.map { _mm_maskload_epi32($0 + o, mask3) } ?? _mm_setzero_si128()
-        let mr = _mm256_cvtepu32_epi64(mr32)
-        let sh = _mm256_and_si256(_mm256_cvtepu32_epi64(_mm_maskload_epi32(e.shift + o, mask3)),
-                                  _mm256_set1_epi64x(63))
-        let one = _mm256_set1_epi64x(1)
-        var round = _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_sub_epi64(sh, one), _mm256_set1_epi64x(63)))
+        let sh = I8Shift(_mm_maskload_epi32(e.shift + o, mask3))
+        var round = sh.round
         let signedRes = e.residual != nil && e.residualSigned
         // An i8 residual r is read as the u8 r + 128 (its bits ^ 0x80): r·Mr = (r + 128)·Mr − 128·Mr, exactly.
-        if signedRes { round = _mm256_sub_epi64(round, _mm256_slli_epi64(mr, 7)) }
-        return Params(bias: bias, mult: m, multRes: mr, shift: sh, round: round,
-                      signShift: _mm256_srlv_epi64(_mm256_set1_epi64x(Int64.min), sh),
-                      multRes32: mr32, resFlip: signedRes ? (lanes == 4 ? 0x8080_8080 : 0x80_8080) : 0,
+        if signedRes { round = _mm256_sub_epi64(round, _mm256_slli_epi64(_mm256_cvtepu32_epi64(mr32), 7)) }
+        return Params(bias: bias, mult: m, shift: sh, round: round, multRes32: mr32, resFlip: signedRes ? (lanes == 4 ? 0x8080_8080 : 0x80_8080) : 0,
                       lo: _mm256_set1_epi64x(Int64(e.lo)), hi: _mm256_set1_epi64x(Int64(e.hi)))
     }
 
@@ -315,10 +308,31 @@ enum I8Row {
             let rv = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(Int32(bitPattern: bytes ^ p.resFlip)))
             total = _mm256_add_epi64(total, _mm256_mul_epu32(rv, _mm256_cvtepu32_epi64(p.multRes32)))
         }
-        // Arithmetic >> s.
-        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), p.shift),
-                                 p.signShift)
-        q = _mm256_blendv_epi8(q, p.lo, _mm256_cmpgt_epi64(p.lo, q))
-        return _mm256_blendv_epi8(q, p.hi, _mm256_cmpgt_epi64(q, p.hi))
+        return p.shift.apply(total, p.lo, p.hi)
+    }
+}
+
+/// The 64-bit rounding shift of docs/quantization.md in four lanes, shared by every int8 epilogue of this module
+/// (I8Row, ElementwiseI8): per lane s & 63 (the validator keeps s in 1…62), the rounding term 2^(s−1), and
+/// 2^63 >>> s for an arithmetic shift built from the logical one, (v ⊕ 2^63) >>> s − 2^63 >>> s (exact for every s).
+struct I8Shift {
+    var shift: __m256i, round: __m256i, signShift: __m256i
+
+    /// From four i32 shifts.
+    @inline(__always)
+    init(_ s32: __m128i) {
+        let m63 = _mm256_set1_epi64x(63), one = _mm256_set1_epi64x(1)
+        shift = _mm256_and_si256(_mm256_cvtepu32_epi64(s32), m63)
+        round = _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_sub_epi64(shift, one), m63))
+        signShift = _mm256_srlv_epi64(_mm256_set1_epi64x(Int64.min), shift)
+    }
+
+    /// clamp(total >> s, lo, hi), >> arithmetic (total already holds the rounding term).
+    @inline(__always)
+    func apply(_ total: __m256i, _ lo: __m256i, _ hi: __m256i) -> __m256i {
+        var q = _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_xor_si256(total, _mm256_set1_epi64x(Int64.min)), shift),
+                                 signShift)
+        q = _mm256_blendv_epi8(q, lo, _mm256_cmpgt_epi64(lo, q))
+        return _mm256_blendv_epi8(q, hi, _mm256_cmpgt_epi64(q, hi))
     }
 }
