@@ -69,6 +69,11 @@ protocol ConvLane {
     static func rowContext4(_ c: Ctx, _ o: Int) -> RowCtx
     /// Epilogue of outputs (t, o…o+3) from their accumulators (lanes with `cols` 4; no scalar tail).
     static func storeRow4(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc, _ a3: Acc)
+    /// Epilogue of a `rows` 2 × `cols` 4 register block: outputs (t, o…o+3) from a0…a3 and (t + 1, o…o+3) from
+    /// b0…b3. Default: `storeRow4` twice; a lane may replace it with one vectorised epilogue of all eight outputs
+    /// that writes exactly the same bytes (the v3 int8 lanes: one 8-lane requantisation in 32-bit lanes).
+    static func storeBlock24(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc, _ a3: Acc,
+                             _ b0: Acc, _ b1: Acc, _ b2: Acc, _ b3: Acc)
     /// The same for dot products split over two accumulators each (a + b).
     static func storeRow4Pairs(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ b0: Acc, _ a1: Acc, _ b1: Acc,
                                _ a2: Acc, _ b2: Acc, _ a3: Acc, _ b3: Acc)
@@ -89,6 +94,13 @@ extension ConvLane {
         store(c, t, o &+ 1, plus(reduce(a1), z))
         store(c, t, o &+ 2, plus(reduce(a2), z))
         store(c, t, o &+ 3, plus(reduce(a3), z))
+    }
+
+    @inline(__always)
+    static func storeBlock24(_ c: Ctx, _ r: RowCtx, _ t: Int, _ o: Int, _ a0: Acc, _ a1: Acc, _ a2: Acc, _ a3: Acc,
+                             _ b0: Acc, _ b1: Acc, _ b2: Acc, _ b3: Acc) {
+        storeRow4(c, r, t, o, a0, a1, a2, a3)
+        storeRow4(c, r, t &+ 1, o, b0, b1, b2, b3)
     }
 
     @inline(__always)
@@ -477,8 +489,7 @@ enum ConvDriver {
             }
             tap &+= 1
         }
-        L.storeRow4(e, r, t, o, a00, a01, a02, a03)
-        L.storeRow4(e, r, t &+ 1, o, a10, a11, a12, a13)
+        L.storeBlock24(e, r, t, o, a00, a01, a02, a03, a10, a11, a12, a13)
     }
 
     /// Outputs (t, o…o+3) whose window may reach into the padding (lanes with `cols` 4): the taps outside

@@ -17,7 +17,14 @@ import _Builtin_intrinsics.intel
 @export(interface) public func convI8(_ a: UnsafePointer<rlck_conv>) {
     let p = a.pointee
     if p.x_signed != 0 {
-        ConvDriver.run(a, LaneI8S.self)
+        // Runs (taps × channels with dilation 1, else channels) shorter than one 32-byte chunk (the stem: 7 taps ×
+        // 3 axes) stay on the 16-element widening lane, which needs no zero-filled copy for them.
+        let run = p.dilation == 1 || p.kernel == 1 ? p.kernel &* p.channels_in : p.channels_in
+        if run >= 32 {
+            ConvDriver.run(a, LaneI8Sign.self)
+        } else {
+            ConvDriver.run(a, LaneI8S.self)
+        }
     } else if p.x_max > 0, p.x_max <= 127 {
         ConvDriver.run(a, LaneI8U7.self)
     } else {
@@ -137,6 +144,25 @@ enum LaneI8U7: LaneI8Out {
     @inline(__always) static func keepLastW(_ w: __m256i, _ rest: Int) -> __m256i { I8Tail.keepLastBytes(w, rest) }
 }
 
+/// Signed activations (i8: the quantised input, the residual stream) through the same vpmaddubsw step: |x| as the
+/// unsigned operand (≤ 128) and w with x's sign (vpsignb: w where x > 0, −w where x < 0, 0 where x = 0), so each
+/// product is x·w exactly and |pair| ≤ 2·128·127 = 32512 < 2^15. Needs w ≠ −128 (−w would wrap), which the
+/// validator guarantees for every int8 weight (docs/quantization.md §1). One vpsignb more per multiply-accumulate
+/// than LaneI8U7, and no widening loads: about 1.8× the widening lane's rate on AVX2.
+enum LaneI8Sign: LaneI8Out {
+    static var chunk: Int { 32 }
+    static var rows: Int { 2 }
+    static var cols: Int { 4 }
+    static var xSigned: Bool { true }
+    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
+    @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
+    @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
+        _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(x), _mm256_sign_epi8(w, x)),
+                                                _mm256_set1_epi16(1)))
+    }
+    @inline(__always) static func keepLastW(_ w: __m256i, _ rest: Int) -> __m256i { I8Tail.keepLastBytes(w, rest) }
+}
+
 extension LaneI8Out {
     static var rows: Int { 3 }
     static var xBytes: Int { 1 }
@@ -165,6 +191,11 @@ extension LaneI8Out {
     @inline(__always) static func storeRow4(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int, _ a0: __m256i,
                                             _ a1: __m256i, _ a2: __m256i, _ a3: __m256i) {
         I8Row.store4(c, r, t, o, a0, a1, a2, a3)
+    }
+    @inline(__always) static func storeBlock24(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int,
+                                               _ a0: __m256i, _ a1: __m256i, _ a2: __m256i, _ a3: __m256i,
+                                               _ b0: __m256i, _ b1: __m256i, _ b2: __m256i, _ b3: __m256i) {
+        I8Row.store24(c, r, t, o, a0, a1, a2, a3, b0, b1, b2, b3)
     }
     @inline(__always) static func storeRow4Pairs(_ c: Int8Epilogue, _ r: I8Row.Params, _ t: Int, _ o: Int,
                                                  _ a0: __m256i, _ b0: __m256i, _ a1: __m256i, _ b1: __m256i,
@@ -236,6 +267,30 @@ enum I8Row {
         var multRes32: __m128i          // Mr as i32 (widened where it is used, see requantize)
         var resFlip: UInt32             // 0x808080 for an i8 residual: r + 128 as u8 (and −128·Mr in round)
         var lo: __m256i, hi: __m256i
+        /// `store24` (params of `lanes` 4 only): eight i32 lanes, channels o…o+3 twice (two time steps).
+        var wide: Wide
+    }
+
+    /// The 8-lane epilogue's constants (`store24`). The rounding shift runs on the high halves of the 64-bit
+    /// totals: for a total T (|T| < 2^63, docs/quantization.md §6) the high 32 bits of T·2^u are ⌊T·2^u / 2^32⌋
+    /// exactly as long as |T·2^u| < 2^63, and a 32-bit arithmetic shift by v then gives ⌊T / 2^s⌋ when
+    /// u − v = 32 − s. Per channel: s ≥ 32 → u = 0, v = s − 32 (always exact); s < 32 → u = 32 − s, v = 0, exact
+    /// once acc is clamped to [accLo, accHi], bounds outside which the output saturates for every residual
+    /// (so the clamp changes no output) and inside which |T|·2^u < 2^63 (checked when the bounds are built;
+    /// otherwise `ok` is false and `store24` takes the 64-bit path of `store4`).
+    struct Wide {
+        var ok: Bool
+        var bias: __m256i               // i32 [b0 b1 b2 b3 b0 b1 b2 b3]
+        var accLo: __m256i, accHi: __m256i      // i32, the same layout
+        var mult: __m256i               // i32 [M0 … M3 M0 … M3]: vpmuldq reads the even lanes (channels 0, 2)
+        var multOdd: __m256i            // the same >> 32 in each 64-bit lane: channels 1, 3
+        var multRes: __m256i, multResOdd: __m256i
+        var roundEven: __m256i          // i64 2^(s−1) (− 128·Mr for an i8 residual) of channels 0, 2, 0, 2
+        var roundOdd: __m256i           // … of channels 1, 3, 1, 3
+        var leftEven: __m256i, leftOdd: __m256i // i64 u
+        var right: __m256i              // i32 v
+        var lo: __m256i, hi: __m256i    // i32
+        var resFlip: UInt64
     }
 
     /// Channels o…o+2 (`lanes` 3; lane 3 is zero and never read) or o…o+3 (`lanes` 4).
@@ -253,7 +308,119 @@ enum I8Row {
         // An i8 residual r is read as the u8 r + 128 (its bits ^ 0x80): r·Mr = (r + 128)·Mr − 128·Mr, exactly.
         if signedRes { round = _mm256_sub_epi64(round, _mm256_slli_epi64(_mm256_cvtepu32_epi64(mr32), 7)) }
         return Params(bias: bias, mult: m, shift: sh, round: round, multRes32: mr32, resFlip: signedRes ? (lanes == 4 ? 0x8080_8080 : 0x80_8080) : 0,
-                      lo: _mm256_set1_epi64x(Int64(e.lo)), hi: _mm256_set1_epi64x(Int64(e.hi)))
+                      lo: _mm256_set1_epi64x(Int64(e.lo)), hi: _mm256_set1_epi64x(Int64(e.hi)),
+                      wide: wide(e, o, lanes == 4, bias: bias, signedRes: signedRes))
+    }
+
+    /// `Params.wide` for channels o…o+3 (`four`; otherwise an unused value with `ok` false).
+    @inline(__always)
+    static func wide(_ e: Int8Epilogue, _ o: Int, _ four: Bool, bias: __m128i, signedRes: Bool) -> Wide {
+        let z = _mm256_setzero_si256()
+        var w = Wide(ok: false, bias: z, accLo: z, accHi: z, mult: z, multOdd: z, multRes: z, multResOdd: z,
+                     roundEven: z, roundOdd: z, leftEven: z, leftOdd: z, right: z, lo: z, hi: z, resFlip: 0)
+        guard four else { return w }
+        let c0 = channel(e, o, signedRes), c1 = channel(e, o &+ 1, signedRes)
+        let c2 = channel(e, o &+ 2, signedRes), c3 = channel(e, o &+ 3, signedRes)
+        let ok = c0.ok && c1.ok && c2.ok && c3.ok
+        let lo4 = SIMD4<Int32>(c0.accLo, c1.accLo, c2.accLo, c3.accLo)
+        let hi4 = SIMD4<Int32>(c0.accHi, c1.accHi, c2.accHi, c3.accHi)
+        let m4 = SIMD4<Int32>(c0.m, c1.m, c2.m, c3.m), mr4 = SIMD4<Int32>(c0.mr, c1.mr, c2.mr, c3.mr)
+        let round4 = SIMD4<Int64>(c0.round, c1.round, c2.round, c3.round)
+        let left4 = SIMD4<Int64>(c0.left, c1.left, c2.left, c3.left)
+        let right4 = SIMD4<Int32>(c0.right, c1.right, c2.right, c3.right)
+        let twice = { (v: SIMD4<Int32>) in unsafeBitCast(SIMD8<Int32>(lowHalf: v, highHalf: v), to: __m256i.self) }
+        let pairs = { (a: Int64, b: Int64) -> __m256i in SIMD4<Int64>(a, b, a, b) }   // __m256i is SIMD4<Int64>
+        let m = twice(m4), mr = twice(mr4)
+        w.ok = ok
+        w.bias = _mm256_set_m128i(bias, bias)
+        w.accLo = twice(lo4); w.accHi = twice(hi4)
+        w.mult = m; w.multOdd = _mm256_srli_epi64(m, 32)
+        w.multRes = mr; w.multResOdd = _mm256_srli_epi64(mr, 32)
+        w.roundEven = pairs(round4[0], round4[2]); w.roundOdd = pairs(round4[1], round4[3])
+        w.leftEven = pairs(left4[0], left4[2]); w.leftOdd = pairs(left4[1], left4[3])
+        w.right = twice(right4)
+        w.lo = _mm256_set1_epi32(e.lo); w.hi = _mm256_set1_epi32(e.hi)
+        w.resFlip = signedRes ? 0x8080_8080_8080_8080 : 0
+        return w
+    }
+
+    /// One channel's part of `Wide` (see there): the acc bounds, multipliers, rounding term and shifts.
+    @inline(__always)
+    static func channel(_ e: Int8Epilogue, _ o: Int, _ signedRes: Bool)
+        -> (ok: Bool, accLo: Int32, accHi: Int32, m: Int32, mr: Int32, round: Int64, left: Int64, right: Int32)
+    {
+        let s = Int64(e.shift[o]), m = Int64(e.mult[o]), mr = e.multRes.map { Int64($0[o]) } ?? 0
+        let m32 = Int32(truncatingIfNeeded: m), mr32 = Int32(truncatingIfNeeded: mr)
+        guard s >= 1, s <= 62, m >= 0, mr >= 0 else { return (false, 0, 0, m32, mr32, 0, 0, 0) }
+        let round = (1 &<< (s &- 1)) &- (signedRes ? mr &<< 7 : 0)
+        if s >= 32 { return (true, .min, .max, m32, mr32, round, 0, Int32(truncatingIfNeeded: s &- 32)) }
+        // s < 32: every term below is < 2^41, exact in Int64. The residual r is in [−128, 255] (i8 or u8).
+        var accLo = Int64(Int32.min), accHi = Int64(Int32.max)
+        if m > 0 {
+            // acc ≥ ⌈(hi·2^s − 2^(s−1) + 128·Mr) / M⌉ → output hi for every r; acc ≤ ⌊((lo+1)·2^s − 2^(s−1)
+            // − 255·Mr − 1) / M⌋ → output lo for every r. The numerators are exact doubles (< 2^41), the
+            // quotients within 2^−11 of the true ones, so ⌈·⌉ + 1 and ⌊·⌋ − 1 are safe bounds (a looser bound only
+            // clamps values that saturate anyway; the overflow check below uses it).
+            let hiNum = Int64(e.hi) &<< s &- (1 &<< (s &- 1)) &+ 128 &* mr
+            let loNum = (Int64(e.lo) &+ 1) &<< s &- (1 &<< (s &- 1)) &- 255 &* mr &- 1
+            let rm = 1 / Double(m)
+            accHi = min(accHi, Int64((Double(hiNum) * rm).rounded(.up)) &+ 1)
+            accLo = max(accLo, Int64((Double(loNum) * rm).rounded(.down)) &- 1)
+        } else {
+            accLo = 0; accHi = 0
+        }
+        // |T| ≤ max|acc|·M + 255·Mr + 2^(s−1) (< 2^63 by §6) must stay below 2^(63−u) = 2^(31+s).
+        let bound = max(accHi, 0 &- accLo) &* m &+ 255 &* mr &+ (1 &<< (s &- 1))
+        return (bound < (1 as Int64) &<< (31 &+ s), Int32(truncatingIfNeeded: accLo), Int32(truncatingIfNeeded: accHi),
+                m32, mr32, round, 32 &- s, 0)
+    }
+
+    /// The eight outputs (t, o…o+3) from a0…a3 and (t + 1, o…o+3) from b0…b3 (params of `lanes` 4), bit-exact with
+    /// `store4` twice: one horizontal reduction of the eight accumulators into one vector, + bias, then
+    /// clamp((acc·M + r·Mr + 2^(s−1)) >> s, lo, hi) with vpmuldq for the even and odd lanes, the high halves of the
+    /// 64-bit totals (⌊total / 2^32⌋) and a 32-bit arithmetic shift by s − 32 (see `Wide`). y and the residual are
+    /// accessed as one 4-byte word per time step.
+    @inline(__always)
+    static func store24(_ e: Int8Epilogue, _ p: Params, _ t: Int, _ o: Int, _ a0: __m256i, _ a1: __m256i,
+                        _ a2: __m256i, _ a3: __m256i, _ b0: __m256i, _ b1: __m256i, _ b2: __m256i, _ b3: __m256i) {
+        let w = p.wide
+        guard w.ok else {
+            store4(e, p, t, o, a0, a1, a2, a3)
+            store4(e, p, t &+ 1, o, b0, b1, b2, b3)
+            return
+        }
+        // Per 128-bit half: [Σ half of a0 … a3] (low: lanes 0–3 of each accumulator; high: lanes 4–7).
+        let ha = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3))
+        let hb = _mm256_hadd_epi32(_mm256_hadd_epi32(b0, b1), _mm256_hadd_epi32(b2, b3))
+        let lows = _mm256_set_m128i(_mm256_castsi256_si128(hb), _mm256_castsi256_si128(ha))
+        let highs = _mm256_set_m128i(unsafeBitCast(unsafeBitCast(hb, to: SIMD8<Int32>.self).highHalf, to: __m128i.self),
+                                     unsafeBitCast(unsafeBitCast(ha, to: SIMD8<Int32>.self).highHalf, to: __m128i.self))
+        let sum = _mm256_add_epi32(_mm256_add_epi32(lows, highs), w.bias)
+        let acc = _mm256_min_epi32(_mm256_max_epi32(sum, w.accLo), w.accHi)
+        let i = t &* e.cout &+ o
+        var even = _mm256_add_epi64(_mm256_mul_epi32(acc, w.mult), w.roundEven)
+        var odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), w.multOdd), w.roundOdd)
+        if let r = e.residual {
+            let bytes = (UInt64(r.loadUnaligned(fromByteOffset: i &+ e.cout, as: UInt32.self)) << 32
+                         | UInt64(r.loadUnaligned(fromByteOffset: i, as: UInt32.self))) ^ w.resFlip
+            // r (as u8, see Params.resFlip) and Mr are non-negative and < 2^32: vpmuludq.
+            let rv = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(Int64(bitPattern: bytes)))
+            even = _mm256_add_epi64(even, _mm256_mul_epu32(rv, w.multRes))
+            odd = _mm256_add_epi64(odd, _mm256_mul_epu32(_mm256_srli_epi64(rv, 32), w.multResOdd))
+        }
+        even = _mm256_sllv_epi64(even, w.leftEven)
+        odd = _mm256_sllv_epi64(odd, w.leftOdd)
+        // The high 32 bits of each total, in channel order: even lanes moved down, odd lanes kept in place.
+        var q = _mm256_or_si256(_mm256_srli_epi64(even, 32), _mm256_and_si256(odd, _mm256_set1_epi64x(-1 << 32)))
+        q = _mm256_srav_epi32(q, w.right)
+        q = _mm256_min_epi32(_mm256_max_epi32(q, w.lo), w.hi)
+        // The low byte of each i32 lane: bytes 0–3 of each 128-bit half.
+        let pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                    0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+        let b = unsafeBitCast(_mm256_shuffle_epi8(q, pick), to: SIMD8<UInt32>.self)
+        let y = UnsafeMutableRawPointer(e.y + i)
+        y.storeBytes(of: b[0], as: UInt32.self)
+        y.storeBytes(of: b[4], toByteOffset: e.cout, as: UInt32.self)
     }
 
     @inline(__always)

@@ -141,6 +141,10 @@ struct Int8ConvCase: CustomStringConvertible {
     /// Negative control: x = 255 while claiming x_max = 127 (never done by the runtime), so that vpmaddubsw
     /// saturates: shows the `extreme` cases can fail.
     var lie = false
+    /// Requantisation parameters per output channel (mult, shift, multRes, bias) instead of the random ones, from
+    /// the channel and the exact dot product of its middle time step: the epilogue tests pick them at the edges of
+    /// the 8-lane epilogue (I8Row.store24).
+    var params: ((Int, Int64) -> (mult: Int32, shift: Int32, multRes: Int32, bias: Int32))? = nil
     var lengthOut: Int { (length + pl + pr - dilation * (k - 1) - 1) / stride + 1 }
     var valid: Bool { length + pl + pr - dilation * (k - 1) - 1 >= 0 }
     var description: String {
@@ -151,13 +155,18 @@ struct Int8ConvCase: CustomStringConvertible {
 /// Runs the int8 CONV1D of `isa` and the exact Int64 reference; returns the number of differing outputs.
 func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int {
     let lout = c.lengthOut
-    let x: [UInt8] = (0..<c.length * c.cin).map { _ in
-        c.extreme ? (c.lie ? 255 : 127)
+    // extreme: constant over time (so the bias below cancels every interior step); signed: −127 and 127 by
+    // channel (vpsignb flips w for the negative ones), unsigned: 127 (255 for the negative control).
+    let x: [UInt8] = (0..<c.length * c.cin).map { i in
+        c.extreme ? (c.signedX ? UInt8(bitPattern: i % c.cin % 2 == 0 ? -127 : 127) : c.lie ? 255 : 127)
             : c.xU7 ? UInt8(rng.int(0...127))
             : c.signedX ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255))
     }
+    // int8 weights are in [−127, 127] (the validator rejects −128, docs/quantization.md §1); the unsigned lanes are
+    // exact even for −128, so their cases use it too.
+    let wMin = c.signedX ? -127 : -128
     let w: [Int8] = (0..<c.cout * c.k * c.cin).map { _ in
-        c.extreme ? (rng.int(0...1) == 0 ? -128 : 127) : Int8(rng.int(-128...127))
+        c.extreme ? (rng.int(0...1) == 0 ? Int8(wMin) : 127) : Int8(rng.int(wMin...127))
     }
     // The exact dot products.
     var dots = [Int64](repeating: 0, count: lout * c.cout)
@@ -177,15 +186,21 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
     }
     // extreme: unit scale (M·2^−s = 1) and a bias that cancels the dot product of the middle time step (with a
     // constant x every interior step has the same one), so an error of 1 in any dot product changes the output.
-    let bias: [Int32] = (0..<c.cout).map { o in
+    var bias: [Int32] = (0..<c.cout).map { o in
         c.extreme ? Int32(clamping: -dots[lout / 2 * c.cout + o] + Int64(rng.int(-20...20)))
                   : Int32(rng.int(-(1 << 20)...(1 << 20)))
     }
-    let mult: [Int32] = (0..<c.cout).map { _ in c.extreme ? 1 << 30 : Int32(rng.int((1 << 30)...Int(Int32.max))) }
-    let shift: [Int32] = (0..<c.cout).map { _ in c.extreme ? 30 : Int32(rng.int(28...40)) }
-    let multRes: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(0...Int(Int32.max))) }
+    var mult: [Int32] = (0..<c.cout).map { _ in c.extreme ? 1 << 30 : Int32(rng.int((1 << 30)...Int(Int32.max))) }
+    var shift: [Int32] = (0..<c.cout).map { _ in c.extreme ? 30 : Int32(rng.int(28...40)) }
+    var multRes: [Int32] = (0..<c.cout).map { _ in Int32(rng.int(0...Int(Int32.max))) }
     let res: [UInt8] = (0..<lout * c.cout).map { _ in
         c.residual == 1 ? UInt8(bitPattern: Int8(rng.int(-127...127))) : UInt8(rng.int(0...255))
+    }
+    if let params = c.params {
+        for o in 0..<c.cout {
+            let p = params(o, dots[lout / 2 * c.cout + o])
+            mult[o] = p.mult; shift[o] = p.shift; multRes[o] = p.multRes; bias[o] = p.bias
+        }
     }
     let (lo, hi): (Int32, Int32) = c.outU8 ? (0, 255) : (-127, 127)
     var want = [Int64](repeating: 0, count: lout * c.cout)
@@ -284,6 +299,64 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
         var failures: [String] = []
         for c in cases where c.valid {
             if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
+        }
+        #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
+    }
+
+    /// Signed activations at the extremes (x = ±127 against w = ±127: pair sums ±32,258) on every ISA: the v3
+    /// vpmaddubsw lane for signed inputs (|x| times w with x's sign) for runs of at least 32 elements, the widening
+    /// lane below; unit scale and a cancelling bias, so an error of 1 in any dot product shows.
+    @Test(arguments: runnableISAs) func int8ConvSignedExtremeExact(_ isa: ISA) {
+        var rng = SeededRandom(36)
+        var failures: [String] = []
+        for (cin, k, d) in [(32, 1, 1), (64, 1, 1), (33, 1, 1), (3, 7, 1), (16, 2, 1), (64, 4, 1), (40, 3, 2),
+                            (128, 1, 1), (31, 1, 1), (21, 3, 1)] {
+            for residual in 0...2 {
+                let c = Int8ConvCase(length: 62, cin: cin, cout: 9, k: k, stride: 1, dilation: d, pl: k / 2,
+                                     pr: k - 1 - k / 2, signedX: true, bias: true, residual: residual, outU8: false,
+                                     extreme: true)
+                if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
+            }
+        }
+        #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
+    }
+
+    /// The 8-lane int8 epilogue (v3, `I8Row.store24`: register blocks of 2 time steps × 4 channels) against the
+    /// Int64 reference at its edges: every shift 1…62 (s ≥ 32: the high halves of the totals; s < 32: the totals
+    /// shifted left by 32 − s after acc is clamped to bounds outside which the output saturates, or the 64-bit
+    /// path when the bounds cannot rule out an overflow), multipliers 0, 1, 2^30 and 2^31 − 1, residual multipliers
+    /// up to 2^31 − 1, biases up to ±2^30, and biases placed so that outputs land on lo, hi and one step inside them.
+    @Test(arguments: runnableISAs) func int8WideEpilogueExact(_ isa: ISA) {
+        var rng = SeededRandom(37)
+        var failures: [String] = []
+        let mults: [Int32] = [0, 1, 3, 1 << 30, Int32.max, 1_518_500_250]
+        for trial in 0..<240 {
+            let signedX = trial % 3 == 0, outU8 = trial % 2 == 0, residual = trial % 5 % 3
+            // Per channel: a shift (sweeping 1…62 over the trials, neighbours mixed), a multiplier, a residual
+            // multiplier and a bias that puts acc·M/2^s near a clamp edge or anywhere.
+            var table: [(mult: Int32, shift: Int32, multRes: Int32, bias: Int32, edge: Double?)] = []
+            for o in 0..<12 {
+                let s = Int32(o % 3 == 0 ? (trial + o) % 62 + 1 : rng.int(1...62))
+                let m = o % 2 == 0 ? mults[rng.int(0...(mults.count - 1))] : Int32(rng.int(0...Int(Int32.max)))
+                let mr = [0, 1, Int32.max, Int32(rng.int(0...Int(Int32.max)))][rng.int(0...3)]
+                let b = Int32(rng.int(-(1 << 30)...(1 << 30)))
+                // Half the channels: acc·M ≈ edge·2^s at the middle step, edge ∈ {lo, hi, lo ± 1, hi ± 1}.
+                let edge = o % 2 == 1 && m > 0
+                    ? Double([outU8 ? 0 : -127, outU8 ? 255 : 127][rng.int(0...1)] + rng.int(-1...1)) : nil
+                table.append((m, s, mr, b, edge))
+            }
+            let params = { (o: Int, dot: Int64) -> (mult: Int32, shift: Int32, multRes: Int32, bias: Int32) in
+                let p = table[o]
+                guard let edge = p.edge else { return (p.mult, p.shift, p.multRes, p.bias) }
+                let v = edge * pow(2, Double(p.shift)) / Double(p.mult) - Double(dot)
+                let b = abs(v) < Double(1 << 30) ? Int32(v.rounded()) + Int32(o % 5 - 2) : p.bias
+                return (p.mult, p.shift, p.multRes, b)
+            }
+            let c = Int8ConvCase(length: rng.int(2...9), cin: [32, 64, 8][trial % 3], cout: [8, 12, 4, 9][trial % 4],
+                                 k: trial % 4 == 3 ? 3 : 1, stride: 1, dilation: 1, pl: trial % 4 == 3 ? 1 : 0,
+                                 pr: trial % 4 == 3 ? 1 : 0, signedX: signedX, bias: true, residual: residual,
+                                 outU8: outU8, xU7: !signedX, params: params)
+            if c.valid, checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append("trial \(trial): \(c.description)") }
         }
         #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
     }
