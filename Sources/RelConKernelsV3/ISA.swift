@@ -118,6 +118,8 @@ protocol LaneI8: LaneI8Out {}
 
 extension LaneI8 {
     static var chunk: Int { 16 }
+    static var rows: Int { 2 }
+    static var cols: Int { 4 }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i {
         _mm256_cvtepi8_epi16(p.loadUnaligned(as: __m128i.self))
     }

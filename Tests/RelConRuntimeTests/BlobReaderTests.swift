@@ -1,6 +1,7 @@
 // The blob reader: valid blobs load; every defect class of docs/blob-format.md ("Validation order and
 // status codes") gives its own error, for blobs written here and for Tests/Fixtures/bad/*.blob.
 
+import CRelConKernels
 import Foundation
 import Testing
 @testable import RelConRuntimeHosted
@@ -12,14 +13,41 @@ import Testing
         #expect(crc == 0xCBF4_3926)
         #expect(referenceCRC32(check) == 0xCBF4_3926)
         var rng = SeededRandom(9)
-        for n in [0, 1, 4, 15, 16, 17, 100, 1000] {
-            var bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            let fast = bytes.withUnsafeBytes { CRC32.checksum($0.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!, count: n, zeroedOffset: nil) }
-            #expect(fast == referenceCRC32(bytes))
-            if n >= 16 {
-                let zeroed = bytes.withUnsafeBytes { CRC32.checksum($0.baseAddress!, count: n, zeroedOffset: 12) }
-                for k in 12..<16 { bytes[k] = 0 }
-                #expect(zeroed == referenceCRC32(bytes))
+        // Every length mod 4 (the 4-byte steps and the byte tail), from unaligned starts, and the zeroed field at
+        // aligned and unaligned offsets, first and last.
+        for n in [0, 1, 2, 3, 4, 5, 6, 7, 15, 16, 17, 18, 19, 100, 1000, 1001, 1002, 1003, 3077] {
+            let bytes = (0..<n + 3).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            for start in 0..<(n >= 16 ? 3 : 1) {
+                var slice = Array(bytes[start..<start + n])
+                let fast = bytes.withUnsafeBytes {
+                    CRC32.checksum(($0.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!) + start, count: n, zeroedOffset: nil)
+                }
+                #expect(fast == referenceCRC32(slice), "n \(n) start \(start)")
+                for z in [0, 8, 12, 13, n - 4] where n >= 16 && z <= n - 4 {
+                    let zeroed = bytes.withUnsafeBytes { CRC32.checksum($0.baseAddress! + start, count: n, zeroedOffset: z) }
+                    let keep = slice
+                    for k in z..<z + 4 { slice[k] = 0 }
+                    #expect(zeroed == referenceCRC32(slice), "n \(n) start \(start) zeroed at \(z)")
+                    slice = keep
+                }
+            }
+        }
+    }
+
+    /// The slicing-by-4 tables (constant data in Sources/CRelConKernels/crc32_table.c) against the polynomial:
+    /// row 0 bit by bit, rows 1–3 by their recurrence.
+    @Test func tableMatchesThePolynomial() {
+        withUnsafeBytes(of: rlck_crc32_table) { raw in
+            let t = raw.bindMemory(to: UInt32.self)
+            #expect(t.count == 4 * 256)
+            for n in 0..<256 {
+                var c = UInt32(n)
+                for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+                #expect(t[n] == c, "row 0, byte \(n)")
+                for k in 1..<4 {
+                    let prev = t[256 * (k - 1) + n]
+                    #expect(t[256 * k + n] == (prev >> 8) ^ t[Int(prev & 0xFF)], "row \(k), byte \(n)")
+                }
             }
         }
     }

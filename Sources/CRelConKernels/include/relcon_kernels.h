@@ -89,6 +89,9 @@ static inline int32_t rlck_detect_isa(void) {
 static inline int32_t rlck_detect_isa(void) { return RLCK_ISA_PORTABLE; }
 #endif
 
+/* CRC-32 (IEEE) tables for slicing by 4 (crc32_table.c): constant data, not exported from librelcon.so. */
+__attribute__((visibility("hidden"))) extern const uint32_t rlck_crc32_table[4][256];
+
 /* Hint that `bytes` bytes at p will be read soon (one prefetch per 64-byte line; never faults, changes nothing). */
 static inline void rlck_prefetch(const void *p, int64_t bytes) {
     for (int64_t i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i, 0, 3);
