@@ -186,10 +186,12 @@ enum ConvDriver {
             // the first (padded-edge) step of a block would otherwise wait for every line.
             if o &+ 8 <= cout { rlck_prefetch(w0 + 4 &* wRowB, Int64(4 &* wRowB)) }
             let r = L.rowContext4(c, o)          // the epilogue's per-channel constants, once per channel block
-            sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 2,
-                  edge: { t in edge4(a, c, r, L.self, t, o) },
-                  block: { t in block24(c, r, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
-                  single: { t in edge4(a, c, r, L.self, t, o) })
+            sweepRuns(lout: lout, tLo: tLo, tHi: tHi, rows: 2,
+                      edge: { t in edge4(a, c, r, L.self, t, o) },
+                      blocks: { t0, count, tLast in
+                          blocks24(c, r, L.self, t0, count, tLast, o, xAt(t0), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                      },
+                      single: { t in edge4(a, c, r, L.self, t, o) })
             o &+= 4
         }
         while L.cols == 3, o &+ 3 <= cout {
@@ -228,6 +230,22 @@ enum ConvDriver {
         while t < tLo { edge(t); t &+= 1 }
         while t &+ rows <= tHi { block(t); t &+= rows }
         if t < tHi, tHi &- tLo >= rows { block(tHi &- rows); t = tHi }
+        while t < tHi { single(t); t &+= 1 }
+        while t < lout { edge(t); t &+= 1 }
+    }
+
+    /// `sweep` with the interior register blocks handed over in one call, `blocks(t0, count, tLast)`: blocks at
+    /// t0, t0 + rows, … (`count` of them), then the overlapping last block at tLast (−1: none). The same blocks in
+    /// the same order, without a call per block.
+    @inline(__always)
+    static func sweepRuns(lout: Int, tLo: Int, tHi: Int, rows: Int, edge: (Int) -> Void,
+                          blocks: (Int, Int, Int) -> Void, single: (Int) -> Void) {
+        var t = 0
+        while t < tLo { edge(t); t &+= 1 }
+        let count = max(0, tHi &- t) / rows
+        let tLast = (tHi &- t) % rows != 0 && tHi &- tLo >= rows ? tHi &- rows : -1
+        if count > 0 || tLast >= 0 { blocks(t, count, tLast) }
+        t = tLast >= 0 ? tHi : t &+ count &* rows
         while t < tHi { single(t); t &+= 1 }
         while t < lout { edge(t); t &+= 1 }
     }
@@ -446,8 +464,25 @@ enum ConvDriver {
         L.storeRow3(e, r, t &+ 2, o, a20, a21, a22)
     }
 
-    /// Outputs (t…t+1, o…o+3), all interior (lanes with `cols` 4 and `rows` 2): 8 accumulators.
+    /// The interior register blocks of channels o…o+3 (`sweepRuns`): `count` blocks from t0 (activations at x0),
+    /// then the one at tLast (−1: none).
     @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func blocks24<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t0: Int, _ count: Int, _ tLast: Int,
+                                      _ o: Int, _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
+                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        var j = 0
+        while j < count {
+            block24(e, r, L.self, t0 &+ 2 &* j, o, x0 + 2 &* j &* xStepB, xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+            j &+= 1
+        }
+        if tLast >= 0 {
+            block24(e, r, L.self, tLast, o, x0 + (tLast &- t0) &* xStepB, xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+        }
+    }
+
+    /// Outputs (t…t+1, o…o+3), all interior (lanes with `cols` 4 and `rows` 2): 8 accumulators.
+    @inline(__always)
     static func block24<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
