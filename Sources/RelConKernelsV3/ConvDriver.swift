@@ -198,15 +198,11 @@ enum ConvDriver {
             let w0 = wBase + o &* wRowB
             let single = { (t: Int) in block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n) }
             let r = L.rowContext(c, o)
-            if L.rows == 3 {
-                sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 3, edge: { t in edge3(a, c, r, L.self, t, o) },
-                      block: { t in block33(c, r, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
+            sweepRuns(lout: lout, tLo: tLo, tHi: tHi, rows: L.rows, edge: { t in edge3(a, c, r, L.self, t, o) },
+                      blocks: { t0, count, tLast in
+                          blocks3(c, r, L.self, t0, count, tLast, o, xAt(t0), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                      },
                       single: single)
-            } else {
-                sweep(lout: lout, tLo: tLo, tHi: tHi, rows: 4, edge: { t in edge3(a, c, r, L.self, t, o) },
-                      block: { t in block43(c, r, L.self, t, o, xAt(t), xStepB, xTapB, w0, wRowB, wTapB, taps, n) },
-                      single: single)
-            }
             o &+= 3
         }
         while o < cout {
@@ -366,7 +362,7 @@ enum ConvDriver {
     }
 
     /// Outputs (t…t+3, o…o+2), all interior.
-    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    @inline(__always)
     static func block43<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
@@ -419,7 +415,7 @@ enum ConvDriver {
     }
 
     /// Outputs (t…t+2, o…o+2), all interior (lanes with `rows` 3).
-    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    @inline(__always)
     static func block33<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int, _ o: Int,
                                      _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
@@ -462,6 +458,27 @@ enum ConvDriver {
         L.storeRow3(e, r, t, o, a00, a01, a02)
         L.storeRow3(e, r, t &+ 1, o, a10, a11, a12)
         L.storeRow3(e, r, t &+ 2, o, a20, a21, a22)
+    }
+
+    /// The interior register blocks of channels o…o+2 (`sweepRuns`): `rows` × 3 blocks (block43 or block33),
+    /// `count` of them from t0 (activations at x0), then the one at tLast (−1: none).
+    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func blocks3<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t0: Int, _ count: Int, _ tLast: Int,
+                                     _ o: Int, _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
+                                     _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        let rows = L.rows
+        let one = { (t: Int) in
+            let x = x0 + (t &- t0) &* xStepB
+            if rows == 3 {
+                block33(e, r, L.self, t, o, x, xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+            } else {
+                block43(e, r, L.self, t, o, x, xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+            }
+        }
+        var j = 0
+        while j < count { one(t0 &+ rows &* j); j &+= 1 }
+        if tLast >= 0 { one(tLast) }
     }
 
     /// The interior register blocks of channels o…o+3 (`sweepRuns`): `count` blocks from t0 (activations at x0),

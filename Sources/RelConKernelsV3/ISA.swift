@@ -51,6 +51,12 @@ enum LaneF32: ConvLane {
     static var sZero: Float { 0 }
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> FloatEpilogue? { Epilogue.floatContext(a) }
     @inline(__always) static func store(_ c: FloatEpilogue, _ t: Int, _ o: Int, _ dot: Float) { Epilogue.float(c, t, o, dot) }
+    @inline(__always) static func storeRow3(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF, _ a1: VF,
+                                            _ a2: VF) { FloatRow.store3(c, t, o, a0, a1, a2) }
+    @inline(__always) static func storeRow3Pairs(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF, _ b0: VF,
+                                                 _ a1: VF, _ b1: VF, _ a2: VF, _ b2: VF) {
+        FloatRow.store3(c, t, o, a0 + b0, a1 + b1, a2 + b2)
+    }
 }
 
 enum LaneF16: ConvLane {
@@ -78,6 +84,30 @@ enum LaneF16: ConvLane {
     static var sZero: Float { 0 }
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> FloatEpilogue? { Epilogue.floatContext(a) }
     @inline(__always) static func store(_ c: FloatEpilogue, _ t: Int, _ o: Int, _ dot: Float) { Epilogue.float(c, t, o, dot) }
+    @inline(__always) static func storeRow3(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF, _ a1: VF,
+                                            _ a2: VF) { FloatRow.store3(c, t, o, a0, a1, a2) }
+    @inline(__always) static func storeRow3Pairs(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF, _ b0: VF,
+                                                 _ a1: VF, _ b1: VF, _ a2: VF, _ b2: VF) {
+        FloatRow.store3(c, t, o, a0 + b0, a1 + b1, a2 + b2)
+    }
+}
+
+/// The fp32/fp16 epilogue of three outputs (t, o…o+2) at once: one horizontal reduction of the three accumulators
+/// (vhaddps; the sums' order depends on nothing but the lane, so results stay independent of addresses), then per
+/// channel exactly the steps of `Epilogue.float`: bias + dot, + residual, ReLU. Bias, residual and y are accessed
+/// as three floats (vmaskmovps: nothing past them is touched).
+enum FloatRow {
+    @inline(__always)
+    static func store3(_ e: FloatEpilogue, _ t: Int, _ o: Int, _ a0: VF, _ a1: VF, _ a2: VF) {
+        let h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, _mm256_setzero_ps()))
+        var v = h.lowHalf + h.highHalf
+        let mask = _mm_setr_epi32(-1, -1, -1, 0)
+        let i = t &* e.cout &+ o
+        if let b = e.bias { v = _mm_add_ps(_mm_maskload_ps(b + o, mask), v) }
+        if let r = e.residual { v = _mm_add_ps(v, _mm_maskload_ps(r + i, mask)) }
+        if e.relu { v = _mm_max_ps(_mm_setzero_ps(), v) }      // (0, v): a NaN stays NaN, −0 stays −0, like v < 0 ? 0 : v
+        _mm_maskstore_ps(e.y + i, mask, v)
+    }
 }
 
 enum FloatTail {
