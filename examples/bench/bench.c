@@ -1,10 +1,11 @@
 /* bench: per-window latency of librelcon for one or more blobs and window lengths.
  *
- *   bench [--iters N] [--warmup N] [--lengths 256,1000] [--input FILE] [--json] BLOB [BLOB ...]
+ *   bench [--iters N] [--warmup N] [--warmup-ms MS] [--lengths 256,1000] [--input FILE] [--json] BLOB [BLOB ...]
  *   bench --clock                    estimate this core's clock (GHz) from a chain of dependent adds
  *
  * For each blob and window length: relcon_inspect (arena bytes, MACs), one session in a caller-provided arena,
- * `warmup` untimed calls, then `iters` timed relcon_embed calls on the same deterministic input (a sum of
+ * `warmup` untimed calls (and more until --warmup-ms of wall time have passed: a core that has been idle may run
+ * at a lower clock for a while), then `iters` timed relcon_embed calls on the same deterministic input (a sum of
  * sinusoids in g, like a walking wrist; --input: raw little-endian f32 [T][3], repeated or cut to each length),
  * each timed alone with CLOCK_MONOTONIC (wall) and CLOCK_THREAD_CPUTIME_ID (CPU time of this thread: on a
  * shared machine it excludes the time the thread waited for a core). Prints p50/p90/p99/max wall ms, the
@@ -105,6 +106,7 @@ static const char *precision_name(uint32_t dtype) {
 
 int main(int argc, char **argv) {
     int iters = 200, warmup = 20, json = 0;
+    double warmup_ms = 0;
     const char *input_path = NULL;
     float *input = NULL;
     size_t input_samples = 0;
@@ -114,6 +116,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup-ms") && i + 1 < argc) warmup_ms = atof(argv[++i]);
         else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--input") && i + 1 < argc) input_path = argv[++i];
         else if (!strcmp(argv[i], "--clock")) { printf("%.3f\n", clock_ghz()); return 0; }
@@ -124,12 +127,12 @@ int main(int argc, char **argv) {
                 if (*s == ',') s++;
             }
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: %s [--iters N] [--warmup N] [--lengths 256,1000] [--json] BLOB...\n", argv[0]);
+            fprintf(stderr, "usage: %s [--iters N] [--warmup N] [--warmup-ms MS] [--lengths 256,1000] [--json] BLOB...\n", argv[0]);
             return 2;
         } else { first_blob = i; break; }
     }
     if (first_blob >= argc || iters < 1) {
-        fprintf(stderr, "usage: %s [--iters N] [--warmup N] [--lengths 256,1000] [--json] BLOB...\n", argv[0]);
+        fprintf(stderr, "usage: %s [--iters N] [--warmup N] [--warmup-ms MS] [--lengths 256,1000] [--json] BLOB...\n", argv[0]);
         return 2;
     }
     if (n_lengths == 0) lengths[n_lengths++] = 0;   /* the contract's window */
@@ -168,7 +171,8 @@ int main(int argc, char **argv) {
                 x[3 * t + 2] = (float)(0.1 * sin(2 * M_PI * 3.6 * u + 0.4));
             }
             float *z = malloc(sizeof(float) * info.embedding_dim);
-            for (int i = 0; i < warmup; i++)
+            double w0 = now_ms();
+            for (int i = 0; i < warmup || now_ms() - w0 < warmup_ms; i++)
                 if (relcon_embed(s, x, T, z, info.embedding_dim) != RELCON_OK) { fprintf(stderr, "bench: embed failed\n"); return 1; }
             for (int i = 0; i < iters; i++) {
                 double t0 = now_ms(), c0 = cpu_ms();

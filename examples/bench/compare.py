@@ -12,14 +12,18 @@ For each encoder config (reference, compact: EncoderConfig.compact(), widths hal
   2. the same PyTorch model exported to ONNX (fp32) and quantised by ONNX Runtime's static quantiser (QDQ format,
      per-channel int8 weights, u8 activations, calibrated on the same real windows);
   3. one real window (--n-samples, from UCI HAPT subject 1) fed to every engine.
-Each engine runs in its own process (so its peak RSS is its own), single-threaded, `--warmup` untimed calls then
-`--iters` timed calls, each timed alone: wall (perf_counter / CLOCK_MONOTONIC) and the calling thread's CPU time
+Each engine runs in its own process (so its peak RSS is its own), single-threaded, `--warmup` untimed calls (and
+more until `--warmup-s` seconds have passed, the same for every engine: an idle core can run at a lower clock for a
+while, and ORT's and PyTorch's start-up would otherwise warm theirs for them) then `--iters` timed calls, each timed
+alone: wall (perf_counter / CLOCK_MONOTONIC) and the calling thread's CPU time
 (thread_time / CLOCK_THREAD_CPUTIME_ID: on a shared machine it leaves out the time spent waiting for a core).
 The whole set is repeated `--rounds` times, engines interleaved; the table shows the median over rounds of each
 engine's per-call medians.
 
 Columns: ms (wall p50), cpu ms (CPU p50), GMAC/s at the CPU median, "vs ours" = that engine's CPU ms / ours for
-the same precision (> 1: we are faster), "% peak" = the physical limit (MACs / peak MAC rate of one core) / CPU ms,
+the same precision (> 1: we are faster), "vs ours, per round" = the median (and range) over rounds of the same ratio
+within each round (the two measured seconds apart, so a machine whose speed drifts between rounds moves both),
+"% peak" = the physical limit (MACs / peak MAC rate of one core) / CPU ms,
 peak RSS of the engine's process. Peak MAC rate = MAC/cycle × the clock measured by `bench --clock`:
 16 fp32 MAC/cycle (two 256-bit FMA pipes) and 64 int8 MAC/cycle (two 256-bit vpmaddubsw/vpdpbusd pipes) — state
 your CPU's numbers with --fp32-mac-per-cycle / --int8-mac-per-cycle. Figures only: nothing here is a test.
@@ -53,9 +57,11 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _timeit(call, iters: int, warmup: int) -> dict:
-    for _ in range(warmup):
+def _timeit(call, iters: int, warmup: int, warmup_s: float) -> dict:
+    t0, i = time.perf_counter(), 0
+    while i < warmup or time.perf_counter() - t0 < warmup_s:
         call()
+        i += 1
     wall, cpu = [], []
     for _ in range(iters):
         t0, c0 = time.perf_counter(), time.thread_time()
@@ -81,7 +87,7 @@ def worker_ort(args) -> dict:
     x = np.load(args.input).astype(np.float32).T[None].copy()          # (1, 3, T)
     name = sess.get_inputs()[0].name
     out = sess.run(None, {name: x})[0]
-    r = _timeit(lambda: sess.run(None, {name: x}), args.iters, args.warmup)
+    r = _timeit(lambda: sess.run(None, {name: x}), args.iters, args.warmup, args.warmup_s)
     r["embedding"] = np.asarray(out, np.float32).reshape(-1).tolist()
     return r
 
@@ -97,7 +103,7 @@ def worker_torch(args) -> dict:
     x = torch.from_numpy(np.load(args.input).astype(np.float32).T[None].copy())
     with torch.inference_mode():
         out = model(x)
-        r = _timeit(lambda: model(x), args.iters, args.warmup)
+        r = _timeit(lambda: model(x), args.iters, args.warmup, args.warmup_s)
     r["embedding"] = out.numpy().reshape(-1).tolist()
     return r
 
@@ -160,13 +166,14 @@ def prepare(cfg: str, args, out: Path) -> dict:
 
 def run_worker(kind: str, args, extra: list[str]) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--iters", str(args.iters),
-           "--warmup", str(args.warmup)] + extra
+           "--warmup", str(args.warmup), "--warmup-s", str(args.warmup_s)] + extra
     res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **ONE_THREAD}, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def run_ours(blob: Path, args, paths, lib_dir: str | None = None) -> dict:
-    cmd = [args.bench, "--json", "--iters", str(args.iters), "--warmup", str(args.warmup), "--lengths",
+    cmd = [args.bench, "--json", "--iters", str(args.iters), "--warmup", str(args.warmup),
+           "--warmup-ms", str(1e3 * args.warmup_s), "--lengths",
            str(args.n_samples), "--input", str(paths["input_f32"]), str(blob)]
     # LD_LIBRARY_PATH is searched before the bench's RUNPATH: another librelcon.so for a before/after comparison.
     env = {**os.environ, "LD_LIBRARY_PATH": lib_dir} if lib_dir else None
@@ -184,6 +191,9 @@ def main() -> int:
     ap.add_argument("--n-samples", type=int, default=256)
     ap.add_argument("--iters", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--warmup-s", type=float, default=1.0,
+                    help="every engine also keeps making untimed calls until this much wall time has passed (an "
+                    "idle core may run at a lower clock for a while: the same warm-up for every engine)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--calibration-windows", type=int, default=64)
@@ -258,16 +268,20 @@ def main() -> int:
 
         print(f"\n{cfg}: {n_macs / 1e6:.1f} M MAC per window of {args.n_samples} samples; physical limit "
               f"{n_macs / peak['fp32'] / 1e6:.2f} ms fp32, {n_macs / peak['int8'] / 1e6:.2f} ms int8")
-        hdr = (f"| engine | precision | ms p50 | ms p90 | cpu ms p50 | GMAC/s (cpu) | vs ours | % of peak | "
-               f"peak RSS MB | cos vs PyTorch |")
+        hdr = (f"| engine | precision | ms p50 | ms p90 | cpu ms p50 | GMAC/s (cpu) | vs ours | vs ours, per round | "
+               f"% of peak | peak RSS MB | cos vs PyTorch |")
         print(hdr)
-        print("|" + "---|" * 10)
+        print("|" + "---|" * 11)
         for (e, p), m in med.items():
             ours = med[("librelcon", p)]["cpu_p50_ms"]
+            # Paired by round (the two measured seconds apart): robust to a machine whose speed drifts.
+            per_round = sorted(a["cpu_p50_ms"] / b["cpu_p50_ms"]
+                               for a, b in zip(results[(e, p)], results[("librelcon", p)]))
             limit_ms = n_macs / peak["int8" if p == "int8" else "fp32"] / 1e6
             c = cos(results[(e, p)][0]["embedding"]) if "embedding" in results[(e, p)][0] else None
             print(f"| {e} | {p} | {m['p50_ms']:.3f} | {m['p90_ms']:.3f} | {m['cpu_p50_ms']:.3f} | "
                   f"{n_macs / (m['cpu_p50_ms'] * 1e-3) / 1e9:.1f} | {m['cpu_p50_ms'] / ours:.2f} | "
+                  f"{statistics.median(per_round):.2f} ({per_round[0]:.2f}–{per_round[-1]:.2f}) | "
                   f"{100 * limit_ms / m['cpu_p50_ms']:.0f} % | {m['peak_rss_kb'] / 1024:.1f} | "
                   f"{'' if c is None else f'{c:.6f}'} |")
         for p in ("fp32", "fp16", "int8"):
