@@ -23,7 +23,7 @@ LDLIBS := -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
 APT_PACKAGES := libopenblas-dev libcmocka-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo embed-recording bench bench-compare clean test-cli cli firmware-sim
+.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo embed-recording bench bench-compare bench-ab clean test-cli cli firmware-sim
 
 all: build
 
@@ -135,6 +135,17 @@ bench: build fixtures $(BENCH)
 	$(BENCH) --lengths 256,1000 $(BENCH_ARGS) $(foreach s,$(GOLDEN_SETS),$(wildcard $(FIX)/$(s).blob))
 bench-compare: venv build $(BENCH)
 	$(PY) examples/bench/compare.py --bench $(BENCH) $(BENCH_ARGS)
+# Paired A/B of two librelcon.so builds in one process (examples/bench/ab.c): AB_A = the other build (required),
+# AB_B = this tree's by default; AB_BLOBS = the blobs (default: the int8 and fp32 golden sets).
+AB := .build/bench/ab
+AB_B ?= $(LIB)
+AB_BLOBS ?= $(foreach s,compact_int8 reference_int8 compact,$(wildcard $(FIX)/$(s).blob))
+$(AB): examples/bench/ab.c include/relcon.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude $< -o $@ -ldl -lm
+bench-ab: build fixtures $(AB)
+	@[ -n "$(AB_A)" ] || { echo "bench-ab: set AB_A=/path/to/other/librelcon.so" >&2; exit 2; }
+	$(AB) $(AB_A) $(AB_B) $(BENCH_ARGS) $(AB_BLOBS)
 
 check-so: build
 	Tests/CTests/check_so.sh $(LIB)
