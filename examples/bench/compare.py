@@ -32,6 +32,7 @@ your CPU's numbers with --fp32-mac-per-cycle / --int8-mac-per-cycle. Figures onl
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import resource
@@ -90,6 +91,89 @@ def worker_ort(args) -> dict:
     r = _timeit(lambda: sess.run(None, {name: x}), args.iters, args.warmup, args.warmup_s)
     r["embedding"] = np.asarray(out, np.float32).reshape(-1).tolist()
     return r
+
+
+class _Librelcon:
+    """librelcon through ctypes (include/relcon.h): one session on one blob, for the paired worker."""
+
+    class Info(ctypes.Structure):
+        _fields_ = [("format_version", ctypes.c_uint32), ("weight_dtype", ctypes.c_uint32),
+                    ("input_channels", ctypes.c_uint32), ("embedding_dim", ctypes.c_uint32),
+                    ("sample_rate_hz", ctypes.c_float), ("window_samples", ctypes.c_uint32),
+                    ("min_samples", ctypes.c_uint32), ("units", ctypes.c_uint32), ("axis_order", ctypes.c_char * 4),
+                    ("input_scale", ctypes.c_float * 3), ("input_offset", ctypes.c_float * 3),
+                    ("input_clip", ctypes.c_float), ("n_layers", ctypes.c_uint32), ("n_tensors", ctypes.c_uint32),
+                    ("n_parameters", ctypes.c_uint64), ("macs", ctypes.c_uint64), ("blob_bytes", ctypes.c_uint64),
+                    ("arena_bytes", ctypes.c_uint64), ("n_samples", ctypes.c_uint32), ("reserved", ctypes.c_uint32)]
+
+    @staticmethod
+    def _aligned(n: int, align: int = 64) -> np.ndarray:
+        raw = np.zeros(n + align, np.uint8)
+        off = (-raw.ctypes.data) % align
+        return raw[off:off + n]
+
+    def __init__(self, lib: str, blob: str, n_samples: int):
+        self.lib = ctypes.CDLL(lib)
+        data = Path(blob).read_bytes()
+        self.blob = self._aligned(len(data))
+        self.blob[:] = np.frombuffer(data, np.uint8)
+        info = self.Info()
+        st = self.lib.relcon_inspect(ctypes.c_void_p(self.blob.ctypes.data), ctypes.c_size_t(len(data)),
+                                     ctypes.c_uint32(n_samples), ctypes.byref(info))
+        if st != 0:
+            raise RuntimeError(f"relcon_inspect({blob}) failed with status {st}")
+        self.arena = self._aligned(int(info.arena_bytes))
+        self.session = ctypes.c_void_p()
+        st = self.lib.relcon_session_init(ctypes.c_void_p(self.blob.ctypes.data), ctypes.c_size_t(len(data)),
+                                          ctypes.c_uint32(n_samples), ctypes.c_void_p(self.arena.ctypes.data),
+                                          ctypes.c_size_t(int(info.arena_bytes)), ctypes.byref(self.session))
+        if st != 0:
+            raise RuntimeError(f"relcon_session_init({blob}) failed with status {st}")
+        self.dim, self.n = int(info.embedding_dim), n_samples
+        self.out = np.zeros(self.dim, np.float32)
+        self.embed = self.lib.relcon_embed
+        self.embed.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint32]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        st = self.embed(self.session, x.ctypes.data, self.n, self.out.ctypes.data, self.dim)
+        if st != 0:
+            raise RuntimeError(f"relcon_embed failed with status {st}")
+        return self.out
+
+
+def worker_pair(args) -> dict:
+    """ONNX Runtime and librelcon in this one process, calls alternated (ORT then ours, then ours then ORT, ...),
+    each timed alone with the thread's CPU clock: the ratio of a pair is measured within a millisecond, so it does
+    not move with a machine whose speed drifts between seconds."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
+    x = np.load(args.input).astype(np.float32)                          # (T, 3)
+    ours = _Librelcon(args.lib, args.blob, x.shape[0])
+    xo = np.ascontiguousarray(x)
+    xt = x.T[None].copy()
+    name = sess.get_inputs()[0].name
+    calls = [lambda: sess.run(None, {name: xt}), lambda: ours(xo)]
+    t0, i = time.perf_counter(), 0
+    while i < args.warmup or time.perf_counter() - t0 < args.warmup_s:
+        calls[i & 1]()
+        i += 1
+    d = [[], []]
+    for i in range(args.iters):
+        for j in (0, 1):
+            k = (i & 1) ^ j
+            c0 = time.thread_time_ns()
+            calls[k]()
+            d[k].append((time.thread_time_ns() - c0) * 1e-6)
+    ratios = sorted(a / b for a, b in zip(d[0], d[1]))
+    n = len(ratios)
+    return {"ort_cpu_p50_ms": statistics.median(d[0]), "ours_cpu_p50_ms": statistics.median(d[1]),
+            "ratio_p50": ratios[n // 2], "ratio_p25": ratios[n // 4], "ratio_p75": ratios[3 * n // 4]}
 
 
 def worker_torch(args) -> dict:
@@ -183,7 +267,11 @@ def run_ours(blob: Path, args, paths, lib_dir: str | None = None) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--worker", choices=["ort", "torch"], help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=["ort", "torch", "pair"], help=argparse.SUPPRESS)
+    ap.add_argument("--blob", help=argparse.SUPPRESS)
+    ap.add_argument("--lib", default=str(ROOT / ".build/release/librelcon.so"),
+                    help="the librelcon.so the paired table loads into ONNX Runtime's process (default: this tree's)")
+    ap.add_argument("--no-paired", action="store_true", help="skip the paired in-process table")
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--config", help=argparse.SUPPRESS)
@@ -209,7 +297,7 @@ def main() -> int:
     args = ap.parse_args()
 
     if args.worker:
-        r = worker_ort(args) if args.worker == "ort" else worker_torch(args)
+        r = {"ort": worker_ort, "torch": worker_torch, "pair": worker_pair}[args.worker](args)
         print(json.dumps(r))
         return 0
 
@@ -287,7 +375,28 @@ def main() -> int:
         for p in ("fp32", "fp16", "int8"):
             r0 = results[("librelcon", p)][0]
             print(f"librelcon {p}: blob {r0['blob_bytes']:,} B, arena {r0['arena_bytes']:,} B")
-        everything[cfg] = {"macs": n_macs, "median": {f"{e}/{p}": m for (e, p), m in med.items()},
+        paired = {}
+        if not args.no_paired:
+            # ORT and librelcon in one process, calls alternated: the steadiest ratio on a shared machine.
+            for p, blob_key, onnx_key in (("fp32", "f32", "onnx_fp32"), ("int8", "int8", "onnx_int8")):
+                rs = []
+                for r in range(args.rounds):
+                    print(f"[{cfg}] paired round {r + 1}/{args.rounds}: {p}", file=sys.stderr, flush=True)
+                    rs.append(run_worker("pair", args, ["--model", str(paths[onnx_key]), "--blob",
+                                                        str(paths[blob_key]), "--lib", args.lib,
+                                                        "--input", str(paths["input_npy"])]))
+                paired[p] = rs
+            print(f"\n{cfg}, paired in one process (ONNX Runtime's Python process loads librelcon.so through ctypes; "
+                  f"calls alternate, {args.iters} pairs per round × {args.rounds} rounds; ratio = ORT CPU ms ÷ ours, "
+                  f"per call pair):")
+            print("| precision | ours cpu ms p50 | ORT cpu ms p50 | ORT ÷ ours, median of pairs (per-round medians) |")
+            print("|---|---|---|---|")
+            for p, rs in paired.items():
+                meds = sorted(x["ratio_p50"] for x in rs)
+                print(f"| {p} | {statistics.median(x['ours_cpu_p50_ms'] for x in rs):.3f} | "
+                      f"{statistics.median(x['ort_cpu_p50_ms'] for x in rs):.3f} | **{statistics.median(meds):.2f}** "
+                      f"({', '.join(f'{m:.2f}' for m in meds)}) |")
+        everything[cfg] = {"macs": n_macs, "median": {f"{e}/{p}": m for (e, p), m in med.items()}, "paired": paired,
                            "rounds": {f"{e}/{p}": [{k: v for k, v in x.items() if k != "embedding"} for x in vs]
                                       for (e, p), vs in results.items()}}
     if args.json_out:
