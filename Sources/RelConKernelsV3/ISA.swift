@@ -159,40 +159,43 @@ extension LaneI8 {
     @inline(__always) static func keepLastW(_ w: __m256i, _ rest: Int) -> __m256i { I8Tail.keepLast(w, rest) }
 }
 
-/// u7 activations (0...127, rlck_conv.x_max): 32 bytes per step, no widening. vpmaddubsw multiplies the u8
-/// activations by the i8 weights and adds adjacent pairs into i16 with saturation, which never happens here:
-/// |x_i·w_i + x_j·w_j| ≤ 2·127·128 = 32512 < 32767. vpmaddwd by 1 then adds adjacent i16 into the i32 lanes.
-/// Half the multiply-accumulate µops of the widening lanes per element, and no widening loads.
-enum LaneI8U7: LaneI8Out {
+/// The int8 lanes on vpmaddubsw: 32 bytes of activations and weights per step, loaded as they are; `pairs` gives
+/// the 16 i16 sums of adjacent products (vpmaddubsw, which saturates, so each lane says why its pairs fit), then
+/// vpmaddwd by 1 adds adjacent i16 into the i32 lanes. Half the multiply-accumulate µops of the widening lanes per
+/// element, and no widening loads. Register blocks 2 time steps × 4 channels.
+protocol LaneI8Pairs: LaneI8Out {
+    static func pairs(_ x: __m256i, _ w: __m256i) -> __m256i
+}
+
+extension LaneI8Pairs {
     static var chunk: Int { 32 }
     static var rows: Int { 2 }
     static var cols: Int { 4 }
-    static var xSigned: Bool { false }
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
     @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
-        _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), _mm256_set1_epi16(1)))
+        _mm256_add_epi32(acc, _mm256_madd_epi16(pairs(x, w), _mm256_set1_epi16(1)))
     }
     @inline(__always) static func keepLastW(_ w: __m256i, _ rest: Int) -> __m256i { I8Tail.keepLastBytes(w, rest) }
+}
+
+/// u7 activations (0...127, rlck_conv.x_max): vpmaddubsw of the activations (u8) and the weights (i8) never
+/// saturates: |x_i·w_i + x_j·w_j| ≤ 2·127·128 = 32512 < 32767.
+enum LaneI8U7: LaneI8Pairs {
+    static var xSigned: Bool { false }
+    @inline(__always) static func pairs(_ x: __m256i, _ w: __m256i) -> __m256i { _mm256_maddubs_epi16(x, w) }
 }
 
 /// Signed activations (i8: the quantised input, the residual stream) through the same vpmaddubsw step: |x| as the
 /// unsigned operand (≤ 128) and w with x's sign (vpsignb: w where x > 0, −w where x < 0, 0 where x = 0), so each
 /// product is x·w exactly and |pair| ≤ 2·128·127 = 32512 < 2^15. Needs w ≠ −128 (−w would wrap), which the
 /// validator guarantees for every int8 weight (docs/quantization.md §1). One vpsignb more per multiply-accumulate
-/// than LaneI8U7, and no widening loads: about 1.8× the widening lane's rate on AVX2.
-enum LaneI8Sign: LaneI8Out {
-    static var chunk: Int { 32 }
-    static var rows: Int { 2 }
-    static var cols: Int { 4 }
+/// than LaneI8U7: about 1.8× the widening lane's rate on AVX2.
+enum LaneI8Sign: LaneI8Pairs {
     static var xSigned: Bool { true }
-    @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
-    @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
-    @inline(__always) static func mad(_ acc: __m256i, _ x: __m256i, _ w: __m256i) -> __m256i {
-        _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(x), _mm256_sign_epi8(w, x)),
-                                                _mm256_set1_epi16(1)))
+    @inline(__always) static func pairs(_ x: __m256i, _ w: __m256i) -> __m256i {
+        _mm256_maddubs_epi16(_mm256_abs_epi8(x), _mm256_sign_epi8(w, x))
     }
-    @inline(__always) static func keepLastW(_ w: __m256i, _ rest: Int) -> __m256i { I8Tail.keepLastBytes(w, rest) }
 }
 
 extension LaneI8Out {

@@ -76,7 +76,8 @@ def _timeit(call, iters: int, warmup: int, warmup_s: float) -> dict:
             "peak_rss_kb": peak_rss_kb()}
 
 
-def worker_ort(args) -> dict:
+def _ort_session(model: str):
+    """ONNX Runtime on one thread, sequential, every graph optimisation, CPU provider."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -84,7 +85,11 @@ def worker_ort(args) -> dict:
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+
+
+def worker_ort(args) -> dict:
+    sess = _ort_session(args.model)
     x = np.load(args.input).astype(np.float32).T[None].copy()          # (1, 3, T)
     name = sess.get_inputs()[0].name
     out = sess.run(None, {name: x})[0]
@@ -145,14 +150,7 @@ def worker_pair(args) -> dict:
     """ONNX Runtime and librelcon in this one process, calls alternated (ORT then ours, then ours then ORT, ...),
     each timed alone with the thread's CPU clock: the ratio of a pair is measured within a millisecond, so it does
     not move with a machine whose speed drifts between seconds."""
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
+    sess = _ort_session(args.model)
     x = np.load(args.input).astype(np.float32)                          # (T, 3)
     ours = _Librelcon(args.lib, args.blob, x.shape[0])
     xo = np.ascontiguousarray(x)
