@@ -44,7 +44,7 @@ extern "C" {
  *   if (relcon_version() / 10000 != RELCON_VERSION_MAJOR) { ... wrong library ... } */
 #define RELCON_VERSION_MAJOR 0
 #define RELCON_VERSION_MINOR 4
-#define RELCON_VERSION_PATCH 0
+#define RELCON_VERSION_PATCH 1
 #define RELCON_VERSION_NUMBER (RELCON_VERSION_MAJOR * 10000 + RELCON_VERSION_MINOR * 100 + RELCON_VERSION_PATCH)
 
 /* Newest blob format this header describes (docs/blob-format.md). */

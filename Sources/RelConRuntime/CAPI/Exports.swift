@@ -8,7 +8,7 @@
 public import CRelCon
 
 /// "MAJOR.MINOR.PATCH" of include/relcon.h; a Swift test checks it against the header's macros.
-let versionString: StaticString = "0.4.0"
+let versionString: StaticString = "0.4.1"
 
 @c @implementation
 public func relcon_version() -> UInt32 {
