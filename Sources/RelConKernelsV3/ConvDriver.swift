@@ -6,9 +6,10 @@
 // Channels-last dot form: y[t][o] = Σ_k Σ_c w[o][k][c] · x[t·stride − padLeft + k·dilation][c]. With
 // dilation 1 the taps of one output are one contiguous run of K·Cin elements in both x and w, so every output
 // is a single dot product (a run that is not a multiple of the chunk ends with one zero-filled partial chunk).
-// Register blocking: 4 time steps × 3 output channels share each loaded chunk
-// (4 activation loads + 3 weight loads feed 12 multiply-accumulates). Output-channel blocks are outermost
-// (a block's weights stay in L1 while time runs inside). Time steps whose taps reach into the padding are
+// Register blocking: `rows` time steps × `cols` output channels share each loaded chunk (4 × 3 by default:
+// 4 activation loads + 3 weight loads feed 12 multiply-accumulates; the v3 int8 lanes 2 × 4). Output-channel
+// blocks are outermost (a block's weights stay in L1 while time runs inside), and all interior blocks of one
+// output-channel block run in one call (`sweepRuns`). Time steps whose taps reach into the padding are
 // computed one by one with the taps clipped (the same as multiplying them by zero): nothing is materialised.
 //
 // Summation order: which block computes an output depends on the shapes only (interior outputs: one accumulator
