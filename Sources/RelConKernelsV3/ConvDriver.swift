@@ -199,7 +199,9 @@ enum ConvDriver {
             let w0 = wBase + o &* wRowB
             let single = { (t: Int) in block13(c, L.self, t, o, xAt(t), xTapB, w0, wRowB, wTapB, taps, n) }
             let r = L.rowContext(c, o)
-            sweepRuns(lout: lout, tLo: tLo, tHi: tHi, rows: L.rows, edge: { t in edge3(a, c, r, L.self, t, o) },
+            // 3-column lanes have 4 × 3 (block43) or 3 × 3 (block33) blocks: `rows` is 3 or 4, nothing else.
+            sweepRuns(lout: lout, tLo: tLo, tHi: tHi, rows: L.rows == 3 ? 3 : 4,
+                      edge: { t in edge3(a, c, r, L.self, t, o) },
                       blocks: { t0, count, tLast in
                           blocks3(c, r, L.self, t0, count, tLast, o, xAt(t0), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
                       },
@@ -468,7 +470,7 @@ enum ConvDriver {
                                      _ o: Int, _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
     {
-        let rows = L.rows
+        let rows = L.rows == 3 ? 3 : 4          // the rows of block33 / block43, as `run` sweeps them
         let one = { (t: Int) in
             let x = x0 + (t &- t0) &* xStepB
             if rows == 3 {

@@ -120,7 +120,7 @@ private func sine(_ n: Int, rate: Double, f: Double, phase: Double = 0.3) -> [Do
 @Suite struct ReaderTests {
     private func tmp(_ name: String, _ text: String) -> String {
         let p = NSTemporaryDirectory() + "relcon-cli-\(getpid())-\(name)"
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        #expect(FileManager.default.createFile(atPath: p, contents: Data(text.utf8)), "cannot write \(p)")
         return p
     }
 

@@ -145,10 +145,12 @@ struct Int8ConvCase: CustomStringConvertible {
     /// the channel and the exact dot product of its middle time step: the epilogue tests pick them at the edges of
     /// the 8-lane epilogue (I8Row.store24).
     var params: ((Int, Int64) -> (mult: Int32, shift: Int32, multRes: Int32, bias: Int32))? = nil
+    /// Output u7 ([0, 127], a ReLU layer of a format-3 blob) instead of `outU8`'s range.
+    var outU7 = false
     var lengthOut: Int { (length + pl + pr - dilation * (k - 1) - 1) / stride + 1 }
     var valid: Bool { length + pl + pr - dilation * (k - 1) - 1 >= 0 }
     var description: String {
-        "L=\(length) Cin=\(cin) Cout=\(cout) K=\(k) s=\(stride) d=\(dilation) pads=\(pl)/\(pr) x=\(signedX ? "i8" : "u8") bias=\(bias) res=\(residual) out=\(outU8 ? "u8" : "i8")\(xU7 ? " x=u7" : "")\(extreme ? " extreme" : "")"
+        "L=\(length) Cin=\(cin) Cout=\(cout) K=\(k) s=\(stride) d=\(dilation) pads=\(pl)/\(pr) x=\(signedX ? "i8" : "u8") bias=\(bias) res=\(residual) out=\(outU7 ? "u7" : outU8 ? "u8" : "i8")\(xU7 ? " x=u7" : "")\(extreme ? " extreme" : "")"
     }
 }
 
@@ -202,7 +204,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
             mult[o] = p.mult; shift[o] = p.shift; multRes[o] = p.multRes; bias[o] = p.bias
         }
     }
-    let (lo, hi): (Int32, Int32) = c.outU8 ? (0, 255) : (-127, 127)
+    let (lo, hi): (Int32, Int32) = c.outU7 ? (0, 127) : c.outU8 ? (0, 255) : (-127, 127)
     var want = [Int64](repeating: 0, count: lout * c.cout)
     for t in 0..<lout {
         for o in 0..<c.cout {
@@ -234,7 +236,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
     } } }
     var bad = 0
     for i in 0..<lout * c.cout {
-        let got = c.outU8 ? Int64(y[i]) : Int64(Int8(bitPattern: y[i]))
+        let got = c.outU8 || c.outU7 ? Int64(y[i]) : Int64(Int8(bitPattern: y[i]))
         if got != want[i] { bad += 1 }
     }
     if y[lout * c.cout] != 0xA5 { bad += 1 }       // wrote past the output
@@ -325,13 +327,15 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
     /// Int64 reference at its edges: every shift 1…62 (s ≥ 32: the high halves of the totals; s < 32: the totals
     /// shifted left by 32 − s after acc is clamped to bounds outside which the output saturates, or the 64-bit
     /// path when the bounds cannot rule out an overflow), multipliers 0, 1, 2^30 and 2^31 − 1, residual multipliers
-    /// up to 2^31 − 1, biases up to ±2^30, and biases placed so that outputs land on lo, hi and one step inside them.
+    /// up to 2^31 − 1, biases up to ±2^30, and biases placed so that outputs land on lo, hi and one step inside them;
+    /// i8, u8 and u7 outputs.
     @Test(arguments: runnableISAs) func int8WideEpilogueExact(_ isa: ISA) {
         var rng = SeededRandom(37)
         var failures: [String] = []
         let mults: [Int32] = [0, 1, 3, 1 << 30, Int32.max, 1_518_500_250]
         for trial in 0..<240 {
-            let signedX = trial % 3 == 0, outU8 = trial % 2 == 0, residual = trial % 5 % 3
+            let signedX = trial % 3 == 0, outU8 = trial % 2 == 0, outU7 = trial % 4 == 1, residual = trial % 5 % 3
+            let hiOut = outU8 ? 255 : 127, loOut = outU8 || outU7 ? 0 : -127
             // Per channel: a shift (sweeping 1…62 over the trials, neighbours mixed), a multiplier, a residual
             // multiplier and a bias that puts acc·M/2^s near a clamp edge or anywhere.
             var table: [(mult: Int32, shift: Int32, multRes: Int32, bias: Int32, edge: Double?)] = []
@@ -342,7 +346,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
                 let b = Int32(rng.int(-(1 << 30)...(1 << 30)))
                 // Half the channels: acc·M ≈ edge·2^s at the middle step, edge ∈ {lo, hi, lo ± 1, hi ± 1}.
                 let edge = o % 2 == 1 && m > 0
-                    ? Double([outU8 ? 0 : -127, outU8 ? 255 : 127][rng.int(0...1)] + rng.int(-1...1)) : nil
+                    ? Double([loOut, hiOut][rng.int(0...1)] + rng.int(-1...1)) : nil
                 table.append((m, s, mr, b, edge))
             }
             let params = { (o: Int, dot: Int64) -> (mult: Int32, shift: Int32, multRes: Int32, bias: Int32) in
@@ -355,7 +359,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
             let c = Int8ConvCase(length: rng.int(2...9), cin: [32, 64, 8][trial % 3], cout: [8, 12, 4, 9][trial % 4],
                                  k: trial % 4 == 3 ? 3 : 1, stride: 1, dilation: 1, pl: trial % 4 == 3 ? 1 : 0,
                                  pr: trial % 4 == 3 ? 1 : 0, signedX: signedX, bias: true, residual: residual,
-                                 outU8: outU8, xU7: !signedX, params: params)
+                                 outU8: outU8, xU7: !signedX, params: params, outU7: outU7)
             if c.valid, checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append("trial \(trial): \(c.description)") }
         }
         #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
