@@ -154,6 +154,15 @@ struct Int8ConvCase: CustomStringConvertible {
     }
 }
 
+/// The descriptions of the valid cases whose int8 CONV1D on `isa` differs from the exact Int64 reference.
+func failingInt8Convs(_ cases: [Int8ConvCase], isa: ISA, rng: inout SeededRandom) -> [String] {
+    var failures: [String] = []
+    for c in cases where c.valid {
+        if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
+    }
+    return failures
+}
+
 /// Runs the int8 CONV1D of `isa` and the exact Int64 reference; returns the number of differing outputs.
 func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int {
     let lout = c.lengthOut
@@ -269,10 +278,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
                                       dilation: rng.int(1...3), pl: rng.int(0...4), pr: rng.int(0...4),
                                       signedX: i % 2 == 0, bias: i % 3 != 0, residual: i % 3, outU8: i % 4 < 2))
         }
-        var failures: [String] = []
-        for c in cases where c.valid {
-            if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
-        }
+        let failures = failingInt8Convs(cases, isa: isa, rng: &rng)
         #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
     }
 
@@ -298,10 +304,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
             cases.append(Int8ConvCase(length: 62, cin: cin, cout: 7, k: k, stride: 1, dilation: 1, pl: 1, pr: 2,
                                       signedX: false, bias: true, residual: 0, outU8: false, xU7: true, extreme: true))
         }
-        var failures: [String] = []
-        for c in cases where c.valid {
-            if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
-        }
+        let failures = failingInt8Convs(cases, isa: isa, rng: &rng)
         #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
     }
 
@@ -310,16 +313,16 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
     /// lane below; unit scale and a cancelling bias, so an error of 1 in any dot product shows.
     @Test(arguments: runnableISAs) func int8ConvSignedExtremeExact(_ isa: ISA) {
         var rng = SeededRandom(36)
-        var failures: [String] = []
+        var cases: [Int8ConvCase] = []
         for (cin, k, d) in [(32, 1, 1), (64, 1, 1), (33, 1, 1), (3, 7, 1), (16, 2, 1), (64, 4, 1), (40, 3, 2),
                             (128, 1, 1), (31, 1, 1), (21, 3, 1)] {
             for residual in 0...2 {
-                let c = Int8ConvCase(length: 62, cin: cin, cout: 9, k: k, stride: 1, dilation: d, pl: k / 2,
-                                     pr: k - 1 - k / 2, signedX: true, bias: true, residual: residual, outU8: false,
-                                     extreme: true)
-                if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
+                cases.append(Int8ConvCase(length: 62, cin: cin, cout: 9, k: k, stride: 1, dilation: d, pl: k / 2,
+                                          pr: k - 1 - k / 2, signedX: true, bias: true, residual: residual,
+                                          outU8: false, extreme: true))
             }
         }
+        let failures = failingInt8Convs(cases, isa: isa, rng: &rng)
         #expect(failures.isEmpty, "\(isa): \(failures.prefix(8))")
     }
 

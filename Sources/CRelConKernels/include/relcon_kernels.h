@@ -91,6 +91,8 @@ static inline int32_t rlck_detect_isa(void) { return RLCK_ISA_PORTABLE; }
 
 /* CRC-32 (IEEE) tables for slicing by 4 (crc32_table.c): constant data, not exported from librelcon.so. */
 __attribute__((visibility("hidden"))) extern const uint32_t rlck_crc32_table[4][256];
+/* The tables in place (Swift would copy an imported C array value onto the stack: 4 KiB per use). */
+static inline const uint32_t *rlck_crc32_rows(void) { return &rlck_crc32_table[0][0]; }
 
 /* Hint that `bytes` bytes at p will be read soon (one prefetch per 64-byte line; never faults, changes nothing). */
 static inline void rlck_prefetch(const void *p, int64_t bytes) {
