@@ -141,14 +141,23 @@ def test_u7_values_stay_in_0_127_on_real_windows(tiny_u7_blob):
     assert np.isfinite(embed_blob(blob, x)).all()
 
 
+# Relative to the largest |value|: float32 results made on another CPU (committed goldens).
+F32_GOLDEN_RTOL = 1e-5
+
+
 def test_run_blob_f16_is_the_f32_graph():
     from relcon_export.fold import run_graph
 
     blob = read_blob_file(FIXTURES / "tiny_f16.blob")
     g = read_golden(FIXTURES / "tiny_f16.golden")
     z = run_blob(blob, g.inputs)
+    # Same process, same CPU: run_blob is the f32 graph, bit for bit.
     assert np.array_equal(z, run_graph(blob.layers, blob.tensors, g.inputs, dtype=np.float32))
-    assert np.array_equal(embed_blob(blob, g.inputs), g.embeddings)
+    # The committed golden was summed by NumPy/OpenBLAS on another CPU: float32 sums differ in the last bits
+    # across SIMD widths (AVX2 vs AVX-512), so compare with the f16 golden's stated tolerance (1e-5 of the
+    # largest value, as test_committed_f16_fixture and the C golden test do), never bit for bit.
+    e = embed_blob(blob, g.inputs)
+    assert np.abs(e - g.embeddings).max() <= F32_GOLDEN_RTOL * np.abs(g.embeddings).max()
     assert run_blob(blob, g.inputs[0]).shape == (1, blob.embedding_dim)
 
 
