@@ -52,9 +52,9 @@ $(LIB): build
 #   CFG_f16.golden   f16 blob, f32 graph with the f16 weights (tolerance)
 GOLDEN_SETS := reference compact reference_int8 compact_int8 reference_f16 compact_f16
 # The fixtures are rebuilt whenever the exporter code that writes them changes (a stale int8 fixture would test
-# an older quantisation), keyed by a checksum of those sources in $(FIX)/.rev.
-FIXTURE_REV := $(shell cat export/relcon_export/blob.py export/relcon_export/quantize.py export/relcon_export/intref.py \
-	export/relcon_export/golden.py export/relcon_export/fold.py export/relcon_export/heads.py 2>/dev/null | cksum | cut -d' ' -f1)
+# an older quantisation), keyed by a checksum of the format/ and deploy/ subpackages (every file, sorted) in $(FIX)/.rev.
+FIXTURE_REV := $(shell cat $(sort $(wildcard export/relcon_export/format/*.py export/relcon_export/deploy/*.py)) \
+	2>/dev/null | cksum | cut -d' ' -f1)
 fixtures: venv
 	@mkdir -p $(FIX)
 	@if [ "$$(cat $(FIX)/.rev 2>/dev/null)" != "$(FIXTURE_REV)" ]; then \
@@ -70,7 +70,7 @@ fixtures: venv
 	  done; \
 	else echo "fixtures: SKIP reference/compact golden vectors: $(RELCON_DATA_DIR) not found (set RELCON_DATA_DIR)"; fi
 	@# Heads (docs/blob-format.md "Heads"): the tiny fixtures with a classifier, a regressor and a self-test vector,
-	@# their expected head outputs, and single head/self-test defects (relcon_export.heads; a few seconds).
+	@# their expected head outputs, and single head/self-test defects (relcon_export.deploy.fixtures; a few seconds).
 	@for t in tiny tiny_int8 tiny_f16; do \
 	  [ -f $(FIX)/$${t}_heads.blob -a -f $(FIX)/$${t}_heads.heads.golden ] || \
 	    $(EXPORT) heads-fixture --from Tests/Fixtures/$$t.blob --out-dir $(FIX) --name $${t}_heads || exit 1; \
@@ -182,3 +182,5 @@ test: deps venv
 
 clean:
 	rm -rf .build/ctests .build/fixtures .build/demo
+
+include mk/lint.mk

@@ -3,4 +3,4 @@
 Run `relcon-export --help` (or `python -m relcon_export --help`) for the subcommands.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.4.1"

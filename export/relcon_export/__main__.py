@@ -1,3 +1,3 @@
-from relcon_export.cli import main
+from relcon_export.cli.main import main
 
 raise SystemExit(main())

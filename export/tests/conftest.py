@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from relcon_export import data
+from relcon_export.io import resolve_data_dir
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +19,6 @@ def one_thread():
 def root():
     """The real recordings; tests that need them skip with this message when they are absent."""
     try:
-        return data.resolve_data_dir(None)
+        return resolve_data_dir(None)
     except FileNotFoundError:
         pytest.skip("real recordings (../shared/data or $RELCON_DATA_DIR) not available")

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from relcon_export import augment
+from relcon_export.data import augment
 
 
 @pytest.fixture

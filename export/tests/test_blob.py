@@ -15,16 +15,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relcon_export import blob as B
-from relcon_export import cli
-from relcon_export.blob import (ADD, AFFINE, CONV1D, LINEAR, MAXPOOL, MEAN, NONE, RELU, BlobError, Contract,
-                                Layer, export_encoder, make_defects, pack_blob, read_blob, read_blob_file,
-                                truncate_graph, write_blob)
-from relcon_export.blob_cli import write_bad_blobs
-from relcon_export.fold import embed, fold_encoder, named_config, random_encoder, run_graph
-from relcon_export.golden import make_golden_set, pack_golden, read_golden, torch_embeddings, write_golden
-from relcon_export.model import EncoderConfig
-from relcon_export.windows import hapt_windows
+from relcon_export import __version__, io
+from relcon_export.cli import main as cli
+from relcon_export.data.windows import hapt_windows
+from relcon_export.deploy.builder import export_encoder, source_commit
+from relcon_export.deploy.fixtures import make_golden_set, random_encoder, torch_embeddings
+from relcon_export.deploy.fold import embed, fold_encoder, run_graph
+from relcon_export.format import spec as B
+from relcon_export.format.defects import make_defects, truncate_graph, write_bad_blobs
+from relcon_export.format.golden import pack_golden, read_golden, write_golden
+from relcon_export.format.reader import read_blob, read_blob_file
+from relcon_export.format.rules import check_graph
+from relcon_export.format.spec import ADD, AFFINE, CONV1D, LINEAR, MAXPOOL, MEAN, RELU, BlobError, Contract, Layer
+from relcon_export.format.writer import pack_blob, write_blob
+from relcon_export.train.model import EncoderConfig, named_config
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "Tests" / "Fixtures"
@@ -71,7 +75,7 @@ def test_round_trip_every_field(tiny_model, tiny_bytes):
     md = blob.metadata
     assert list(md)[:5] == list(B.REQUIRED_METADATA)
     assert md["model_name"] == "relcon-tiny" and md["training_data"] == "random"
-    assert md["created_by"] == "relcon_export 0.2.0"
+    assert md["created_by"] == f"relcon_export {__version__}" == "relcon_export 0.4.1"
     assert EncoderConfig(**json.loads(md["encoder_config"])) == EncoderConfig.tiny()
     # layout as the writer emits it: header, tensor table, layer table, metadata, 64-aligned data
     h = blob.header
@@ -130,7 +134,7 @@ def test_min_samples_matches_brute_force(stack, expect):
                             stride=s, dilation=d, pad_left=pl, pad_right=pr, out_channels=2))
         c = 2
     layers.append(Layer(op=MEAN, in0=len(layers), out=len(layers) + 1, out_channels=2))
-    info = B.check_graph(layers, [t.shape for t in tensors], 3, len(layers), 2)
+    info = check_graph(layers, [t.shape for t in tensors], 3, len(layers), 2)
     brute = min(t for t in range(1, 500) if min(B.value_lengths(layers, t)) >= 1)
     assert info.min_samples == brute
     if expect is not None:
@@ -348,14 +352,14 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, tiny_model, monkeypatch):
     def boom(fd):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(B.os, "fsync", boom)
+    monkeypatch.setattr(io.os, "fsync", boom)
     with pytest.raises(OSError, match="disk full"):
         export_encoder(tiny_model, out, model_name="new", training_data="d")
     monkeypatch.undo()
     assert out.read_bytes() == old                                 # the old blob is intact
     assert sorted(os.listdir(tmp_path)) == ["enc.blob"]             # no temporary file left
 
-    monkeypatch.setattr(B.os, "replace", lambda a, b: (_ for _ in ()).throw(OSError("replace failed")))
+    monkeypatch.setattr(io.os, "replace", lambda a, b: (_ for _ in ()).throw(OSError("replace failed")))
     with pytest.raises(OSError, match="replace failed"):
         export_encoder(tiny_model, tmp_path / "fresh.blob", model_name="new", training_data="d")
     monkeypatch.undo()
@@ -365,7 +369,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, tiny_model, monkeypatch):
 
 
 def test_source_commit():
-    got = B.source_commit()
+    got = source_commit()
     res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
     assert got == (res.stdout.strip() if res.returncode == 0 else "unknown")
 

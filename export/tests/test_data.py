@@ -6,14 +6,16 @@ import json
 import numpy as np
 import pytest
 
-from relcon_export import data
-from relcon_export.corpus import Corpus, StepBatchSampler, WindowDataset, split_subjects
+from relcon_export.data import recordings, sessions
+from relcon_export.data.corpus import Corpus, StepBatchSampler, WindowDataset, split_subjects
+from relcon_export.io import resolve_data_dir
 
 
 @pytest.fixture(scope="module")
 def corpus_dir(root, tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus")
-    data.prepare_corpus(root, out, ("hapt", "dsads", "mobgap"), 100.0, subjects=["01", "02", "03", "1", "2", "HA001"])
+    sessions.prepare_corpus(root, out, ("hapt", "dsads", "mobgap"), 100.0,
+                            subjects=["01", "02", "03", "1", "2", "HA001"])
     return out
 
 
@@ -22,18 +24,18 @@ def corpus_dir(root, tmp_path_factory):
 
 def test_data_dir_resolution(tmp_path, monkeypatch):
     monkeypatch.setenv("RELCON_DATA_DIR", str(tmp_path))
-    assert data.resolve_data_dir(None) == tmp_path.resolve()
+    assert resolve_data_dir(None) == tmp_path.resolve()
     other = tmp_path / "x"
     other.mkdir()
-    assert data.resolve_data_dir(other) == other.resolve()           # the flag wins over the environment
+    assert resolve_data_dir(other) == other.resolve()           # the flag wins over the environment
     with pytest.raises(FileNotFoundError, match="--data-dir"):
-        data.resolve_data_dir(tmp_path / "missing")
+        resolve_data_dir(tmp_path / "missing")
     monkeypatch.setenv("RELCON_DATA_DIR", str(tmp_path / "nope"))
     with pytest.raises(FileNotFoundError, match="RELCON_DATA_DIR"):
-        data.resolve_data_dir(None)
+        resolve_data_dir(None)
     monkeypatch.delenv("RELCON_DATA_DIR")
     try:
-        assert data.resolve_data_dir(None).name == "data"              # <repo>/../shared/data
+        assert resolve_data_dir(None).name == "data"              # <repo>/../shared/data
     except FileNotFoundError as exc:
         assert "default" in str(exc)
 
@@ -55,7 +57,7 @@ def _gravity(recs):
 
 
 def test_wisdm_sessions_split_at_gaps_and_partial_duplicates_dropped(root):
-    recs = list(data.read_wisdm(root, subjects=["1600", "1629"]))
+    recs = list(recordings.read_wisdm(root, subjects=["1600", "1629"]))
     full = [r for r in recs if r.subject == "wisdm:1600"]
     part = [r for r in recs if r.subject == "wisdm:1629"]
     for r in recs:
@@ -70,7 +72,7 @@ def test_wisdm_sessions_split_at_gaps_and_partial_duplicates_dropped(root):
 
 
 def test_hapt_labels_and_units(root):
-    recs = list(data.read_hapt(root, subjects=["01"]))
+    recs = list(recordings.read_hapt(root, subjects=["01"]))
     assert [r.session for r in recs] == ["exp01", "exp02"]
     for r in recs:
         _check(r, 50.0)
@@ -80,7 +82,7 @@ def test_hapt_labels_and_units(root):
 
 
 def test_chest_calibration_gives_1g_static_magnitude_per_subject(root):
-    for rec in data.read_chest(root, subjects=["1", "9", "13"]):
+    for rec in recordings.read_chest(root, subjects=["1", "9", "13"]):
         _check(rec, 52.0)
         win = rec.acc[: len(rec.acc) // 52 * 52].reshape(-1, 52, 3)
         info = rec.meta["calibration"]
@@ -95,26 +97,26 @@ def test_calibrate_counts_recovers_a_known_sensor():
     dirs = rng.normal(size=(40, 3))
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     counts = np.repeat(offset + gain * dirs, 52, axis=0) + rng.normal(0, 1, (40 * 52, 3))
-    g, info = data.calibrate_counts(counts, 52.0)
+    g, info = recordings.calibrate_counts(counts, 52.0)
     assert info["method"] == "sphere-fit"
     assert np.allclose(info["offset_counts"], offset, atol=2) and abs(info["counts_per_g"] - gain) < 2
     assert np.allclose(np.linalg.norm(g, axis=1), 1, atol=0.02)
 
 
 def test_dsads_arm_units_are_separate_streams_of_one_subject(root):
-    recs = list(data.read_dsads(root, subjects=["2"]))
+    recs = list(recordings.read_dsads(root, subjects=["2"]))
     assert len(recs) == 19 * 2
     assert {r.subject for r in recs} == {"dsads:2"} and {r.group for r in recs} == {"RA", "LA"}
     for r in recs:
         _check(r, 25.0)
         assert len(r.acc) == 60 * 125 and r.session.endswith(r.group)
-        assert r.meta["label_names"][str(int(r.label[0]))] == data.DSADS_ACTIVITIES[int(r.label[0]) - 1]
+        assert r.meta["label_names"][str(int(r.label[0]))] == recordings.DSADS_ACTIVITIES[int(r.label[0]) - 1]
     assert recs[0].meta["label_names"]["1"] == "sitting" and recs[0].meta["label_names"]["19"] == "basketball"
     assert 0.9 < _gravity(recs) < 1.15
 
 
 def test_mobgap_lower_back(root):
-    recs = list(data.read_mobgap(root))
+    recs = list(recordings.read_mobgap(root))
     assert {r.subject for r in recs} == {"mobgap:HA001", "mobgap:HA002", "mobgap:MS001"}
     for r in recs:
         _check(r, 100.0)
@@ -122,10 +124,10 @@ def test_mobgap_lower_back(root):
 
 def test_unknown_dataset_and_missing_files(tmp_path):
     with pytest.raises(ValueError, match="unknown dataset"):
-        data.read_dataset("nope", tmp_path)
-    for name in data.DATASETS:
+        recordings.read_dataset("nope", tmp_path)
+    for name in recordings.DATASETS:
         with pytest.raises(FileNotFoundError):
-            list(data.read_dataset(name, tmp_path))
+            list(recordings.read_dataset(name, tmp_path))
 
 
 # -- resampling --------------------------------------------------------------------------------------------
@@ -134,22 +136,22 @@ def test_unknown_dataset_and_missing_files(tmp_path):
 def _tone(fs, f, seconds=20.0):
     t = np.arange(int(seconds * fs)) / fs
     acc = np.stack([np.sin(2 * np.pi * f * t), np.zeros_like(t), np.ones_like(t)], 1)
-    return data.Recording(acc, t, fs, "x:1", "x", "s")
+    return recordings.Recording(acc, t, fs, "x:1", "x", "s")
 
 
 def test_resample_preserves_in_band_tone_and_gravity():
-    out = data.resample(_tone(50.0, 3.0), 100.0)
+    out = recordings.resample(_tone(50.0, 3.0), 100.0)
     assert out.fs == 100.0 and len(out.acc) == 2000
     t = np.arange(2000) / 100.0
     mid = slice(200, 1800)
     assert np.allclose(out.acc[mid, 0], np.sin(2 * np.pi * 3.0 * t[mid]), atol=0.01)
     assert np.allclose(out.acc[:, 2], 1.0, atol=0.01)                  # no edge ringing on the DC axis
-    assert len(data.resample(_tone(52.0, 1.0), 100.0).acc) == round(20 * 100)
+    assert len(recordings.resample(_tone(52.0, 1.0), 100.0).acc) == round(20 * 100)
 
 
 def test_resample_is_anti_aliased():
     # 40 Hz at 100 Hz -> 50 Hz would alias to 10 Hz with naive decimation; the low-pass removes it
-    out = data.resample(_tone(100.0, 40.0), 50.0)
+    out = recordings.resample(_tone(100.0, 40.0), 50.0)
     naive = _tone(100.0, 40.0).acc[::2, 0]
     assert np.abs(out.acc[100:-100, 0]).max() < 0.05 and np.abs(naive).max() > 0.5
 
@@ -157,7 +159,7 @@ def test_resample_is_anti_aliased():
 def test_labels_follow_nearest_sample():
     rec = _tone(20.0, 1.0, 2.0)
     rec.label[:] = np.repeat(np.arange(4), 10)
-    out = data.resample(rec, 100.0)
+    out = recordings.resample(rec, 100.0)
     assert np.array_equal(out.label[::50], [0, 1, 2, 3])
 
 
@@ -167,50 +169,50 @@ def test_labels_follow_nearest_sample():
 def test_session_roundtrip_is_memory_mapped(tmp_path):
     rec = _tone(100.0, 2.0, 3.0)
     rec.meta["placement"] = "wrist"
-    path = data.save_session(tmp_path / "a" / "s.npz", rec)
-    s = data.load_session(path)
+    path = sessions.save_session(tmp_path / "a" / "s.npz", rec)
+    s = sessions.load_session(path)
     assert isinstance(s.acc, np.memmap) and np.array_equal(np.asarray(s.acc), rec.acc)
     assert s.fs == 100.0 and s.meta["subject"] == "x:1" and s.meta["placement"] == "wrist"
     assert np.array_equal(s.t(), rec.t) and np.array_equal(s.label(), rec.label)
     # compressed files (written by someone else) still load, just not memory-mapped
     np.savez_compressed(tmp_path / "c.npz", acc=rec.acc, fs=100.0, meta=json.dumps({"subject": "u:1", "session": "c"}))
-    c = data.load_session(tmp_path / "c.npz")
+    c = sessions.load_session(tmp_path / "c.npz")
     assert not isinstance(c.acc, np.memmap) and c.meta["group"] == "c"
 
 
 def test_bad_session_files(tmp_path):
     with pytest.raises(FileNotFoundError):
-        data.load_session(tmp_path / "none.npz")
+        sessions.load_session(tmp_path / "none.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="cannot read"):
-        data.load_session(tmp_path / "junk.npz")
+        sessions.load_session(tmp_path / "junk.npz")
     np.savez(tmp_path / "nometa.npz", acc=np.zeros((5, 3), np.float32), fs=100.0)
     with pytest.raises(ValueError, match="missing"):
-        data.load_session(tmp_path / "nometa.npz")
+        sessions.load_session(tmp_path / "nometa.npz")
     np.savez(tmp_path / "f64.npz", acc=np.zeros((5, 3)), fs=100.0, meta=json.dumps({"subject": "a", "session": "b"}))
     with pytest.raises(ValueError, match="float32"):
-        data.load_session(tmp_path / "f64.npz")
+        sessions.load_session(tmp_path / "f64.npz")
 
 
 def test_convert_csv_with_time_column_in_ms2(tmp_path):
     t = np.arange(500) / 50.0
-    rows = np.c_[t, np.zeros(500), np.zeros(500), np.full(500, data.G)]
+    rows = np.c_[t, np.zeros(500), np.zeros(500), np.full(500, recordings.G)]
     src = tmp_path / "my.csv.gz"
     with gzip.open(src, "wt") as f:
         f.write("time,ax,ay,az\n")
         np.savetxt(f, rows, delimiter=",")
-    path = data.convert_file(src, tmp_path / "corpus", "P7", units="m/s2", group="day1")
-    s = data.load_session(path)
+    path = sessions.convert_file(src, tmp_path / "corpus", "P7", units="m/s2", group="day1")
+    s = sessions.load_session(path)
     assert s.fs == 100.0 and s.n == 1000 and s.meta["subject"] == "user:P7" and s.meta["group"] == "day1"
     assert np.allclose(np.asarray(s.acc)[50:-50, 2], 1.0, atol=1e-3)
     assert s.meta["source_fs"] == pytest.approx(50.0)
     with pytest.raises(ValueError, match="--fs"):
         np.save(tmp_path / "x.npy", np.zeros((10, 3)))
-        data.convert_file(tmp_path / "x.npy", tmp_path / "corpus", "P8")
+        sessions.convert_file(tmp_path / "x.npy", tmp_path / "corpus", "P8")
     with pytest.raises(ValueError, match="units"):
-        data.convert_file(src, tmp_path / "corpus", "P7", units="furlongs")
+        sessions.convert_file(src, tmp_path / "corpus", "P7", units="furlongs")
     with pytest.raises(FileNotFoundError):
-        data.convert_file(tmp_path / "missing.csv", tmp_path / "corpus", "P7")
+        sessions.convert_file(tmp_path / "missing.csv", tmp_path / "corpus", "P7")
 
 
 # -- corpus ------------------------------------------------------------------------------------------------

@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from relcon_export.distance import (DistanceConfig, MotifDistance, PartialConv1d, count_parameters,
-                                    reconstruction_loss, sparsemax)
-from relcon_export.pretrain import candidate_distances
+from relcon_export.train.distance import (DistanceConfig, MotifDistance, PartialConv1d, candidate_distances,
+                                          count_parameters, reconstruction_loss, sparsemax)
 
 
 def test_reference_config_has_58617_parameters():

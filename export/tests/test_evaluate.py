@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from relcon_export import benchmarks, cli, data
-from relcon_export import evaluate as ev
-from relcon_export.model import EncoderConfig, ResNet1D
+from relcon_export.cli import main as cli
+from relcon_export.data import benchmarks, recordings, sessions
+from relcon_export.data.corpus import split_subjects
+from relcon_export.data.recordings import read_gait_bouts
+from relcon_export.evaluate import runner, sources
+from relcon_export.train.model import ENCODERS, EncoderConfig, ResNet1D, config_from_state_dict
 
 HAPT_SUBJECTS = ["01", "02", "03", "04", "05"]
 
@@ -54,7 +57,7 @@ def test_gait_windows_lie_inside_bouts(root):
     assert ws.task == "regression" and set(ws.targets) == {"walking_speed", "stride_length", "cadence"}
     assert 60 < ws.targets["cadence"].min() < ws.targets["cadence"].max() < 160           # steps/min
     assert len(np.unique(ws.bout)) == 19 and len(ws.subjects()) == 3
-    bouts = [b for *_, wbs in benchmarks.read_gait_bouts(root) for b in wbs]
+    bouts = [b for *_, wbs in read_gait_bouts(root) for b in wbs]
     assert len(bouts) == 19
     for b in np.unique(ws.bout):
         m = ws.bout == b
@@ -118,8 +121,8 @@ def test_heldout_errors():
 
 @pytest.mark.parametrize("name", ["tiny", "compact", "reference"])
 def test_config_from_state_dict(name):
-    cfg = ev.CONFIGS[name]()
-    got = ev.config_from_state_dict(ResNet1D(cfg).state_dict())
+    cfg = ENCODERS[name]()
+    got = config_from_state_dict(ResNet1D(cfg).state_dict())
     assert (got.widths, got.blocks, got.kernels, got.stem_channels) == (cfg.widths, cfg.blocks, cfg.kernels,
                                                                        cfg.stem_channels)
 
@@ -138,21 +141,21 @@ def _save_ckpt(path, cfg=None, with_config=True, splits=None):
 
 
 def test_load_checkpoint_variants(tmp_path):
-    src = ev.load_checkpoint(_save_ckpt(tmp_path / "a" / "best.pt"))
+    src = sources.load_checkpoint(_save_ckpt(tmp_path / "a" / "best.pt"))
     assert src.name == "relcon" and src.info["config_from"] == "checkpoint" and src.info["step"] == 7
     assert src.encoder().embedding_dim == 32
     # no config inside: config.json beside it, then --config, then the weights' shapes
     p = _save_ckpt(tmp_path / "b" / "best.pt", with_config=False)
-    assert ev.load_checkpoint(p).info["config_from"] == "inferred from weights"
+    assert sources.load_checkpoint(p).info["config_from"] == "inferred from weights"
     (p.parent / "config.json").write_text(json.dumps({"encoder": EncoderConfig.tiny().to_dict()}))
-    assert ev.load_checkpoint(p).info["config_from"] == "config.json"
+    assert sources.load_checkpoint(p).info["config_from"] == "config.json"
     p = _save_ckpt(tmp_path / "c" / "best.pt", with_config=False)
     with pytest.raises(ValueError, match="config"):
-        ev.load_checkpoint(p, config="compact")                    # tiny weights, compact config
+        sources.load_checkpoint(p, config="compact")                    # tiny weights, compact config
     bad = tmp_path / "bad.pt"
     torch.save({"optimizer": {}}, bad)
     with pytest.raises(ValueError, match="no 'net'"):
-        ev.load_checkpoint(bad)
+        sources.load_checkpoint(bad)
 
 
 @pytest.mark.parametrize("content", [None, b"not a checkpoint"])
@@ -179,10 +182,10 @@ def test_cli_argument_errors(capsys):
 
 
 def test_linear_probe_beats_chance_on_hapt(hapt):
-    cfg = ev.EvalConfig(probes=("linear",), folds=2, seeds=(0,), progress=False)
+    cfg = runner.EvalConfig(probes=("linear",), folds=2, seeds=(0,), progress=False)
     chance = 1 / hapt.n_classes
-    for source in (ev.make_source("stats"), ev.make_source("random", config="tiny")):
-        res = ev.evaluate(hapt, source, cfg)
+    for source in (sources.make_source("stats"), sources.make_source("random", config="tiny")):
+        res = runner.evaluate(hapt, source, cfg)
         s = res["summary"]["linear"]
         assert res["protocol"] == "kfold" and res["transductive"] is False
         assert s["window"]["f1"][0] > 2.5 * chance, source.name
@@ -234,16 +237,17 @@ def test_compare_writes_results(tmp_path, root, capsys):
     torch.save(state, ck)
     assert cli.main(argv + ["--reuse"]) == 0
     err = capsys.readouterr().err
-    relcon_lines = [ln for ln in err.splitlines() if ln.startswith(("[compare] hapt: relcon", "[compare] mobgap: relcon"))]
+    relcon_lines = [ln for ln in err.splitlines()
+                    if ln.startswith(("[compare] hapt: relcon", "[compare] mobgap: relcon"))]
     assert err.count(": reusing ") == 5 and len(relcon_lines) == 2 and not any("reusing" in ln for ln in relcon_lines)
 
 
 def test_splits_subcommand_matches_pretraining_split(tmp_path, root, capsys):
-    from relcon_export.corpus import split_subjects
 
     corpus = tmp_path / "corpus"
-    for rec in data.read_dataset("hapt", root, subjects=["01", "02", "03", "04"]):
-        data.save_session(data.session_path(corpus, data.resample(rec, 100.0)), data.resample(rec, 100.0))
+    for rec in recordings.read_dataset("hapt", root, subjects=["01", "02", "03", "04"]):
+        sessions.save_session(sessions.session_path(corpus, recordings.resample(rec, 100.0)),
+                              recordings.resample(rec, 100.0))
     out = tmp_path / "splits.json"
     assert cli.main(["evaluate", "splits", "--corpus", str(corpus), "--fractions", "0.5,0.25,0.25",
                      "--seed", "3", "--out", str(out)]) == 0

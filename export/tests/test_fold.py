@@ -12,9 +12,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from relcon_export.blob import (ACT_NONE, ACT_RELU, ADD, AFFINE, CONV1D, LINEAR, MAXPOOL, MEAN, NONE, RELU,
-                                Contract, Layer)
-from relcon_export.fold import embed, fold_encoder, named_config, random_encoder, run_graph
+from relcon_export.deploy.fixtures import random_encoder
+from relcon_export.deploy.fold import embed, fold_encoder, run_graph
+from relcon_export.format.spec import (ACT_NONE, ACT_RELU, ADD, AFFINE, CONV1D, LINEAR, MAXPOOL, MEAN, NONE, RELU,
+                                       Contract, Layer)
+from relcon_export.train.model import named_config
 
 CONFIGS = ["tiny", "compact", "reference"]
 

@@ -8,10 +8,16 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from relcon_export.blob import BlobError, read_blob
-from relcon_export.heads import (Head, attach_heads, blob_heads, fit_classifier, fit_regressor, make_head_defects,
-                                 predict)
-from relcon_export.intref import embed_blob, run_blob
+from relcon_export.cli.main import main
+from relcon_export.deploy.builder import attach_heads, export_quantized
+from relcon_export.deploy.fixtures import make_heads_fixture, random_encoder
+from relcon_export.deploy.heads import Head, blob_heads, fit_classifier, fit_regressor, predict
+from relcon_export.deploy.intref import embed_blob, run_blob
+from relcon_export.format.defects import make_head_defects
+from relcon_export.format.golden import read_golden
+from relcon_export.format.reader import read_blob
+from relcon_export.format.spec import BlobError
+from relcon_export.train.model import named_config
 
 FIX = Path(__file__).resolve().parents[2] / "Tests" / "Fixtures"
 
@@ -58,8 +64,6 @@ def _blob_bytes(name: str) -> bytes:
         return (FIX / f"{name}.blob").read_bytes()
     import tempfile
 
-    from relcon_export.fold import named_config, random_encoder
-    from relcon_export.quantize import export_quantized
 
     cal = np.random.default_rng(5).normal(0, 0.5, (8, 64, 3)).astype(np.float32)
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,7 +108,6 @@ def test_attach_round_trip(name):
 
 @pytest.fixture(scope="module")
 def heads_fixture(tmp_path_factory):
-    from relcon_export.heads import make_heads_fixture
     out = tmp_path_factory.mktemp("heads")
     make_heads_fixture(FIX / "tiny.blob", out, "tiny_heads", bad_dir=out / "bad_heads")
     return out
@@ -112,7 +115,6 @@ def heads_fixture(tmp_path_factory):
 
 def test_fixture_predictions(heads_fixture):
     blob = read_blob((heads_fixture / "tiny_heads.blob").read_bytes())
-    from relcon_export.golden import read_golden
     g = read_golden(heads_fixture / "tiny_heads.heads.golden")
     np.testing.assert_allclose(g.embeddings[:, :3], predict(blob, g.inputs, 0), atol=1e-7)
     np.testing.assert_allclose(g.embeddings[:, 3], predict(blob, g.inputs, 1), rtol=1e-6)
@@ -152,7 +154,6 @@ def test_writer_rejects_bad_heads():
 
 
 def test_cli(tmp_path):
-    from relcon_export.cli import main
     rng = np.random.default_rng(0)
     blob = read_blob((FIX / "tiny.blob").read_bytes())
     z = rng.standard_normal((30, blob.embedding_dim))

@@ -12,10 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relcon_export import blob as B
-from relcon_export.blob import read_blob_file
-from relcon_export.golden import read_golden
-from relcon_export.intref import dequantize, embed_blob, run_blob, run_int8
+from relcon_export.data.windows import hapt_windows
+from relcon_export.deploy.builder import export_quantized
+from relcon_export.deploy.fixtures import random_encoder
+from relcon_export.deploy.fold import run_graph
+from relcon_export.deploy.intref import bounds, dequantize, embed_blob, run_blob, run_int8
+from relcon_export.deploy.quantize import QuantConfig, calibration_windows
+from relcon_export.format import spec as B
+from relcon_export.format.golden import read_golden
+from relcon_export.format.reader import read_blob_file
+from relcon_export.train.model import named_config
 
 FIXTURES = Path(__file__).resolve().parents[2] / "Tests" / "Fixtures"
 
@@ -85,8 +91,6 @@ def exact_int8_graph(blob, x: np.ndarray) -> list:
 def tiny_u7_blob():
     """The committed tiny_int8 encoder (random init, seed 1) exported with the default u7 activations (format
     version 3), calibrated on 64 real HAPT windows."""
-    from relcon_export.fold import named_config, random_encoder
-    from relcon_export.quantize import QuantConfig, calibration_windows, export_quantized
 
     try:
         cal = calibration_windows(64)
@@ -113,7 +117,8 @@ def test_reference_equals_exact_rational_formulation(n_samples, which, request):
     for v, (a, b) in enumerate(zip(got, want)):
         a = a[0]
         if blob.value_dtypes[v] == B.DTYPE_F32:
-            assert np.array_equal(np.asarray(a, np.float32).view(np.uint32), np.asarray(b, np.float32).view(np.uint32)), v
+            a32, b32 = np.asarray(a, np.float32), np.asarray(b, np.float32)
+            assert np.array_equal(a32.view(np.uint32), b32.view(np.uint32)), v
         else:
             assert a.shape == b.shape and (a.astype(object) == b).all(), v
             lo, hi = B.VALUE_BOUNDS[blob.value_dtypes[v]]
@@ -124,8 +129,6 @@ def test_u7_values_stay_in_0_127_on_real_windows(tiny_u7_blob):
     """act_bits = 7: every post-ReLU value (conv / AFFINE epilogues with act ReLU, and the max-pool) is u7, and the
     integer reference keeps it in [0, 127] on real windows (windows.hapt_windows, a recording cut differently from
     the calibration windows); the clamp is active (percentile calibration saturates the top), so 127 occurs."""
-    from relcon_export.intref import bounds
-    from relcon_export.windows import hapt_windows
 
     blob = tiny_u7_blob
     assert bounds(B.DTYPE_U7) == (0, 127) and bounds(B.DTYPE_U8) == (0, 255) and bounds(B.DTYPE_I8) == (-127, 127)
@@ -146,7 +149,6 @@ F32_GOLDEN_RTOL = 1e-5
 
 
 def test_run_blob_f16_is_the_f32_graph():
-    from relcon_export.fold import run_graph
 
     blob = read_blob_file(FIXTURES / "tiny_f16.blob")
     g = read_golden(FIXTURES / "tiny_f16.golden")

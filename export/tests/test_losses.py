@@ -6,8 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from relcon_export import losses
-from relcon_export.pretrain import in_batch_index, nt_xent_global
+from relcon_export.train import losses
+from relcon_export.train.distributed import in_batch_index
+from relcon_export.train.losses import nt_xent_global
 
 
 def _case(b=5, k=13, seed=0):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from relcon_export import metrics
+from relcon_export.evaluate import metrics
 
 
 def test_classification_metrics_by_hand():

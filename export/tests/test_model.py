@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from relcon_export import cli
-from relcon_export.blob import CONV1D, MEAN, read_blob_file
-from relcon_export.fold import embed
-from relcon_export.model import EncoderConfig, ResNet1D, conv_macs, count_parameters, same_padding
+from relcon_export.cli import main as cli
+from relcon_export.deploy.fold import embed
+from relcon_export.format.reader import read_blob_file
+from relcon_export.format.spec import CONV1D, MEAN
+from relcon_export.train.model import EncoderConfig, ResNet1D, conv_macs, count_parameters, same_padding
 
 
 def reference_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:

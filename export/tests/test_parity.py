@@ -8,7 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relcon_export import parity
+from relcon_export.deploy import parity
+from relcon_export.deploy.fixtures import random_encoder
+from relcon_export.deploy.quantize import QuantConfig, default_variant, variant_name
+from relcon_export.train.model import named_config
 
 
 def test_metrics():
@@ -30,7 +33,6 @@ def test_probe_f1s_identical_embeddings_agree():
 
 
 def test_small_report(tmp_path):
-    from relcon_export.fold import named_config, random_encoder
 
     try:
         split = parity.make_split(45, 8)
@@ -38,7 +40,6 @@ def test_small_report(tmp_path):
         pytest.skip(str(exc))
     assert len(split.x) == 45 and split.x.shape[1:] == (256, 3)
     model = random_encoder(named_config("tiny"), 7)
-    from relcon_export.quantize import default_variant
 
     assert default_variant() == "percentile+pc"
     res = parity.run_parity(model, split, [default_variant(), "percentile+pc+u8"], tmp_path, "p", title="tiny",
@@ -55,7 +56,6 @@ def test_small_report(tmp_path):
 
 
 def test_variant_names():
-    from relcon_export.quantize import QuantConfig, default_variant, variant_name
 
     assert default_variant() == variant_name("percentile", True, 7) == "percentile+pc"
     assert parity._variant("percentile+pc") == QuantConfig(method="percentile", per_channel_residual=True)

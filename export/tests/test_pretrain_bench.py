@@ -1,6 +1,6 @@
 """The throughput benchmark runs and prints its figures (a smoke test, not a timing test)."""
 
-from relcon_export import bench_pretrain
+from relcon_export.train import bench_pretrain
 
 
 def test_bench_prints_anchors_per_second_and_distance_share(capsys):

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from relcon_export import benchmarks, probes
-from relcon_export.model import EncoderConfig, ResNet1D
+from relcon_export.data import benchmarks
+from relcon_export.evaluate import probes
+from relcon_export.train.model import EncoderConfig, ResNet1D
 
 
 @pytest.fixture(scope="module")

@@ -14,16 +14,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relcon_export import blob as B
-from relcon_export import cli
-from relcon_export.blob import BlobError, read_blob, read_blob_file, truncate_graph
-from relcon_export.blob_cli import write_bad_blobs
-from relcon_export.fold import fold_encoder, named_config, random_encoder
-from relcon_export.golden import FLAG_BIT_EXACT, pack_golden, read_golden
-from relcon_export.intref import embed_blob
-from relcon_export.quantize import (INT32_MAX, QuantConfig, affine_params, collect_stats, export_quantized,
-                                    quantize_graph, quantize_multiplier, quantize_multiplier_pair, range_from_hist,
-                                    value_signs)
+from relcon_export import __version__
+from relcon_export.cli import main as cli
+from relcon_export.deploy.builder import export_quantized
+from relcon_export.deploy.fixtures import make_golden_set, random_encoder, torch_embeddings
+from relcon_export.deploy.fold import embed, fold_encoder
+from relcon_export.deploy.intref import affine, embed_blob, mean_dequantize, quantize_input, requantize, run_int8
+from relcon_export.deploy.quantize import (INT32_MAX, QuantConfig, affine_params, quantize_multiplier,
+                                           quantize_multiplier_pair, range_from_hist, value_signs)
+from relcon_export.format import spec as B
+from relcon_export.format.defects import make_defects_v2, truncate_graph, write_bad_blobs
+from relcon_export.format.golden import FLAG_BIT_EXACT, pack_golden, read_golden
+from relcon_export.format.reader import read_blob, read_blob_file
+from relcon_export.format.rules import check_graph
+from relcon_export.format.spec import BlobError
+from relcon_export.format.writer import pack_blob
+from relcon_export.train.model import named_config
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "Tests" / "Fixtures"
@@ -105,7 +111,6 @@ def exact_round_shift(total: int, s: int) -> int:
 
 
 def test_requantize_matches_exact_rounding():
-    from relcon_export.intref import requantize
 
     rng = np.random.default_rng(2)
     acc = np.concatenate([rng.integers(-2 ** 31 + 1, 2 ** 31, 4000), [0, 1, -1, 2 ** 31 - 1, -2 ** 31 + 1]])
@@ -122,7 +127,6 @@ def test_requantize_matches_exact_rounding():
 
 
 def test_round_half_up_ties():
-    from relcon_export.intref import requantize
 
     # acc*M / 2^s = k + 1/2 exactly: rounds toward +inf (k+1), also for negative values
     assert requantize(np.array([[3, -3, 1, -1]]), [1 << 30], [31], -127, 127).tolist() == [[2, -1, 1, 0]]
@@ -131,7 +135,6 @@ def test_round_half_up_ties():
 def test_affine_exhaustive_over_inputs():
     """Every int8, uint8 and u7 input x, for sampled (alpha, beta) turned into (A, B, s): the int64 formula equals the
     exact rational floor(x*A/2^s + B/2^s + 1/2), clamped, and approximates alpha*x + beta within 1/2 + tiny."""
-    from relcon_export.intref import affine
 
     rng = np.random.default_rng(4)
     for trial in range(60):
@@ -150,7 +153,6 @@ def test_affine_exhaustive_over_inputs():
 
 
 def test_quantize_input_is_f32_product_then_round_half_even():
-    from relcon_export.intref import quantize_input
 
     rng = np.random.default_rng(5)
     mult = np.float32(41.7)
@@ -170,7 +172,6 @@ def test_quantize_input_is_f32_product_then_round_half_even():
 
 
 def test_mean_dequantize_two_f32_operations():
-    from relcon_export.intref import mean_dequantize
 
     rng = np.random.default_rng(6)
     x = rng.integers(-127, 128, (3, 62, 5))
@@ -229,7 +230,6 @@ def test_int8_graph_structure(tiny_model, calib, request, which, version, unsign
 
 
 def test_int8_close_to_float(tiny_model, calib, int8_blob):
-    from relcon_export.golden import torch_embeddings
 
     z = embed_blob(int8_blob, calib)
     ref = torch_embeddings(tiny_model, calib)
@@ -256,7 +256,6 @@ def test_f16_blob(tiny_model, tmp_path, calib):
             np.testing.assert_array_equal(blob.tensors[L.t0], tensors[L.t0].astype(np.float16))
             assert blob.tensors[L.t1].dtype == np.float32
     z = embed_blob(blob, calib)
-    from relcon_export.fold import embed
     ref = embed(layers, tensors, calib)
     assert np.abs(z - ref).max() <= 2e-3 * np.abs(ref).max()
 
@@ -287,7 +286,7 @@ def test_v2_rules_by_hand(int8_blob):
     assert status_of(patched(rec + 16, "<I", B.NONE)) == B.E_GRAPH               # residual without mult_res
     assert status_of(patched(rec, "<I", B.DTYPE_U8)) == B.E_GRAPH                # act 0 must write i8
     # the QUANTIZE op in an f32/f16 blob, and f32 weights in an f16 blob
-    assert status_of(bytes(B.pack_blob(blob.layers[:1] + [B.Layer(op=B.MEAN, in0=1, out=2, out_channels=3)],
+    assert status_of(bytes(pack_blob(blob.layers[:1] + [B.Layer(op=B.MEAN, in0=1, out=2, out_channels=3)],
                                        [blob.tensors[blob.layers[0].t0]], blob.contract,
                                        {k: "x" for k in B.REQUIRED_METADATA}, precision=B.PRECISION_F32,
                                        embedding_dim=3))) == B.E_GRAPH
@@ -297,7 +296,7 @@ def test_v2_rules_by_hand(int8_blob):
 def test_v2_defects(request, which, version):
     stem = truncate_graph(read_blob(request.getfixturevalue(which)), 3, model_name="stem8")
     assert read_blob(stem).layers[-1].op == B.MEAN and read_blob(stem).format_version == version
-    defects = B.make_defects_v2(stem)
+    defects = make_defects_v2(stem)
     assert {d.status for d in defects} == {B.E_VERSION, B.E_ALIGNMENT, B.E_BOUNDS, B.E_TENSOR, B.E_GRAPH}
     names = {d.name for d in defects}
     assert {"dtype_u7", "u7_in_v2_blob", "u7_maxpool_changes_dtype", "u7_relu_of_u8", "format_version_4"} <= names
@@ -322,7 +321,7 @@ def test_version_3_constants():
 def _repack(blob, layers=None, quant=None) -> bytes:
     """pack_blob of a parsed int8 blob with its layers / quantisation records replaced (no writer validation;
     output_value = the last value when layers are given)."""
-    return bytes(B.pack_blob(layers or blob.layers, blob.tensors, blob.contract, blob.metadata,
+    return bytes(pack_blob(layers or blob.layers, blob.tensors, blob.contract, blob.metadata,
                              output_value=len(layers) if layers else blob.output_value,
                              embedding_dim=blob.embedding_dim,
                              precision=blob.precision, quant=quant or blob.quant))
@@ -357,7 +356,7 @@ def test_u7_needs_version_3(int8_blob, int8_blob_u8):
     assert err.value.status == B.E_GRAPH and "u7" in err.value.message
     blob = read_blob(int8_blob)
     with pytest.raises(BlobError, match="u7"):
-        B.check_graph(blob.layers, [r.dims for r in blob.records], 3, blob.output_value, blob.embedding_dim,
+        check_graph(blob.layers, [r.dims for r in blob.records], 3, blob.output_value, blob.embedding_dim,
                       precision=blob.precision, tensor_dtypes=[r.dtype for r in blob.records], tensors=blob.tensors,
                       quant=blob.quant, format_version=2)
     assert read_blob(relabel(int8_blob_u8, 3)).format_version == 3   # version 3 without u7 values: valid
@@ -416,7 +415,6 @@ def test_u7_value_rules(int8_blob):
         B.QuantRecord()]
     blob = read_blob(_repack(stem, layers, quant))
     assert blob.format_version == 3 and blob.value_dtypes == [B.DTYPE_F32, I8, U7, U7, U7, B.DTYPE_F32]
-    from relcon_export.intref import run_int8
     x = np.random.default_rng(0).normal(0, 2, (2, 64, 3)).astype(np.float32)
     vals = run_int8(blob, x, all_values=True)
     assert all(0 <= vals[v].min() and vals[v].max() <= 127 for v in (2, 3, 4))
@@ -435,9 +433,9 @@ def test_act_bits_config():
 
 def test_act_bits_8_reproduces_the_committed_u8_fixture(tmp_path):
     """act_bits = 8 gives the committed version-2 tiny_int8.blob (written before u7 existed) again: the same layers,
-    records and tensor bytes; only the metadata's source_commit and calibration note differ. The default gives
-    a version-3 blob with u7 values whose golden embeddings are the integer reference's."""
-    from relcon_export.golden import make_golden_set
+    records and tensor bytes; only the metadata's source_commit, calibration note and created_by (the exporter's
+    version) differ. The default gives a version-3 blob with u7 values whose golden embeddings are the integer
+    reference's."""
 
     try:
         path8, golden8, _ = make_golden_set("tiny", 1, 4, tmp_path, "u8", "int8", act_bits=8)
@@ -448,7 +446,11 @@ def test_act_bits_8_reproduces_the_committed_u8_fixture(tmp_path):
     assert new.layers == old.layers and new.quant == old.quant
     assert [(r.dtype, r.dims) for r in new.records] == [(r.dtype, r.dims) for r in old.records]
     assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(new.tensors, old.tensors))
-    assert {k for k in new.metadata if new.metadata[k] != old.metadata[k]} <= {"source_commit", "calibration"}
+    assert {k for k in new.metadata if new.metadata[k] != old.metadata[k]} <= {"source_commit", "calibration",
+                                                                                 "created_by"}
+    # created_by is the exporter's version: the fixture was written by 0.2.0, the package is now the library's
+    assert (old.metadata["created_by"], new.metadata["created_by"]) == ("relcon_export 0.2.0",
+                                                                         f"relcon_export {__version__}")
     method, _, windows = old.metadata["calibration"].partition(";")
     assert new.metadata["calibration"] == f"{method}, 8-bit unsigned activations;{windows}"
     assert np.array_equal(read_golden(golden8).embeddings, read_golden(FIXTURES / "tiny_int8.golden").embeddings)
@@ -486,7 +488,6 @@ def test_committed_f16_fixture():
     blob = read_blob_file(FIXTURES / "tiny_f16.blob")
     g = read_golden(FIXTURES / "tiny_f16.golden")
     assert blob.precision == B.PRECISION_F16 and not g.bit_exact and g.precision == B.PRECISION_F16
-    from relcon_export.golden import torch_embeddings
     ref = torch_embeddings(random_encoder(named_config("tiny"), seed=1), g.inputs)
     assert np.abs(embed_blob(blob, g.inputs) - g.embeddings).max() <= 1e-5 * np.abs(g.embeddings).max()
     assert np.abs(g.embeddings - ref).max() <= 2e-3 * np.abs(ref).max()

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from relcon_export import heads as H
-from relcon_export import ship
-from relcon_export.blob import read_blob
-from relcon_export.model import EncoderConfig, ResNet1D
+from relcon_export.deploy import heads as H
+from relcon_export.deploy import ship
+from relcon_export.deploy.quantize import hapt_window_set
+from relcon_export.format.reader import read_blob
+from relcon_export.train.model import EncoderConfig, ResNet1D
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,6 @@ def test_ship_writes_blobs_report_and_card(shipped):
 
 
 def test_shipped_heads_run_on_real_windows(shipped):
-    from relcon_export.quantize import hapt_window_set
 
     out, _ = shipped
     ws = hapt_window_set()

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relcon_export import heads as H
-from relcon_export.blob import read_blob
+from relcon_export.deploy import heads as H
+from relcon_export.deploy.quantize import hapt_window_set
+from relcon_export.format.reader import read_blob
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 BLOBS = {p: MODELS / f"relcon-compact-{p}.blob" for p in ("f32", "f16", "int8")}
@@ -33,7 +34,6 @@ def test_shipped_blob_validates_with_heads(precision):
 
 def test_precisions_agree_and_classify_real_windows():
     try:
-        from relcon_export.quantize import hapt_window_set
         ws = hapt_window_set()
     except FileNotFoundError as exc:
         pytest.skip(f"real data absent: {exc}")

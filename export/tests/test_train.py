@@ -17,12 +17,15 @@ import numpy as np
 import pytest
 import torch
 
-from relcon_export import cli, data
-from relcon_export import pretrain as pretrain_mod
-from relcon_export.corpus import StepBatchSampler
-from relcon_export.model import EncoderConfig, ResNet1D
-from relcon_export.pretrain import PretrainConfig, Run
-from relcon_export.train_distance import DistanceTrainConfig, train_distance
+from relcon_export.cli import main as cli
+from relcon_export.data import sessions
+from relcon_export.data.corpus import StepBatchSampler
+from relcon_export.evaluate.sources import load_checkpoint
+from relcon_export.io import resolve_data_dir
+from relcon_export.train import pretrain as pretrain_mod
+from relcon_export.train.distance_training import DistanceTrainConfig, train_distance
+from relcon_export.train.model import EncoderConfig, ResNet1D
+from relcon_export.train.pretrain import PretrainConfig, Run
 
 EXPORT_DIR = Path(__file__).resolve().parents[1]
 
@@ -30,11 +33,11 @@ EXPORT_DIR = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     try:
-        root = data.resolve_data_dir(None)
+        root = resolve_data_dir(None)
     except FileNotFoundError:
         pytest.skip("real recordings not available")
     out = tmp_path_factory.mktemp("corpus")
-    data.prepare_corpus(root, out, ("hapt", "dsads"), 100.0, subjects=["01", "02", "03", "04", "05", "1", "2"])
+    sessions.prepare_corpus(root, out, ("hapt", "dsads"), 100.0, subjects=["01", "02", "03", "04", "05", "1", "2"])
     return out
 
 
@@ -95,10 +98,10 @@ def test_checkpoint_and_run_files(corpus, distance, tmp_path):
     rows = (out / "log.csv").read_text().splitlines()
     assert rows[0].startswith("step,epoch,loss") and len(rows) == 5 and rows[2].split(",")[-1] != ""
     # pack: the encoder without optimiser state, with the files evaluation reads beside it
-    from relcon_export.evaluate import load_checkpoint
     packed = pretrain_mod.pack_run(out, tmp_path / "packed")
     small = torch.load(packed, map_location="cpu", weights_only=True)
-    assert "optimizer" not in small and small["step"] == 4 and packed.stat().st_size < (out / "latest.pt").stat().st_size
+    assert "optimizer" not in small and small["step"] == 4
+    assert packed.stat().st_size < (out / "latest.pt").stat().st_size
     assert all(torch.equal(small["net"][k], ck["net"][k]) for k in ck["net"])
     src = load_checkpoint(packed)
     assert src.splits == splits and (tmp_path / "packed" / "log.csv").read_text().count("\n") == 5
@@ -161,7 +164,7 @@ def test_distance_cache_shared_by_relcon_and_rebar(corpus, distance, tmp_path, m
 
 
 def _cmd(args, corpus, distance, out, method="relcon"):
-    return [sys.executable, "-m", "relcon_export.train_cli", "pretrain", "--method", method, "--corpus", str(corpus),
+    return [sys.executable, "-m", "relcon_export.cli.train", "pretrain", "--method", method, "--corpus", str(corpus),
             "--distance", str(distance), "--out", str(out), "--encoder", "tiny", "--window", "128", "--hop", "128",
             "--c", "4", "--batch-size", "8", "--lr", "3e-3", "--split", "0.6,0.2,0.2", "--val-every", "4",
             "--no-progress", "--proj-dim", "16", "--threads", "1", *args]

@@ -1,0 +1,43 @@
+"""`relcon-export ship`: the shipped default model (three blobs with heads, metrics, model card) from a checkpoint
+(relcon_export.deploy.ship).
+
+    relcon-export ship --checkpoint .build/train/relcon-compact/best.pt --out-dir models --name relcon-compact
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from relcon_export.cli.blob import add_act_bits_arg
+from relcon_export.deploy.ship import ship
+
+
+def _run(args: argparse.Namespace) -> int:
+    rep = ship(args.checkpoint, args.out_dir, args.name, seed=args.seed, data_dir=args.data_dir,
+               max_windows=args.max_windows, act_bits=args.act_bits)
+    for h, r in rep["heads"].items():
+        if "macro_f1" in r["relcon"]:
+            print(f"{h:16s} macro-F1 held-out ({r['relcon']['kind']} head): relcon {r['relcon']['macro_f1']:.3f}  "
+                  f"random-init {r['random_init']['macro_f1']:.3f}")
+        else:
+            print(f"{h:16s} LOSO MAE ({r['unit']}): relcon {r['relcon']['loso_mae']:.3f}  random-init "
+                  f"{r['random_init']['loso_mae']:.3f}  constant (training mean) "
+                  f"{r['relcon']['loso_mae_predicting_training_mean']:.3f}")
+    for p, b in rep["blobs"].items():
+        print(f"wrote {args.out_dir}/{b['file']} ({b['bytes']} bytes)")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ship", help="build the shipped default model (blobs with heads + metrics) from a checkpoint",
+                       description="`relcon-export ship`: turn a pretrained encoder checkpoint into the shipped "
+                                   "default model.")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--out-dir", default="models")
+    p.add_argument("--name", default="relcon-compact")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--max-windows", type=int, default=12000,
+                   help="labelled windows per activity benchmark used for the heads (seeded subsample)")
+    add_act_bits_arg(p)
+    p.set_defaults(func=_run)
