@@ -66,6 +66,28 @@ class Defect:
         return f"{self.status}__{self.name}.blob"
 
 
+class _Patches:
+    """Single-field variants of one valid blob's bytes `src`: a fresh copy with one value changed (`patch`), and the
+    byte offset of a field of a tensor, layer or quantisation record."""
+
+    def __init__(self, src: bytes, base: Blob) -> None:
+        self.src, self.h = src, base.header
+
+    def patch(self, fmt: str, off: int, *values) -> bytearray:
+        b = bytearray(self.src)
+        struct.pack_into(fmt, b, off, *values)
+        return b
+
+    def tensor_field(self, i: int, name: str) -> int:
+        return self.h["tensor_table_offset"] + TENSOR_RECORD_BYTES * i + 4 * TENSOR_FIELDS.index(name)
+
+    def layer_field(self, i: int, name: str) -> int:
+        return self.h["layer_table_offset"] + LAYER_RECORD_BYTES * i + 4 * LAYER_FIELDS.index(name)
+
+    def quant_field(self, i: int, name: str) -> int:
+        return self.h["quant_table_offset"] + QUANT_RECORD_BYTES * i + 4 * QUANT_FIELDS.index(name)
+
+
 def make_defects(data: bytes) -> list[Defect]:
     """Single-defect variants of a valid blob, one or more per status (see docs/blob-format.md, "Validation
     order and status codes"). Needs a blob whose layer 0 is a CONV1D with K != Cin followed by a layer 1
@@ -86,16 +108,8 @@ def make_defects(data: bytes) -> list[Defect]:
         b = bytearray(buf)
         out.append(Defect(name, status, bytes(fix_crc(b) if crc else b), fixture))
 
-    def patch(fmt: str, off: int, *values) -> bytearray:
-        b = bytearray(src)
-        struct.pack_into(fmt, b, off, *values)
-        return b
-
-    def tensor_field(i: int, name: str) -> int:
-        return tt + TENSOR_RECORD_BYTES * i + 4 * TENSOR_FIELDS.index(name)
-
-    def layer_field(i: int, name: str) -> int:
-        return lt + LAYER_RECORD_BYTES * i + 4 * LAYER_FIELDS.index(name)
+    at = _Patches(src, base)
+    patch, tensor_field, layer_field = at.patch, at.tensor_field, at.layer_field
 
     def repack(*, layers=None, contract=None, metadata=None) -> bytearray:
         return pack_blob(layers or base.layers, base.tensors, contract or base.contract,
@@ -255,24 +269,15 @@ def make_defects_v2(data: bytes) -> list[Defect]:
             or base.layers[1].t1 == NONE or base.layers[1].act != ACT_RELU or base.layers[2].op != MAXPOOL:
         raise ValueError("make_defects_v2 needs an int8 blob: QUANTIZE, CONV1D (bias, ReLU), MAXPOOL, ...")
     src = bytes(data[:base.total_bytes])
-    tt, lt = base.header["tensor_table_offset"], base.header["layer_table_offset"]
-    q_off = base.header["quant_table_offset"]
+    lt, q_off = base.header["layer_table_offset"], base.header["quant_table_offset"]
     conv, cq = base.layers[1], base.quant[1]
     out: list[Defect] = []
 
     def add(name: str, status: str, buf: bytes | bytearray, fixture: bool = False) -> None:
         out.append(Defect(name, status, bytes(fix_crc(bytearray(buf))), fixture))
 
-    def patch(fmt: str, off: int, *values) -> bytearray:
-        b = bytearray(src)
-        struct.pack_into(fmt, b, off, *values)
-        return b
-
-    def tensor_field(i: int, name: str) -> int:
-        return tt + TENSOR_RECORD_BYTES * i + 4 * TENSOR_FIELDS.index(name)
-
-    def quant_field(i: int, name: str) -> int:
-        return q_off + QUANT_RECORD_BYTES * i + 4 * QUANT_FIELDS.index(name)
+    at = _Patches(src, base)
+    patch, tensor_field, quant_field = at.patch, at.tensor_field, at.quant_field
 
     def data_of(t: int) -> int:
         return base.records[t].data_offset
