@@ -1,0 +1,356 @@
+"""The real device runtime from Python: a ctypes binding of librelcon.so (include/relcon.h).
+
+    from relcon_export.runtime import Session
+    s = Session("models/relcon-compact-int8.blob")          # or bytes; max_samples = the contract's window
+    z = s.embed(windows)                                    # (N, T, 3) or (T, 3) float g -> (N, D) / (D,)
+    probs, top = s.classify(windows, head="activity")       # or a head index
+    s.selftest()                                            # max relative error; raises on failure
+
+This is what firmware executes (the same library, the same kernels, bit for bit for int8 blobs), not a NumPy
+re-implementation of the graph: use it to check a blob before it goes to a device. Every non-OK status is
+raised as `RelconError` carrying the status number, its name and `relcon_status_string`.
+
+The library is found, in order: the `lib` argument, `$RELCON_LIB`, `librelcon.so` next to a source checkout
+of this package (`<repo>/.build/release`, after `swift build -c release`), then the system's library path
+(`make install`). Only NumPy and the standard library are needed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ARENA_ALIGN = 64
+BLOB_ALIGN = 16
+HEAD_CLASSIFIER, HEAD_REGRESSOR = 1, 2
+
+STATUS_NAMES = {
+    0: "RELCON_OK",
+    10: "RELCON_E_NULL_ARGUMENT", 11: "RELCON_E_INVALID_ARGUMENT", 12: "RELCON_E_BUFFER_TOO_SMALL",
+    20: "RELCON_E_BLOB_TOO_SMALL", 21: "RELCON_E_BLOB_MAGIC", 22: "RELCON_E_BLOB_VERSION",
+    23: "RELCON_E_BLOB_CHECKSUM", 24: "RELCON_E_BLOB_BOUNDS", 25: "RELCON_E_BLOB_ALIGNMENT",
+    26: "RELCON_E_BLOB_TENSOR", 27: "RELCON_E_BLOB_GRAPH", 28: "RELCON_E_BLOB_CONTRACT",
+    29: "RELCON_E_BLOB_METADATA",
+    30: "RELCON_E_ARENA_TOO_SMALL", 31: "RELCON_E_ARENA_MISALIGNED", 32: "RELCON_E_SESSION_INVALID",
+    40: "RELCON_E_WINDOW_TOO_SHORT", 41: "RELCON_E_WINDOW_TOO_LONG", 42: "RELCON_E_INPUT_NOT_FINITE",
+    50: "RELCON_E_NOT_FOUND", 51: "RELCON_E_NO_SUCH_HEAD", 52: "RELCON_E_SELFTEST_FAILED",
+}
+
+
+class RelconError(RuntimeError):
+    """A librelcon call returned a status other than RELCON_OK."""
+
+    def __init__(self, function: str, status: int, message: str) -> None:
+        self.function, self.status, self.message = function, status, message
+        self.name = STATUS_NAMES.get(status, f"status {status}")
+        super().__init__(f"{function}: {self.name} ({status}): {message}")
+
+
+class _ModelInfo(ctypes.Structure):
+    _fields_ = [
+        ("format_version", ctypes.c_uint32), ("weight_dtype", ctypes.c_uint32),
+        ("input_channels", ctypes.c_uint32), ("embedding_dim", ctypes.c_uint32),
+        ("sample_rate_hz", ctypes.c_float), ("window_samples", ctypes.c_uint32),
+        ("min_samples", ctypes.c_uint32), ("units", ctypes.c_uint32), ("axis_order", ctypes.c_char * 4),
+        ("input_scale", ctypes.c_float * 3), ("input_offset", ctypes.c_float * 3),
+        ("input_clip", ctypes.c_float), ("n_layers", ctypes.c_uint32), ("n_tensors", ctypes.c_uint32),
+        ("n_parameters", ctypes.c_uint64), ("macs", ctypes.c_uint64), ("blob_bytes", ctypes.c_uint64),
+        ("arena_bytes", ctypes.c_uint64), ("n_samples", ctypes.c_uint32), ("reserved", ctypes.c_uint32),
+    ]
+
+
+class _HeadDesc(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("target", ctypes.c_char_p), ("unit", ctypes.c_char_p),
+                ("kind", ctypes.c_uint32), ("n_outputs", ctypes.c_uint32)]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """relcon_model_info, as Python values."""
+    format_version: int
+    weight_dtype: int
+    input_channels: int
+    embedding_dim: int
+    sample_rate_hz: float
+    window_samples: int
+    min_samples: int
+    units: int
+    axis_order: str
+    input_scale: tuple
+    input_offset: tuple
+    input_clip: float
+    n_layers: int
+    n_tensors: int
+    n_parameters: int
+    macs: int
+    blob_bytes: int
+    arena_bytes: int
+    n_samples: int
+
+
+@dataclass(frozen=True)
+class Head:
+    index: int
+    name: str
+    kind: str                      # "classifier" | "regressor"
+    n_outputs: int
+    classes: tuple = ()            # classifiers
+    target: str = ""               # regressors
+    unit: str = ""
+
+
+def _candidates(lib: str | os.PathLike | None):
+    if lib:
+        yield Path(lib)
+        return
+    if os.environ.get("RELCON_LIB"):
+        yield Path(os.environ["RELCON_LIB"])
+        return
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "Package.swift").is_file() and (parent / "include" / "relcon.h").is_file():
+            yield parent / ".build" / "release" / "librelcon.so"
+            break
+    found = ctypes.util.find_library("relcon")
+    if found:
+        yield Path(found)
+
+
+_LIBS: dict[str, ctypes.CDLL] = {}
+_LIBS_LOCK = threading.Lock()
+
+
+def load_library(lib: str | os.PathLike | None = None) -> ctypes.CDLL:
+    """The librelcon shared library, with its prototypes declared (cached per path)."""
+    tried = []
+    for path in _candidates(lib):
+        tried.append(str(path))
+        if path.is_file() or (not path.is_absolute() and path.name == str(path)):
+            key = str(path)
+            with _LIBS_LOCK:
+                if key not in _LIBS:
+                    _LIBS[key] = _declare(ctypes.CDLL(key))
+                return _LIBS[key]
+    raise FileNotFoundError("librelcon.so not found (tried: " + (", ".join(tried) or "nothing") +
+                            "); build it with `swift build -c release` or set RELCON_LIB=/path/to/librelcon.so")
+
+
+def _declare(L: ctypes.CDLL) -> ctypes.CDLL:
+    P, u32, f32 = ctypes.c_void_p, ctypes.c_uint32, ctypes.c_float
+    pu32, pf32 = ctypes.POINTER(u32), ctypes.POINTER(f32)
+    protos = {
+        "relcon_version": (u32, []),
+        "relcon_version_string": (ctypes.c_char_p, []),
+        "relcon_status_string": (ctypes.c_char_p, [ctypes.c_int]),
+        "relcon_inspect": (ctypes.c_int, [P, ctypes.c_size_t, u32, ctypes.POINTER(_ModelInfo)]),
+        "relcon_meta": (ctypes.c_int, [P, ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p)]),
+        "relcon_session_init": (ctypes.c_int, [P, ctypes.c_size_t, u32, P, ctypes.c_size_t,
+                                               ctypes.POINTER(P)]),
+        "relcon_embed": (ctypes.c_int, [P, pf32, u32, pf32, u32]),
+        "relcon_head_count": (ctypes.c_int, [P, ctypes.c_size_t, pu32]),
+        "relcon_head_info": (ctypes.c_int, [P, ctypes.c_size_t, u32, ctypes.POINTER(_HeadDesc)]),
+        "relcon_head_class_name": (ctypes.c_int, [P, ctypes.c_size_t, u32, u32, ctypes.POINTER(ctypes.c_char_p)]),
+        "relcon_classify": (ctypes.c_int, [P, pf32, u32, u32, pf32, u32, pu32]),
+        "relcon_regress": (ctypes.c_int, [P, pf32, u32, u32, pf32]),
+        "relcon_classify_recording": (ctypes.c_int, [P, pf32, u32, u32, u32, pu32, u32, pu32, pu32]),
+        "relcon_regress_recording": (ctypes.c_int, [P, pf32, u32, u32, u32, pf32, pu32]),
+        "relcon_selftest": (ctypes.c_int, [P, pf32]),
+    }
+    for name, (res, args) in protos.items():
+        fn = getattr(L, name)
+        fn.restype, fn.argtypes = res, args
+    return L
+
+
+def _aligned(nbytes: int, align: int):
+    """A zeroed ctypes buffer and the address inside it that is `align`-aligned (keep the buffer alive)."""
+    buf = (ctypes.c_uint8 * (nbytes + align))()
+    addr = ctypes.addressof(buf)
+    return buf, addr + (-addr % align)
+
+
+def _floats(a: np.ndarray):
+    return a.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+
+
+class Session:
+    """One librelcon session over a blob, in an arena this object owns (sized by relcon_inspect).
+
+    blob: a path or the blob's bytes (copied into a 16-byte-aligned buffer that lives as long as the session).
+    max_samples: the longest window to run (0 = the contract's window_samples).
+    Calls on one Session are serialised by a lock (the C rule: one thread at a time per session).
+    """
+
+    def __init__(self, blob: str | os.PathLike | bytes, max_samples: int = 0, lib: str | os.PathLike | None = None):
+        self._lib = load_library(lib)
+        data = bytes(blob) if isinstance(blob, (bytes, bytearray, memoryview)) else Path(blob).read_bytes()
+        if not 0 <= int(max_samples) <= 0xFFFFFFFF:
+            raise ValueError(f"max_samples {max_samples} is outside 0 .. 2^32-1")
+        self._blob_buf, self._blob = _aligned(len(data), BLOB_ALIGN)
+        ctypes.memmove(self._blob, data, len(data))
+        self._n = len(data)
+        self._lock = threading.Lock()
+        info = _ModelInfo()
+        self._check("relcon_inspect", self._lib.relcon_inspect(self._blob, self._n, max_samples, ctypes.byref(info)))
+        self.info = ModelInfo(
+            format_version=info.format_version, weight_dtype=info.weight_dtype, input_channels=info.input_channels,
+            embedding_dim=info.embedding_dim, sample_rate_hz=float(info.sample_rate_hz),
+            window_samples=info.window_samples, min_samples=info.min_samples, units=info.units,
+            axis_order=info.axis_order.decode(), input_scale=tuple(info.input_scale),
+            input_offset=tuple(info.input_offset), input_clip=float(info.input_clip), n_layers=info.n_layers,
+            n_tensors=info.n_tensors, n_parameters=info.n_parameters, macs=info.macs, blob_bytes=info.blob_bytes,
+            arena_bytes=info.arena_bytes, n_samples=info.n_samples)
+        self.max_samples = info.n_samples
+        self._arena_buf, arena = _aligned(int(info.arena_bytes), ARENA_ALIGN)
+        sess = ctypes.c_void_p()
+        self._check("relcon_session_init", self._lib.relcon_session_init(
+            self._blob, self._n, max_samples, arena, int(info.arena_bytes), ctypes.byref(sess)))
+        self._s = sess
+        self.heads = self._read_heads()
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _check(self, fn: str, st: int) -> None:
+        if st != 0:
+            raise RelconError(fn, st, self._lib.relcon_status_string(st).decode())
+
+    def _read_heads(self) -> tuple:
+        n = ctypes.c_uint32()
+        self._check("relcon_head_count", self._lib.relcon_head_count(self._blob, self._n, ctypes.byref(n)))
+        heads = []
+        for h in range(n.value):
+            d = _HeadDesc()
+            self._check("relcon_head_info", self._lib.relcon_head_info(self._blob, self._n, h, ctypes.byref(d)))
+            if d.kind == HEAD_CLASSIFIER:
+                names = []
+                for k in range(d.n_outputs):
+                    s = ctypes.c_char_p()
+                    self._check("relcon_head_class_name",
+                                self._lib.relcon_head_class_name(self._blob, self._n, h, k, ctypes.byref(s)))
+                    names.append(s.value.decode())
+                heads.append(Head(h, d.name.decode(), "classifier", d.n_outputs, tuple(names)))
+            else:
+                heads.append(Head(h, d.name.decode(), "regressor", d.n_outputs, (), d.target.decode(),
+                                  d.unit.decode()))
+        return tuple(heads)
+
+    def head(self, head: int | str, kind: str | None = None) -> Head:
+        """A head by index or name (ValueError naming the heads there are)."""
+        if isinstance(head, str):
+            match = [h for h in self.heads if h.name == head]
+            if not match:
+                raise ValueError(f"no head '{head}' in this blob (heads: {[h.name for h in self.heads] or 'none'})")
+            h = match[0]
+        else:
+            if not 0 <= int(head) < len(self.heads):
+                raise ValueError(f"head index {head} out of range (the blob has {len(self.heads)} heads)")
+            h = self.heads[int(head)]
+        if kind and h.kind != kind:
+            raise ValueError(f"head '{h.name}' is a {h.kind}, not a {kind}")
+        return h
+
+    @staticmethod
+    def _windows(x) -> tuple[np.ndarray, bool]:
+        a = np.ascontiguousarray(np.asarray(x, dtype=np.float32))
+        single = a.ndim == 2
+        if single:
+            a = a[None]
+        if a.ndim != 3 or a.shape[2] != 3:
+            raise ValueError(f"windows must be (T, 3) or (N, T, 3) float samples in g, got shape {a.shape}")
+        return a, single
+
+    def meta(self, key: str) -> str | None:
+        """A metadata string of the blob, or None when the key is absent."""
+        out = ctypes.c_char_p()
+        st = self._lib.relcon_meta(self._blob, self._n, key.encode(), ctypes.byref(out))
+        if st == 50:
+            return None
+        self._check("relcon_meta", st)
+        return out.value.decode()
+
+    # -- inference ----------------------------------------------------------------------------------------
+
+    def embed(self, windows) -> np.ndarray:
+        """(T, 3) -> (D,) or (N, T, 3) -> (N, D) float32 embeddings (relcon_embed per window)."""
+        x, single = self._windows(windows)
+        d = self.info.embedding_dim
+        out = np.empty((len(x), d), np.float32)
+        with self._lock:
+            for i in range(len(x)):
+                self._check("relcon_embed", self._lib.relcon_embed(self._s, _floats(x[i]), x.shape[1],
+                                                                   _floats(out[i]), d))
+        return out[0] if single else out
+
+    def classify(self, windows, head: int | str = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (N, K) and top classes (N,) of classifier `head` (single window: (K,), int)."""
+        h = self.head(head, "classifier")
+        x, single = self._windows(windows)
+        probs = np.empty((len(x), h.n_outputs), np.float32)
+        top = np.empty(len(x), np.int64)
+        t = ctypes.c_uint32()
+        with self._lock:
+            for i in range(len(x)):
+                self._check("relcon_classify", self._lib.relcon_classify(
+                    self._s, _floats(x[i]), x.shape[1], h.index, _floats(probs[i]), h.n_outputs, ctypes.byref(t)))
+                top[i] = t.value
+        return (probs[0], int(top[0])) if single else (probs, top)
+
+    def regress(self, windows, head: int | str = 0):
+        """Values (N,) of regressor `head`, in its unit (single window: a float)."""
+        h = self.head(head, "regressor")
+        x, single = self._windows(windows)
+        out = np.empty(len(x), np.float32)
+        v = ctypes.c_float()
+        with self._lock:
+            for i in range(len(x)):
+                self._check("relcon_regress", self._lib.relcon_regress(self._s, _floats(x[i]), x.shape[1], h.index,
+                                                                      ctypes.byref(v)))
+                out[i] = v.value
+        return float(out[0]) if single else out
+
+    def classify_recording(self, samples, hop: int, head: int | str = 0) -> tuple[int, np.ndarray, int]:
+        """Majority vote over windows of max_samples every `hop` samples: (top class, votes (K,), windows)."""
+        h = self.head(head, "classifier")
+        x = np.ascontiguousarray(np.asarray(samples, dtype=np.float32))
+        if x.ndim != 2 or x.shape[1] != 3:
+            raise ValueError(f"a recording must be (N, 3) float samples in g, got shape {x.shape}")
+        if not 0 <= int(hop) <= 0xFFFFFFFF or len(x) > 0xFFFFFFFF:
+            raise ValueError("hop and the recording length must fit in 32 bits")
+        votes = np.zeros(h.n_outputs, np.uint32)
+        top, n = ctypes.c_uint32(), ctypes.c_uint32()
+        with self._lock:
+            self._check("relcon_classify_recording", self._lib.relcon_classify_recording(
+                self._s, _floats(x), len(x), int(hop), h.index,
+                votes.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)), h.n_outputs, ctypes.byref(top),
+                ctypes.byref(n)))
+        return int(top.value), votes.astype(np.int64), int(n.value)
+
+    def regress_recording(self, samples, hop: int, head: int | str = 0) -> tuple[float, int]:
+        """Mean of regressor `head` over the same windows as classify_recording: (mean, windows)."""
+        h = self.head(head, "regressor")
+        x = np.ascontiguousarray(np.asarray(samples, dtype=np.float32))
+        if x.ndim != 2 or x.shape[1] != 3:
+            raise ValueError(f"a recording must be (N, 3) float samples in g, got shape {x.shape}")
+        mean, n = ctypes.c_float(), ctypes.c_uint32()
+        with self._lock:
+            self._check("relcon_regress_recording", self._lib.relcon_regress_recording(
+                self._s, _floats(x), len(x), int(hop), h.index, ctypes.byref(mean), ctypes.byref(n)))
+        return float(mean.value), int(n.value)
+
+    def selftest(self) -> float:
+        """Runs the blob's self-test vector; returns the max relative error (raises RelconError on failure)."""
+        err = ctypes.c_float()
+        with self._lock:
+            self._check("relcon_selftest", self._lib.relcon_selftest(self._s, ctypes.byref(err)))
+        return float(err.value)
+
+
+def version(lib: str | os.PathLike | None = None) -> str:
+    """The library's version string ("MAJOR.MINOR.PATCH")."""
+    return load_library(lib).relcon_version_string().decode()
