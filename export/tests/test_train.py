@@ -269,3 +269,36 @@ def test_data_cli_prepare_convert_info(tmp_path, capsys):
     assert cli.main(["data", "info", str(out)]) == 0
     text = capsys.readouterr().out
     assert "hapt" in text and "user" in text and "total" in text
+
+
+def test_distance_run_reports_neighbour_quality_and_curves(distance):
+    """The distance run's summary holds the nearest-candidate metric next to its references, every validation row
+    logs it, and the run draws curves.png."""
+    import csv
+    import json
+    out = distance.parent
+    s = json.loads((out / "summary.json").read_text())
+    q = s["nearest_same_activity"]
+    for name in ("distance_model", "euclidean", "random_compact_cosine", "chance"):
+        assert 0.0 <= q[name]["all"] <= 1.0, name
+    assert q["anchors"] >= 8 and q["candidates_per_anchor"] == 8 - 1 + 20
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert rows[-1]["nn_top1"] != "" and abs(float(rows[-1]["nn_top1"]) - q["distance_model"]["all"]) < 1e-4
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_neighbour_quality_metric_is_top1_of_the_given_distances(corpus):
+    import numpy as np
+
+    from relcon_export.corpus import Corpus
+    from relcon_export.train_distance import NeighbourQuality
+    c = Corpus(corpus, 100.0, 128, 128)
+    nq = NeighbourQuality(c, set(c.subjects()), c=4, batch=8, n_batches=2, seed=0)
+    assert len(nq.sets) == 2
+    oracle = [np.where(st["c_lab"] == st["a_lab"][:, None], 0.0, 1.0) for st in nq.sets]   # same label: nearest
+    anti = [1.0 - d for d in oracle]
+    reachable = np.concatenate([(st["c_lab"] == st["a_lab"][:, None]).any(1) for st in nq.sets]).mean()
+    assert nq._top1(oracle)["all"] == pytest.approx(reachable)
+    assert nq._top1(anti)["all"] <= nq._top1(oracle)["all"]
+    refs = nq.references()
+    assert refs["euclidean"]["all"] <= reachable + 1e-12 and set(refs["euclidean"]) >= {"all", "hapt"}

@@ -37,7 +37,7 @@ class DistanceConfig:
     bottleneck_div: int = 8           # bottleneck width = embed_dim / 8
     dropout: float = 0.1              # on the attention weights, training mode only
     train_attention: str = "sparsemax"   # attention while training the distance model
-    rank_attention: str = "sparsemax"    # attention when ranking candidates (released code: "softmax")
+    rank_attention: str = "softmax"      # attention when ranking candidates (released code: softmax; quirk 1)
 
     def __post_init__(self) -> None:
         for name in ("train_attention", "rank_attention"):

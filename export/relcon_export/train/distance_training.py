@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from relcon_export.data.corpus import Corpus, StepBatchSampler, WindowDataset, split_subjects
 from relcon_export.data.sessions import load_session
@@ -32,6 +33,8 @@ from relcon_export.io import atomic_write
 from relcon_export.train.checkpoints import load_distance, read_checkpoint, save_checkpoint
 from relcon_export.train.distance import (DistanceConfig, MotifDistance, candidate_distances, count_parameters,
                                           reconstruction_loss)
+from relcon_export.train.model import ENCODERS, ResNet1D
+from relcon_export.train.plots import plot_run
 from relcon_export.train.pretrain import CsvLog, progress_bar
 
 
@@ -52,7 +55,8 @@ class DistanceTrainConfig:
     kernel_size: int = _opt(15, "conv kernel (reference: 15)")
     n_residual: int = _opt(2, "residual dilated layers (reference: 2)")
     train_attention: str = _opt("sparsemax", "attention while training (reference: sparsemax)")
-    rank_attention: str = _opt("sparsemax", "attention for ranking and validation (released code: softmax)")
+    rank_attention: str = _opt("softmax", "attention for ranking and validation (released code: softmax; "
+                                          "sparsemax ranks worse and 1.6x slower, docs/pretraining.md)")
     batch_size: int = _opt(64, "pairs per step (reference: 64)")
     epochs: int = _opt(10, "epochs when --steps is 0 (reference: 10)", runtime=True)
     steps: int = _opt(0, "optimiser steps in total; 0 = epochs x (windows // batch)", runtime=True)
@@ -64,6 +68,10 @@ class DistanceTrainConfig:
     val_every: int = _opt(0, "validate every N steps; 0 = once per epoch and at the end", runtime=True)
     val_batches: int = _opt(8, "fixed validation batches", runtime=True)
     ckpt_every: int = _opt(200, "write latest.pt every N steps", runtime=True)
+    quality_batches: int = _opt(2, "candidate sets (of batch_size anchors, c = quality_c) for the "
+                                   "neighbour-quality metric on every validation; 0 = off", runtime=True)
+    quality_c: int = _opt(20, "within-subject candidates per anchor of the quality metric (RelCon's c)",
+                          runtime=True)
     progress: bool = _opt(True, "tqdm progress bar", runtime=True)
 
     def distance_config(self) -> DistanceConfig:
@@ -119,6 +127,16 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
                                                   "train_windows": n_train, "val_windows": len(data["val"])},
                                                  indent=2))
     atomic_write(out / "splits.json", json.dumps(splits, indent=1, sort_keys=True))
+    quality = NeighbourQuality(corpus, {s for s, k in splits.items() if k == "val"}, cfg.quality_c,
+                               cfg.batch_size, cfg.quality_batches, cfg.seed + 2, device)
+    references = quality.references()
+
+    @torch.no_grad()
+    def rank_quality() -> dict | None:
+        net.eval()
+        q = quality(net)
+        net.train()
+        return q
 
     def state():
         return {"distance": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
@@ -140,7 +158,9 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
 
     loader = torch.utils.data.DataLoader(data["train"], num_workers=cfg.num_workers,
                                          batch_sampler=StepBatchSampler(n_train, cfg.batch_size, cfg.seed, step, total))
-    log = CsvLog(out / "log.csv", step if resume else 0, fields=["step", "epoch", "loss", "step_s", "val_loss"])
+    log = CsvLog(out / "log.csv", step if resume else 0,
+                 fields=["step", "epoch", "loss", "step_s", "val_loss", "nn_top1"])
+    last_quality = None
     bar = progress_bar(cfg.progress, total, step)
     net.train()
     t_prev, loss_v = time.perf_counter(), None
@@ -154,7 +174,7 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
         loss_v = float(loss.detach()) / len(anchor)                   # per-window SSE, for reading
         now = time.perf_counter()
         row = {"step": step, "epoch": round(step / per_epoch, 4), "loss": loss_v, "step_s": round(now - t_prev, 4),
-               "val_loss": ""}
+               "val_loss": "", "nn_top1": ""}
         t_prev = now
         if step % val_every == 0 or step == total:
             val = validate()
@@ -163,6 +183,12 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
                 if val < best:
                     best = val
                     save_checkpoint(state(), out / "best.pt")
+            last_quality = rank_quality()
+            if last_quality is not None:
+                row["nn_top1"] = round(last_quality["all"], 5)
+                bar.write(f"step {step}: val loss {val if val is not None else float('nan'):.3f}, nearest candidate "
+                          f"same activity {last_quality['all']:.1%} (euclidean {references['euclidean']['all']:.1%}, "
+                          f"random encoder {references['random_compact_cosine']['all']:.1%})")
         log.write(row)
         bar.update(1)
         bar.set_postfix(loss=f"{loss_v:.2f}")
@@ -172,7 +198,11 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
     log.close()
     if not (out / "best.pt").exists():               # no validation subjects: the last state is the best
         save_checkpoint(state(), out / "best.pt")
-    return {"step": step, "loss": loss_v, "best_val": best, "out": str(out)}
+    summary = {"step": step, "loss": loss_v, "best_val": best, "out": str(out),
+               "nearest_same_activity": {"distance_model": last_quality, **(references or {})}}
+    atomic_write(out / "summary.json", json.dumps(summary, indent=2))
+    plot_run(out / "log.csv", out / "curves.png", quality_refs=references)
+    return summary
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -197,6 +227,86 @@ def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
     """P(score_pos > score_neg) + 0.5 P(tie)."""
     diff = pos[:, None] - neg[None, :]
     return float((diff > 0).mean() + 0.5 * (diff == 0).mean())
+
+
+class NeighbourQuality:
+    """How well a distance ranks RelCon candidate sets: the share of labelled anchors whose nearest candidate
+    has the anchor's activity (top-1), on fixed candidate sets of held-out subjects.
+
+    Each set is what RelCon ranks: `batch` labelled anchors, each with the other batch-1 anchors and c
+    within-subject candidates. The same sets are scored by the distance model (`__call__`, on every
+    validation pass) and, once, by two references that need no training: raw Euclidean distance of the
+    windows and the cosine distance of a randomly initialised compact encoder (`references`), plus chance.
+    Per dataset as well as overall (`by_dataset`).
+    """
+
+    def __init__(self, corpus: Corpus, subjects: set, c: int = 20, batch: int = 64, n_batches: int = 2,
+                 seed: int = 0, device="cpu") -> None:
+        self.device = torch.device(device)
+        index = corpus.window_index(subjects)
+        labels_all = _window_labels(index, np.arange(len(index)))
+        anchors = np.flatnonzero((labels_all >= 0) & (index.pool_size() >= c))
+        self.sets = []
+        if len(anchors) < batch or n_batches < 1:
+            return
+        ds = WindowDataset(corpus, index, anchors, "relcon", c, seed)
+        sampler = StepBatchSampler(len(anchors), batch, seed, 0, min(n_batches, len(anchors) // batch))
+        for keys in sampler:
+            pos = np.array([k[1] for k in keys])
+            items = [ds[k] for k in keys]
+            own = np.stack([ds.candidates(int(anchors[p]), ds.rng(k[0], int(p))) for k, p in zip(keys, pos)])
+            a_lab = labels_all[anchors[pos]]
+            b = len(pos)
+            inb = (np.arange(b)[:, None] + np.arange(1, b)[None]) % b
+            self.sets.append({
+                "anchor": torch.from_numpy(np.stack([x["anchor"] for x in items])),
+                "cands": torch.from_numpy(np.stack([x["cands"] for x in items])),
+                "a_lab": a_lab, "c_lab": np.concatenate([a_lab[inb], labels_all[own]], 1), "inb": inb,
+                "dataset": np.array([corpus.sessions[int(index.sess[anchors[p]])]["dataset"] for p in pos])})
+
+    def _top1(self, dists) -> dict:
+        hit, ds = [], []
+        for d, st in zip(dists, self.sets):
+            known = st["c_lab"] >= 0
+            nearest = np.argmin(np.where(known, d, np.inf), 1)
+            hit.append(st["c_lab"][np.arange(len(d)), nearest] == st["a_lab"])
+            ds.append(st["dataset"])
+        hit, ds = np.concatenate(hit), np.concatenate(ds)
+        out = {"all": float(hit.mean())}
+        out.update({str(k): float(hit[ds == k].mean()) for k in sorted(set(ds.tolist()))})
+        return out
+
+    @torch.no_grad()
+    def __call__(self, net: MotifDistance) -> dict | None:
+        """Top-1 same-activity share of the distance model (in its current mode's attention)."""
+        if not self.sets:
+            return None
+        dists = [candidate_distances(net, st["anchor"].to(self.device), st["anchor"].to(self.device),
+                                     st["cands"].to(self.device), 0, 512).cpu().numpy() for st in self.sets]
+        return self._top1(dists)
+
+    @torch.no_grad()
+    def references(self, encoder: str = "compact", seed: int = 0) -> dict | None:
+        """Top-1 of raw Euclidean distance, a random encoder's cosine distance, and chance."""
+        if not self.sets:
+            return None
+        with torch.random.fork_rng(devices=[]):                  # leave the run's RNG stream untouched
+            torch.manual_seed(seed)
+            enc = ResNet1D(ENCODERS[encoder]()).eval()
+        euc, cos = [], []
+        for st in self.sets:
+            anc, cands, inb = st["anchor"], st["cands"], torch.from_numpy(st["inb"])
+            pool = torch.cat([anc[inb], cands], 1)                                     # (b, K, 3, T)
+            euc.append(((pool - anc[:, None]) ** 2).sum((2, 3)).numpy())
+            za = F.normalize(enc(anc), dim=1)
+            zc = F.normalize(enc(cands.flatten(0, 1)), dim=1).view(len(anc), -1, za.shape[1])
+            zpool = torch.cat([za[inb], zc], 1)                                        # (b, K, D)
+            cos.append((1 - (zpool * za[:, None]).sum(-1)).numpy())
+        chance = np.concatenate([((st["c_lab"] == st["a_lab"][:, None]) & (st["c_lab"] >= 0)).sum(1) /
+                                 np.maximum(1, (st["c_lab"] >= 0).sum(1)) for st in self.sets])
+        return {"euclidean": self._top1(euc), f"random_{encoder}_cosine": self._top1(cos),
+                "chance": {"all": float(chance.mean())}, "anchors": int(sum(len(st["a_lab"]) for st in self.sets)),
+                "candidates_per_anchor": int(self.sets[0]["c_lab"].shape[1])}
 
 
 def ablate(checkpoint: str, corpus_dir: str, split: str = "0.8,0.1,0.1", split_seed: int = 0,
