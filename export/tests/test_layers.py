@@ -13,8 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "relcon_export"
 
 # Lower layers never import higher ones (same rank: allowed, the cycle check covers it). The top-level modules of
 # the package (its __init__, __main__, io) are named by their module name.
-LAYERS = {"relcon_export": 0, "relcon_export.io": 0, "format": 1, "data": 2, "train": 3, "evaluate": 4,
-          "deploy": 5, "cli": 6, "relcon_export.__main__": 7}
+LAYERS = {"relcon_export": 0, "relcon_export.io": 0, "relcon_export.runtime": 0, "format": 1, "data": 2, "train": 3,
+          "evaluate": 4, "deploy": 5, "cli": 6, "relcon_export.__main__": 7}
 
 
 def modules(root: Path, name: str) -> dict[str, Path]:

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relcon_export.golden import read_golden
-from relcon_export.intref import embed_blob
+from relcon_export.format.golden import read_golden
+from relcon_export.data.recordings import read_hapt, resample
+from relcon_export.deploy.intref import embed_blob
 from relcon_export.runtime import RelconError, Session, load_library, version
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,8 +81,7 @@ def test_statuses_are_raised_with_their_names():
 
 @pytest.fixture(scope="module")
 def hapt_windows(root):
-    from relcon_export import data
-    rec = data.resample(next(iter(data.read_hapt(root, subjects=["06"]))), 100.0)
+    rec = resample(next(iter(read_hapt(root, subjects=["06"]))), 100.0)
     n = len(rec.acc) // 256
     return rec.acc[: n * 256].reshape(n, 256, 3)[:24].astype(np.float32), rec.acc.astype(np.float32)
 

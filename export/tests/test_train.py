@@ -290,8 +290,8 @@ def test_distance_run_reports_neighbour_quality_and_curves(distance):
 def test_neighbour_quality_metric_is_top1_of_the_given_distances(corpus):
     import numpy as np
 
-    from relcon_export.corpus import Corpus
-    from relcon_export.train_distance import NeighbourQuality
+    from relcon_export.data.corpus import Corpus
+    from relcon_export.train.distance_training import NeighbourQuality
     c = Corpus(corpus, 100.0, 128, 128)
     nq = NeighbourQuality(c, set(c.subjects()), c=4, batch=8, n_batches=2, seed=0)
     assert len(nq.sets) == 2

@@ -122,10 +122,10 @@ def bench_methods(name: str, args, windows: torch.Tensor, device: torch.device) 
     rng = np.random.default_rng(1)
     setups = {}
     for m in args.methods:
-        base = m.split("+")[0]
+        method = get_method(m.split("+")[0])
         torch.manual_seed(0)
-        obj = Objective(base, ResNet1D(ENCODERS[name]()), 0.1, 128).to(device).train()
-        setups[m] = (base, obj, torch.optim.Adam(obj.parameters(), lr=1e-4))
+        obj = Objective(method, ResNet1D(ENCODERS[name]()), 0.1, 128).to(device).train()
+        setups[m] = (method, obj, torch.optim.Adam(obj.parameters(), lr=1e-4))
     distnet = MotifDistance(DistanceConfig(rank_attention="softmax")).to(device).eval()
     wall = {m: [] for m in args.methods}
     cpu = {m: [] for m in args.methods}
@@ -135,15 +135,15 @@ def bench_methods(name: str, args, windows: torch.Tensor, device: torch.device) 
         x = windows[pick].to(device)
         anchors, cands = x[:b], x[b:].view(b, c, 3, -1)
         for m in args.methods:
-            base, obj, opt = setups[m]
+            method, obj, opt = setups[m]
             _sync(device)
             t0, c0 = time.perf_counter(), time.process_time()
-            if base in ("relcon", "rebar"):
+            if method.uses_distance:
                 amp = torch.autocast(device.type, dtype=torch.bfloat16) if m.endswith("+bf16") else nullcontext()
                 with amp:
                     d = candidate_distances(distnet, anchors, anchors, cands, 0, args.chunk_pairs).float()
                 batch = {"anchor": anchors, "cands": cands}
-            elif base == "simclr":   # the two views' cost does not depend on which augmentation made them
+            elif method.dataset_mode == "simclr":   # the views' cost does not depend on which augmentation made them
                 d, batch = None, {"view1": anchors, "view2": cands[:, 0]}
             else:
                 d, batch = None, {"x": anchors, "y": torch.from_numpy(rng.integers(0, 2, (b, 8)).astype(np.float32))}
