@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from relcon_export.data import recordings, sessions
+from relcon_export.data import ingest, recordings, sessions
 from relcon_export.data.corpus import Corpus, StepBatchSampler, WindowDataset, split_subjects
 from relcon_export.io import resolve_data_dir
 
@@ -201,18 +201,18 @@ def test_convert_csv_with_time_column_in_ms2(tmp_path):
     with gzip.open(src, "wt") as f:
         f.write("time,ax,ay,az\n")
         np.savetxt(f, rows, delimiter=",")
-    path = sessions.convert_file(src, tmp_path / "corpus", "P7", units="m/s2", group="day1")
+    path = ingest.convert_file(src, tmp_path / "corpus", "P7", units="m/s2", group="day1")
     s = sessions.load_session(path)
     assert s.fs == 100.0 and s.n == 1000 and s.meta["subject"] == "user:P7" and s.meta["group"] == "day1"
     assert np.allclose(np.asarray(s.acc)[50:-50, 2], 1.0, atol=1e-3)
     assert s.meta["source_fs"] == pytest.approx(50.0)
     with pytest.raises(ValueError, match="--fs"):
         np.save(tmp_path / "x.npy", np.zeros((10, 3)))
-        sessions.convert_file(tmp_path / "x.npy", tmp_path / "corpus", "P8")
+        ingest.convert_file(tmp_path / "x.npy", tmp_path / "corpus", "P8")
     with pytest.raises(ValueError, match="units"):
-        sessions.convert_file(src, tmp_path / "corpus", "P7", units="furlongs")
+        ingest.convert_file(src, tmp_path / "corpus", "P7", units="furlongs")
     with pytest.raises(FileNotFoundError):
-        sessions.convert_file(tmp_path / "missing.csv", tmp_path / "corpus", "P7")
+        ingest.convert_file(tmp_path / "missing.csv", tmp_path / "corpus", "P7")
 
 
 # -- corpus ------------------------------------------------------------------------------------------------

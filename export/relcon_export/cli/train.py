@@ -27,7 +27,8 @@ import numpy as np
 from relcon_export.cli.common import run, subcommand_parser
 from relcon_export.data.corpus import Corpus
 from relcon_export.data.recordings import DATASETS
-from relcon_export.data.sessions import convert_file, prepare_corpus
+from relcon_export.data.ingest import IngestOptions, convert_file, ingest, summary_json
+from relcon_export.data.sessions import prepare_corpus
 from relcon_export.io import resolve_data_dir
 from relcon_export.train.bench_pretrain import main as bench_main
 from relcon_export.train.distance_training import DistanceTrainConfig, ablate, train_distance
@@ -67,8 +68,20 @@ def _data_prepare(args) -> int:
 
 def _data_convert(args) -> int:
     path = convert_file(args.input, args.out, args.subject, args.fs, args.units, args.session, args.group or "",
-                        args.dataset, args.target_fs, args.columns)
+                        args.dataset, args.target_fs, args.columns, args.time_unit, log=print)
     print(f"wrote {path}")
+    return 0
+
+
+def _data_ingest(args) -> int:
+    opt = IngestOptions(out=args.out, subject=args.subject, subject_from=args.subject_from, dataset=args.dataset,
+                        columns=args.columns, time_unit=args.time_unit, fs=args.fs, max_gap_s=args.max_gap_s,
+                        units=args.units, units_check=args.units_check, target_fs=args.target_fs,
+                        labels=args.labels, label_column=args.label_column, min_seconds=args.min_seconds)
+    log = (lambda *_: None) if args.json else print
+    summary = ingest(args.inputs, opt, log=log)
+    if args.json:
+        print(summary_json(summary))
     return 0
 
 
@@ -152,17 +165,37 @@ def register(subparsers) -> None:
     q.add_argument("--subjects", default="", help="comma list of subject ids to keep (per-dataset ids)")
     q.add_argument("--fs", type=float, default=100.0, help="target sample rate, Hz (default 100)")
     q.set_defaults(func=_data_prepare)
-    q = sub.add_parser("convert", help="your own recording (CSV/TXT[.gz] or .npy of x,y,z) -> one session file")
+    q = sub.add_parser("ingest", help="your own recordings (folders, globs, CSV/TSV/TXT[.gz]/NPY; time units, gaps, "
+                                      "units check, labels) -> session files, with a summary")
+    q.add_argument("inputs", nargs="+", help="files, folders (searched recursively) or glob patterns")
+    q.add_argument("--out", required=True, help="corpus directory")
+    q.add_argument("--subject", default=None, help="subject id of a single input file")
+    q.add_argument("--subject-from", default="stem", help="stem (file name, default) | parent (folder name)")
+    q.add_argument("--dataset", default="user", help="dataset name (default: user)")
+    q.add_argument("--columns", default=None, help="'t,x,y,z' or 'x,y,z' header names or 0-based indices")
+    q.add_argument("--time-unit", default="auto", help="s | ms | us | ns | auto (default: from the step)")
+    q.add_argument("--fs", type=float, default=None, help="source rate, Hz, for files without a time column")
+    q.add_argument("--max-gap-s", type=float, default=1.0, help="a longer step splits the session (default 1 s)")
+    q.add_argument("--units", default="g", help="g | m/s2 | mg | auto (default g)")
+    q.add_argument("--units-check", default="refuse", help="refuse | warn | off: static magnitude about 1 g")
+    q.add_argument("--labels", default=None, help="CSV of subject,start,end,label (recording time unit)")
+    q.add_argument("--label-column", default=None, help="a per-row label column of the recordings")
+    q.add_argument("--target-fs", type=float, default=100.0, help="rate to store, Hz (default 100)")
+    q.add_argument("--min-seconds", type=float, default=2.56, help="drop shorter pieces between gaps")
+    q.add_argument("--json", action="store_true", help="print the summary as JSON instead of the table")
+    q.set_defaults(func=_data_ingest)
+    q = sub.add_parser("convert", help="one recording of one subject -> session file(s) (as ingest, one file)")
     q.add_argument("input")
     q.add_argument("--out", required=True, help="corpus directory")
     q.add_argument("--subject", required=True, help="subject id (splits never mix subjects)")
     q.add_argument("--fs", type=float, default=None, help="source rate, Hz (default: from the time column)")
-    q.add_argument("--units", default="g", help="g | m/s2 | mg")
+    q.add_argument("--units", default="g", help="g | m/s2 | mg | auto")
     q.add_argument("--session", default=None, help="session name (default: file name)")
     q.add_argument("--group", default=None, help="candidate pool name (default: the session)")
     q.add_argument("--dataset", default="user", help="dataset name (default: user)")
     q.add_argument("--columns", default=None, help="'t,x,y,z' or 'x,y,z' names or 0-based indices")
     q.add_argument("--target-fs", type=float, default=100.0, help="rate to store, Hz (default 100)")
+    q.add_argument("--time-unit", default="auto", help="s | ms | us | ns | auto (default: from the step)")
     q.set_defaults(func=_data_convert)
     q = sub.add_parser("info", help="sessions, subjects, hours and windows of a corpus")
     q.add_argument("corpus")

@@ -5,7 +5,7 @@
     s = sessions.load_session("corpus/hapt/01/exp01.npz")               # acc is memory-mapped: nothing is read yet
 
     relcon-export data prepare --out corpus               # every public set -> corpus of 100 Hz sessions
-    relcon-export data convert my.csv --fs 50 --units m/s2 --subject P01 --out corpus   # your own recording
+    relcon-export data ingest my_recordings/ --units m/s2 --out corpus     # your own (relcon_export.data.ingest)
 
 Session file (docs/pretraining.md has the full spec): an *uncompressed* .npz holding `acc` float32 (N, 3) in g,
 `t` float64 (N,) seconds, `fs` float64 (), `label` int16 (N,) (-1 = unknown) and `meta` (a JSON string: subject,
@@ -15,7 +15,6 @@ can be streamed.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from relcon_export.data.recordings import DATASETS, G, Recording, read_dataset, resample, uniform_time
+from relcon_export.data.recordings import DATASETS, Recording, read_dataset, resample
 from relcon_export.io import atomic_writer
 
 FORMAT_VERSION = 1                # meta["format_version"] of session files written here
@@ -144,69 +143,4 @@ def prepare_corpus(root: str | os.PathLike, out: str | os.PathLike, datasets=DAT
 # Users' own recordings
 
 
-UNIT_SCALE = {"g": 1.0, "m/s2": 1.0 / G, "mg": 1e-3}
-
-
-def convert_file(src: str | os.PathLike, out: str | os.PathLike, subject: str, fs: float | None = None,
-                 units: str = "g", session: str | None = None, group: str = "", dataset: str = "user",
-                 target_fs: float = 100.0, columns: str | None = None) -> Path:
-    """A CSV/TXT (optionally .gz) or .npy of x,y,z (and optionally a time column) -> one session file.
-
-    CSV: numeric columns; a header line is skipped. `columns` = "t,x,y,z" style names or 0-based indices
-    ("0,1,2,3"); default: the last three columns are x,y,z and, if there are 4+, the first is time in s.
-    If `fs` is not given it is estimated from the time column (median step). Samples are assumed uniform;
-    gaps > 1 s split nothing here: convert gapped recordings as separate files.
-    """
-    src = Path(src)
-    if not src.is_file():
-        raise FileNotFoundError(f"input file {src} does not exist")
-    if units not in UNIT_SCALE:
-        raise ValueError(f"units must be one of {', '.join(UNIT_SCALE)}, got '{units}'")
-    if src.suffix == ".npy":
-        arr = np.load(src).astype(np.float64)
-    else:
-        opener = gzip.open if src.suffix == ".gz" else open
-        with opener(src, "rt") as f:
-            lines = [ln for ln in f.read().splitlines() if ln.strip()]
-        delim = "," if "," in lines[0] else None
-        header = None
-        try:
-            [float(v) for v in lines[0].split(delim)]
-        except ValueError:
-            header, lines = [h.strip().lower() for h in lines[0].split(delim)], lines[1:]
-        arr = np.array([[float(v) for v in ln.split(delim)] for ln in lines], np.float64)
-    if arr.ndim != 2 or arr.shape[1] < 3 or len(arr) == 0:
-        raise ValueError(f"{src}: need rows of at least 3 numeric columns (x,y,z), got shape {arr.shape}")
-    t = None
-    if columns:
-        names = [c.strip() for c in columns.split(",")]
-        idx = []
-        for c in names:
-            if c.isdigit():
-                idx.append(int(c))
-            elif src.suffix != ".npy" and header and c.lower() in header:
-                idx.append(header.index(c.lower()))
-            else:
-                raise ValueError(f"column '{c}' not found (header: {header})")
-        if len(idx) == 4:
-            t, xyz = arr[:, idx[0]], arr[:, idx[1:]]
-        elif len(idx) == 3:
-            xyz = arr[:, idx]
-        else:
-            raise ValueError("--columns needs 3 (x,y,z) or 4 (t,x,y,z) entries")
-    else:
-        xyz = arr[:, -3:]
-        if arr.shape[1] >= 4:
-            t = arr[:, 0]
-    if fs is None:
-        if t is None or len(t) < 2:
-            raise ValueError("no time column: pass --fs")
-        step = float(np.median(np.diff(t)))
-        if step <= 0:
-            raise ValueError(f"{src}: time column is not increasing")
-        fs = 1.0 / step
-    rec = Recording(xyz * UNIT_SCALE[units], uniform_time(len(xyz), fs, float(t[0]) if t is not None else 0.0),
-                    float(fs), subject if ":" in subject else f"{dataset}:{subject}", dataset,
-                    session or src.name.split(".")[0], group or "", None,
-                    {"source_file": src.name, "source_fs": float(fs), "units_source": units})
-    return save_session(session_path(out, rec), resample(rec, target_fs))
+# convert_file and the multi-file ingestion of users' recordings: relcon_export.data.ingest
