@@ -4,10 +4,13 @@ run never executes; it is tested itself on small synthetic packages."""
 
 from __future__ import annotations
 
+import argparse
 import ast
 from pathlib import Path
 
 import pytest
+
+from relcon_export.cli import main as cli_main
 
 PACKAGE = Path(__file__).resolve().parents[1] / "relcon_export"
 
@@ -192,3 +195,17 @@ def test_checker_resolves_names_to_modules(tmp_path, text):
         assert problems == ["pkg/a.py:1: import pkg.missing: no module pkg.missing"]
     else:   # a name of the package's __init__: an edge to the package itself, no problem
         assert problems == []
+
+
+# ---- the command line's static table ---------------------------------------------------------------------------
+
+def test_cli_table_lists_every_subcommand_in_help_order(monkeypatch):
+    parser = cli_main.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == [n for names, _ in cli_main.COMMANDS for n in names]
+    assert len(sub.choices) == 15
+    extra = cli_main.COMMANDS[3][1]                        # a module that registers a name the table lacks
+    real = extra.register
+    monkeypatch.setattr(extra, "register", lambda s: (real(s), s.add_parser("surprise")))
+    with pytest.raises(RuntimeError, match="surprise"):
+        cli_main.build_parser()

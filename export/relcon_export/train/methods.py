@@ -90,7 +90,7 @@ class _RankedCandidates(Method):
         e_all = gather(e_a, grad=True)                                   # (B, D)
         cand_emb = torch.cat([e_all[in_batch_index(b, len(e_all), rank, e_a.device)], e_c], 1)
         sim = losses.cosine_to_candidates(e_a.float(), cand_emb.float()) / tau     # (b, B-1+c)
-        return type(self).rank_loss(sim, dist_matrix)
+        return self.rank_loss(sim, dist_matrix)
 
 
 @register
