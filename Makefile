@@ -173,8 +173,9 @@ firmware-sim: venv build fixtures
 	$(FW)/firmware_sim $(FW_MODEL) $(FW)/recording.csv --hop $(FW_HOP)
 
 test: deps venv
-	$(MAKE) test-python
+	$(MAKE) lint
 	$(MAKE) build
+	$(MAKE) test-python
 	$(MAKE) test-swift
 	$(MAKE) test-c
 	$(MAKE) test-cli
