@@ -156,3 +156,22 @@ def test_checkpoint_errors_are_one_line(tmp_path, capsys):
     assert cli.main(["export", "--random-init", "--widths", "8,16", *base]) == 2        # no --blocks/--kernels
     assert "needs all of --widths" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_export_reads_the_architecture_from_the_checkpoint(tmp_path, capsys):
+    """No --config: a compact checkpoint exports as compact (it used to default to reference and fail)."""
+    from relcon_export.format.reader import read_blob_file as read
+    torch.manual_seed(0)
+    net = ResNet1D(EncoderConfig.compact())
+    ckpt = tmp_path / "latest.pt"
+    torch.save({"net": net.state_dict(), "step": 3}, ckpt)
+    out = tmp_path / "c.blob"
+    assert cli.main(["export", "--checkpoint", str(ckpt), "--out", str(out), "--model-name", "m",
+                     "--training-data", "d"]) == 0
+    assert "inferred from weights" in capsys.readouterr().err
+    assert read(out).embedding_dim == EncoderConfig.compact().widths[-1]
+    # a config.json beside it wins over inference, and must agree with the weights
+    (tmp_path / "config.json").write_text('{"encoder": %s}' % __import__("json").dumps(EncoderConfig.tiny().to_dict()))
+    assert cli.main(["export", "--checkpoint", str(ckpt), "--out", str(tmp_path / "d.blob"), "--model-name", "m",
+                     "--training-data", "d"]) == 2
+    assert "config (config.json) says" in capsys.readouterr().err

@@ -302,3 +302,10 @@ def test_neighbour_quality_metric_is_top1_of_the_given_distances(corpus):
     assert nq._top1(anti)["all"] <= nq._top1(oracle)["all"]
     refs = nq.references()
     assert refs["euclidean"]["all"] <= reachable + 1e-12 and set(refs["euclidean"]) >= {"all", "hapt"}
+
+
+def test_version_flag(capsys):
+    import relcon_export
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"relcon-export {relcon_export.__version__}"

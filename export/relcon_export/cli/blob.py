@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,8 @@ from relcon_export.deploy.quantize import DEFAULT_METHOD, DEFAULT_PER_CHANNEL, Q
 from relcon_export.format.defects import write_bad_blobs
 from relcon_export.format.reader import read_blob_file
 from relcon_export.format.spec import DTYPE_NAMES, NONE, PRECISIONS
-from relcon_export.train.checkpoints import load_state_dict
+from relcon_export.data.corpus import Corpus
+from relcon_export.train.checkpoints import load_encoder_checkpoint, load_state_dict
 from relcon_export.train.model import EncoderConfig, ResNet1D, config_from_state_dict, named_config
 
 
@@ -57,7 +59,8 @@ def register(subparsers) -> None:
                    help="load the checkpoint with full unpickling (weights_only=False); only for files you trust")
     p.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
     p.add_argument("--config", choices=("reference", "compact", "tiny"),
-                   help="architecture (default reference unless --widths is given)")
+                   help="architecture; with --checkpoint the default is what the checkpoint says (its encoder "
+                        "config, a config.json beside it, else its weights' shapes); --random-init: reference")
     p.add_argument("--widths", type=_int_list, help="custom architecture, e.g. 32,64,128")
     p.add_argument("--blocks", type=_int_list, help="residual blocks per stage, e.g. 2,2,2")
     p.add_argument("--kernels", type=_int_list, help="conv kernel per stage, e.g. 3,4,4")
@@ -114,13 +117,15 @@ def register(subparsers) -> None:
 
 def add_precision_args(p) -> None:
     p.add_argument("--precision", choices=("f32", "f16", "int8"), default="f32",
-                   help="f32 (default): format version 1; f16: f16 weights, f32 compute; int8: calibrated int8 "
-                        "(format version 2, docs/quantization.md)")
+                   help="f32 (default): format version 1; f16: f16 weights, f32 compute (version 2); int8: "
+                        "calibrated int8 (version 3 with u7 activations, version 2 with --act-bits 8; "
+                        "docs/quantization.md)")
     p.add_argument("--calibration", choices=("minmax", "percentile", "mse"),
                    help="int8 activation calibration (default: quantize.DEFAULT_METHOD, see docs/quantization.md)")
     p.add_argument("--percentile", type=float, default=99.99, help="percentile of |x| for --calibration percentile")
     p.add_argument("--calibration-data", default="hapt",
-                   help="int8 calibration windows: 'hapt' (real UCI HAPT windows from ../shared/data, default) or a "
+                   help="int8 calibration windows: 'hapt' (real UCI HAPT windows from ../shared/data, default), a "
+                        "corpus folder of session files (data ingest; refused unless at the --sample-rate), or a "
                         ".npy file of shape (n, T, 3) in g, time-major")
     p.add_argument("--calibration-windows", type=int, default=256, help="number of windows (default 256)")
     p.add_argument("--per-channel-residual", action=argparse.BooleanOptionalAction, default=None,
@@ -144,8 +149,18 @@ def calibration_from_args(args):
         w = calibration_windows(args.calibration_windows)
         return w, (f"UCI HAPT labelled windows (benchmarks.load('hapt')), seeded random choice of {len(w)}")
     path = Path(args.calibration_data)
+    if path.is_dir():                 # a corpus of session files (data ingest): it must be at the contract's rate
+        corpus = Corpus(path, getattr(args, "sample_rate", 100.0), getattr(args, "window", 256),
+                        getattr(args, "window", 256))
+        index = corpus.window_index()
+        if len(index) == 0:
+            raise ValueError(f"--calibration-data {path}: no windows of {corpus.window} samples in the corpus")
+        pick = np.sort(np.random.default_rng(0).choice(len(index), min(len(index), args.calibration_windows),
+                                                       replace=False))
+        w = np.stack([index.read(int(i)) for i in pick])
+        return w, f"corpus {path}: seeded random choice of {len(w)} windows"
     if not path.is_file():
-        raise FileNotFoundError(f"--calibration-data {path}: not 'hapt' and not a file")
+        raise FileNotFoundError(f"--calibration-data {path}: not 'hapt', not a corpus folder and not a file")
     w = np.load(path).astype(np.float32)
     if w.ndim != 3 or w.shape[2] != 3:
         raise ValueError(f"{path}: calibration windows must have shape (n, T, 3), got {w.shape}")
@@ -167,12 +182,21 @@ def config_from_args(args):
 
 
 def cmd_export(args) -> int:
-    config = config_from_args(args)
+    custom = any(v is not None for v in (args.widths, args.blocks, args.kernels, args.stem_channels))
     extra = {}
     if args.random_init:
+        config = config_from_args(args)
         model = random_encoder(config, args.seed)
         extra["init_seed"] = str(args.seed)
+    elif not custom:
+        # the architecture the checkpoint says (its encoder_config, a config.json beside it, else its weights'
+        # shapes), checked against --config when that is given too
+        ck = load_encoder_checkpoint(args.checkpoint, args.config, trust=args.trust_checkpoint)
+        config, model = ck.config, ck.encoder()
+        print(f"encoder: {config.widths}/{config.blocks}/{config.kernels} ({ck.config_from})", file=sys.stderr)
+        extra["checkpoint_sha256"] = hashlib.sha256(args.checkpoint.read_bytes()).hexdigest()
     else:
+        config = config_from_args(args)
         state = load_state_dict(args.checkpoint, trust=args.trust_checkpoint)
         model = ResNet1D(config)
         try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from relcon_export import __version__
+
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, KeyError)
 
 
@@ -27,6 +29,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
 def subcommand_parser(description: str) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     """The top-level `relcon-export` parser and its (required) subcommand group."""
     parser = argparse.ArgumentParser(prog="relcon-export", description=description)
+    parser.add_argument("--version", action="version", version=f"relcon-export {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<subcommand>")
     sub.required = True
     return parser, sub

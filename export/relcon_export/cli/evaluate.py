@@ -66,7 +66,7 @@ def _run(args) -> int:
     spec = args.checkpoint or ("random" if args.random_init else args.features)
     if args.features and args.features != "stats":
         raise ValueError(f"--features must be 'stats', got '{args.features}'")
-    source = make_source(spec, args.name or "", args.config, args.splits)
+    source = make_source(spec, args.name or "", args.config, args.splits, trust=args.trust_checkpoint)
     cfg = eval_config(args)
     out = Path(args.out)
     for name, ws in load_sets(args).items():
@@ -113,6 +113,8 @@ def register(sub) -> None:
     ev.required = True
     r = ev.add_parser("run", help="evaluate one encoder (checkpoint, random init or stats features)")
     r.add_argument("--checkpoint", default=None, help="checkpoint file with 'net' (ResNet1D state_dict)")
+    r.add_argument("--trust-checkpoint", action="store_true",
+                   help="load checkpoints with full unpickling (weights_only=False); only for files you trust")
     r.add_argument("--random-init", action="store_true", help="a randomly initialised encoder of --config")
     r.add_argument("--features", default=None, help="'stats': hand-crafted window statistics")
     r.add_argument("--name", default=None, help="name in tables (default: the checkpoint's method)")
@@ -135,6 +137,8 @@ def register(sub) -> None:
 
 def register_compare(ev, add_common) -> None:
     c = ev.add_parser("compare", help="compare several encoders on all benchmarks and write docs/results.md")
+    c.add_argument("--trust-checkpoint", action="store_true",
+                   help="load checkpoints with full unpickling (weights_only=False); only for files you trust")
     c.add_argument("--method", action="append", help="NAME=SPEC, repeatable (SPEC: checkpoint | random | "
                    "supervised | stats)")
     c.add_argument("--out", default="out/compare", help="per-method result JSON/markdown")

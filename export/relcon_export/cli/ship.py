@@ -14,7 +14,7 @@ from relcon_export.deploy.ship import ship
 
 def _run(args: argparse.Namespace) -> int:
     rep = ship(args.checkpoint, args.out_dir, args.name, seed=args.seed, data_dir=args.data_dir,
-               max_windows=args.max_windows, act_bits=args.act_bits)
+               max_windows=args.max_windows, act_bits=args.act_bits, trust_checkpoint=args.trust_checkpoint)
     for h, r in rep["heads"].items():
         if "macro_f1" in r["relcon"]:
             print(f"{h:16s} macro-F1 held-out ({r['relcon']['kind']} head): relcon {r['relcon']['macro_f1']:.3f}  "
@@ -33,6 +33,8 @@ def register(sub) -> None:
                        description="`relcon-export ship`: turn a pretrained encoder checkpoint into the shipped "
                                    "default model.")
     p.add_argument("--checkpoint", required=True)
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="load the checkpoint with full unpickling (weights_only=False); only for files you trust")
     p.add_argument("--out-dir", default="models")
     p.add_argument("--name", default="relcon-compact")
     p.add_argument("--seed", type=int, default=0)

@@ -200,7 +200,8 @@ def model_card(rep: dict) -> str:
 
 
 def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: str | None = None,
-         cache_dir: str | None = ".build/cache", max_windows: int = 12000, act_bits: int | None = None) -> dict:
+         cache_dir: str | None = ".build/cache", max_windows: int = 12000, act_bits: int | None = None,
+         trust_checkpoint: bool = False) -> dict:
     """act_bits: the int8 blob's unsigned activations, 7 (u7, format version 3) or 8 (u8, version 2); None: the
     default, quantize.DEFAULT_ACT_BITS."""
     qconfig = QuantConfig(act_bits=DEFAULT_ACT_BITS if act_bits is None else act_bits)   # ValueError before work
@@ -209,7 +210,7 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
     root = resolve_data_dir(data_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    src = load_checkpoint(checkpoint, name=name)
+    src = load_checkpoint(checkpoint, name=name, trust=trust_checkpoint)
     rnd = make_source("random", config=None)
     rnd.config = src.config
     heldout = set(benchmarks.heldout_subjects(src.splits)) if src.splits else set()

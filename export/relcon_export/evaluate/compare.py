@@ -60,7 +60,8 @@ def run_compare(args) -> int:
     methods = _parse_methods(args.method)
     sources, cfg = [], runner.eval_config(args)
     for name, spec in methods:
-        sources.append(make_source(spec, name, args.config, args.splits))
+        sources.append(make_source(spec, name, args.config, args.splits,
+                                   trust=getattr(args, "trust_checkpoint", False)))
     ck_cfg = next((s.config for s in sources if s.kind == "checkpoint"), None)
     splits = shared_splits(sources) if not args.splits else sources[0].splits
     for s, (_, spec) in zip(sources, methods):

@@ -52,17 +52,18 @@ class Source:
         return d
 
 
-def load_checkpoint(path, config: str | None = None, name: str = "") -> Source:
+def load_checkpoint(path, config: str | None = None, name: str = "", *, trust: bool = False) -> Source:
     """A checkpoint holding "net" (or a bare ResNet1D state_dict) as a Source (train.checkpoints.
     load_encoder_checkpoint: the config, checked against the weights; the run's splits.json); errors are one-line
-    ValueErrors."""
-    ck = load_encoder_checkpoint(path, config)
+    ValueErrors. weights_only unless `trust` (--trust-checkpoint)."""
+    ck = load_encoder_checkpoint(path, config, trust=trust)
     info = {"config_from": ck.config_from, **ck.info}
     return Source(name or (info.get("method") or ck.path.parent.name), "checkpoint", ck.config, str(ck.path),
                   ck.state, ck.splits, info)
 
 
-def make_source(spec: str, name: str = "", config: str | None = None, splits_file: str | None = None) -> Source:
+def make_source(spec: str, name: str = "", config: str | None = None, splits_file: str | None = None, *,
+                trust: bool = False) -> Source:
     """spec: a checkpoint path, 'random' (random-init encoder of --config, default compact) or 'stats'."""
     if spec == "stats":
         src = Source(name or "stats", "stats", info={"features": "55 window statistics (probes.stats_features)"})
@@ -70,7 +71,7 @@ def make_source(spec: str, name: str = "", config: str | None = None, splits_fil
         src = Source(name or ("random-init" if spec == "random" else "supervised"), "random",
                      encoder_config(config or "compact", "--config"))
     else:
-        src = load_checkpoint(spec, config, name)
+        src = load_checkpoint(spec, config, name, trust=trust)
     if splits_file:
         p = Path(splits_file)
         if not p.is_file():

@@ -36,24 +36,17 @@ class CheckpointError(ValueError):
         self.kind = kind
 
 
-def read_checkpoint(path: str | Path, *, trust: bool = False, fallback: bool = False, what: str = "checkpoint",
-                    hint: str = "") -> Any:
-    """torch.load(path) on the CPU. weights_only=True unless trust; fallback: retry a file weights_only refuses with
-    full unpickling (pretraining checkpoints also pickle RNG state). Raises FileNotFoundError("{what} {path} does
-    not exist{hint}") and CheckpointError("cannot load {what} {path}: ...") for a file torch cannot read."""
+def read_checkpoint(path: str | Path, *, trust: bool = False, what: str = "checkpoint", hint: str = "") -> Any:
+    """torch.load(path) on the CPU, with weights_only=True unless `trust` (full unpickling runs code from the file:
+    the caller's --trust-checkpoint). One rule for every command. Raises FileNotFoundError("{what} {path} does not
+    exist{hint}") and CheckpointError("cannot load {what} {path}: ...") for a file torch cannot read."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what} {path} does not exist{hint}")
     try:
-        try:
-            return torch.load(path, map_location="cpu", weights_only=not trust)
-        except Exception:   # unpickling errors come in many types
-            if trust or not fallback:
-                raise
-            return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:
-        extra = "" if trust or fallback else \
-            " (if you trust the file, --trust-checkpoint loads it without weights_only)"
+        return torch.load(path, map_location="cpu", weights_only=not trust)
+    except Exception as exc:   # unpickling errors come in many types
+        extra = "" if trust else " (if you trust the file, --trust-checkpoint loads it without weights_only)"
         raise CheckpointError(f"cannot load {what} {path}{extra}: {' '.join(str(exc).split())[:300]}",
                               type(exc).__name__) from None
 
@@ -94,21 +87,19 @@ class EncoderCheckpoint:
         return enc
 
 
-def load_encoder_checkpoint(path: str | Path, config: str | None = None) -> EncoderCheckpoint:
+def load_encoder_checkpoint(path: str | Path, config: str | None = None, *, trust: bool = False) -> EncoderCheckpoint:
     """A checkpoint holding "net" (or a bare ResNet1D state_dict; a pretraining checkpoint is read with full
-    unpickling when weights_only refuses it). The config comes from the checkpoint's "encoder_config", else a
-    config.json beside it, else `config` (a name or JSON file), else the weights' shapes, and must match them."""
+    unpickling only when `trust`). The config comes from the checkpoint's "encoder_config", else a config.json
+    beside it, else `config` (a name or JSON file), else the weights' shapes, and must match them."""
     path = Path(path)
     try:
-        ck = read_checkpoint(path, fallback=True)
+        ck = read_checkpoint(path, trust=trust)
     except CheckpointError as exc:
-        raise ValueError(f"{path}: not a readable torch checkpoint ({exc.kind})") from None
-    if isinstance(ck, dict) and "net" in ck:
-        state = ck["net"]
-    elif isinstance(ck, dict) and "first_block_conv.weight" in ck:
-        state = ck
-    else:
-        raise ValueError(f"{path}: no 'net' entry (expected a pretraining checkpoint with the encoder state_dict)")
+        raise ValueError(str(exc)) from None
+    state = encoder_state(ck)
+    if state is None:
+        raise ValueError(f"{path}: holds neither an encoder state_dict nor a dict with key 'net', 'model' or "
+                         "'state_dict'")
     inferred = config_from_state_dict(state)
     cfg, origin = None, ""
     if isinstance(ck, dict) and isinstance(ck.get("encoder_config"), dict):
@@ -128,7 +119,8 @@ def load_encoder_checkpoint(path: str | Path, config: str | None = None) -> Enco
     try:
         ResNet1D(cfg).load_state_dict(state)
     except RuntimeError as exc:
-        raise ValueError(f"{path}: weights do not load into ResNet1D ({str(exc).splitlines()[0]})") from None
+        raise ValueError(f"{path}: weights do not load into ResNet1D {cfg.to_dict()} ({origin}): "
+                         f"{' '.join(str(exc).split())[:500]}") from None
     splits = None
     if (path.parent / "splits.json").is_file():
         splits = json.loads((path.parent / "splits.json").read_text())
@@ -140,9 +132,9 @@ def load_encoder_checkpoint(path: str | Path, config: str | None = None) -> Enco
     return EncoderCheckpoint(path, state, cfg, origin, info, splits)
 
 
-def load_encoder(path: str | Path) -> ResNet1D:
+def load_encoder(path: str | Path, *, trust: bool = False) -> ResNet1D:
     """The encoder of a pretraining checkpoint, in eval mode."""
-    ck = read_checkpoint(path, fallback=True)
+    ck = read_checkpoint(path, trust=trust)
     enc = ResNet1D(EncoderConfig(**ck["encoder_config"]))
     enc.load_state_dict(ck["net"])
     return enc.eval()
@@ -151,7 +143,7 @@ def load_encoder(path: str | Path) -> ResNet1D:
 def load_distance(path: str | Path, device, rank_attention: str = "") -> MotifDistance:
     """The frozen distance model of `relcon-export distance train` (eval mode, no gradients) on device;
     rank_attention overrides the attention it ranks with (sparsemax | softmax)."""
-    ck = read_checkpoint(path, fallback=True, what="distance checkpoint",
+    ck = read_checkpoint(path, what="distance checkpoint",
                          hint=" (train one: relcon-export distance train)")
     if not isinstance(ck, dict) or "distance" not in ck:
         raise ValueError(f"{path} is not a distance-model checkpoint (no 'distance' key)")

@@ -116,7 +116,7 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     step, best = 0, math.inf
     if resume:
-        ck = read_checkpoint(out / "latest.pt", fallback=True)
+        ck = read_checkpoint(out / "latest.pt")
         net.load_state_dict(ck["distance"])
         opt.load_state_dict(ck["optimizer"])
         step, best = int(ck["step"]), float(ck["best_val"])
