@@ -25,14 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
+from relcon_export.data.corpus import Corpus
 from relcon_export.deploy.builder import export_encoder, export_quantized
 from relcon_export.deploy.fixtures import make_golden_set, random_encoder
+from relcon_export.deploy.onnx_export import export_onnx
 from relcon_export.deploy.parity import make_split, run_parity
 from relcon_export.deploy.quantize import DEFAULT_METHOD, DEFAULT_PER_CHANNEL, QuantConfig, calibration_windows
 from relcon_export.format.defects import write_bad_blobs
 from relcon_export.format.reader import read_blob_file
 from relcon_export.format.spec import DTYPE_NAMES, NONE, PRECISIONS
-from relcon_export.data.corpus import Corpus
 from relcon_export.train.checkpoints import load_encoder_checkpoint, load_state_dict
 from relcon_export.train.model import EncoderConfig, ResNet1D, config_from_state_dict, named_config
 
@@ -72,6 +73,25 @@ def register(subparsers) -> None:
     p.add_argument("--window", type=int, default=256, help="contract window_samples (default 256)")
     add_precision_args(p)
     p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser("onnx", help="the encoder as an ONNX model (checked against PyTorch with ONNX Runtime)",
+                              description="Write the encoder as ONNX: samples (N, T, 3) in g -> embedding (N, D); "
+                                          "kept only if ONNX Runtime matches PyTorch (deploy.onnx_export).")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", type=Path, help="encoder checkpoint (architecture read from it)")
+    src.add_argument("--random-init", action="store_true", help="a randomly initialised encoder (--config, --seed)")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="load the checkpoint with full unpickling (weights_only=False); only for files you trust")
+    p.add_argument("--config", choices=("reference", "compact", "tiny"), help="architecture (checked against "
+                   "the checkpoint; --random-init: default compact)")
+    p.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
+    p.add_argument("--out", type=Path, required=True, help=".onnx file to write (atomically)")
+    p.add_argument("--window", type=int, default=256, help="samples per window, T (default 256)")
+    p.add_argument("--sample-rate", type=float, default=100.0, help="contract sample rate in Hz (default 100)")
+    p.add_argument("--model-name", default="relcon", help="metadata model_name")
+    p.add_argument("--training-data", default="", help="metadata training_data")
+    p.add_argument("--tolerance", type=float, default=1e-4, help="max error vs PyTorch, relative to max |z|")
+    p.set_defaults(func=cmd_onnx)
 
     p = subparsers.add_parser("inspect", help="validate a blob and print its header, graph and metadata")
     p.add_argument("blob", type=Path)
@@ -165,6 +185,21 @@ def calibration_from_args(args):
     if w.ndim != 3 or w.shape[2] != 3:
         raise ValueError(f"{path}: calibration windows must have shape (n, T, 3), got {w.shape}")
     return w[:args.calibration_windows], f"{path.name}: first {min(len(w), args.calibration_windows)} windows"
+
+
+# ---- onnx --------------------------------------------------------------------------------------------
+
+def cmd_onnx(args) -> int:
+    if args.random_init:
+        model = random_encoder(named_config(args.config or "compact"), args.seed)
+    else:
+        model = load_encoder_checkpoint(args.checkpoint, args.config, trust=args.trust_checkpoint).encoder()
+    rep = export_onnx(model, args.out, window=args.window, sample_rate_hz=args.sample_rate,
+                      model_name=args.model_name, training_data=args.training_data, tolerance=args.tolerance)
+    print(f"wrote {rep['out']} ({rep['bytes']:,} bytes, opset {rep['opset']}, samples (N, {rep['window']}, 3) -> "
+          f"embedding (N, {rep['embedding_dim']})); ONNX Runtime vs PyTorch on {rep['check_windows']}: "
+          f"max error {rep['max_rel_error_vs_pytorch']:.2e} of max |z| (tolerance {rep['tolerance']:g})")
+    return 0
 
 
 # ---- export ------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from relcon_export.cli.common import run, subcommand_parser
 
 # (subcommands, the module that registers them), in --help order.
 COMMANDS = (
-    (("export", "inspect", "golden", "bad-blobs", "parity"), blob),
+    (("export", "onnx", "inspect", "golden", "bad-blobs", "parity"), blob),
     (("heads", "heads-fixture"), heads),
     (("ship",), ship),
     (("recording",), recording),
