@@ -20,7 +20,18 @@ from pathlib import Path
 from typing import IO, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+# True when the package runs from its own source checkout (the relcon repository), not from an installed copy: only
+# then do defaults point into the repository (the data folder beside it, .build/cache, the git commit).
+SOURCE_CHECKOUT = all((REPO_ROOT / p).is_file() for p in ("Package.swift", "include/relcon.h", "export/pyproject.toml"))
+DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" if SOURCE_CHECKOUT else None
+
+
+def cache_dir() -> Path:
+    """Where derived data (benchmark windows) is cached: $RELCON_CACHE_DIR, else <checkout>/.build/cache in a source
+    checkout, else ~/.cache/relcon."""
+    if os.environ.get("RELCON_CACHE_DIR"):
+        return Path(os.environ["RELCON_CACHE_DIR"]).expanduser()
+    return REPO_ROOT / ".build" / "cache" if SOURCE_CHECKOUT else Path.home() / ".cache" / "relcon"
 
 
 @contextmanager
@@ -58,14 +69,17 @@ def atomic_write(path: str | os.PathLike, data: bytes | bytearray | str, *, make
 
 
 def resolve_data_dir(flag: str | os.PathLike | None = None) -> Path:
-    """The folder of the real recordings: the --data-dir flag, else $RELCON_DATA_DIR, else <repo>/../shared/data
-    (resolved to an absolute path). Raises FileNotFoundError when it does not exist."""
+    """The folder of the real recordings: the --data-dir flag, else $RELCON_DATA_DIR, else (in a source checkout
+    only) <repo>/../shared/data, resolved to an absolute path. Raises FileNotFoundError when there is none."""
     if flag:
         path, origin = Path(flag), "--data-dir"
     elif os.environ.get("RELCON_DATA_DIR"):
         path, origin = Path(os.environ["RELCON_DATA_DIR"]), "$RELCON_DATA_DIR"
-    else:
+    elif DEFAULT_DATA_DIR is not None:
         path, origin = DEFAULT_DATA_DIR, "default"
+    else:
+        raise FileNotFoundError("no data folder: pass --data-dir or set RELCON_DATA_DIR to the folder of the public "
+                                "recordings (shared/data/README.md of the relcon repository lists them)")
     path = path.expanduser().resolve()
     if not path.is_dir():
         raise FileNotFoundError(f"data directory {path} ({origin}) does not exist")

@@ -9,6 +9,7 @@ import json
 import os
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -369,9 +370,29 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, tiny_model, monkeypatch):
 
 
 def test_source_commit():
+    """HEAD when the exporter runs from its own clean checkout; "unknown" in a tree with uncommitted changes and
+    in a copy of the package outside the repository (an installed package must not stamp a foreign commit)."""
     got = source_commit()
     res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    assert got == (res.stdout.strip() if res.returncode == 0 else "unknown")
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
+                           text=True).stdout.strip()
+    assert got == (res.stdout.strip() if res.returncode == 0 and not dirty else "unknown")
+
+
+def test_installed_copy_assumes_no_repository(tmp_path):
+    """A copy of the package outside the repository: no commit stamp, no default data folder (a clear error)."""
+    import shutil
+    shutil.copytree(REPO / "export" / "relcon_export", tmp_path / "relcon_export",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("from relcon_export.deploy.builder import source_commit; from relcon_export import io\n"
+            "print(source_commit(), io.SOURCE_CHECKOUT)\n"
+            "try:\n    io.resolve_data_dir(None)\nexcept FileNotFoundError as e:\n    print('ERR', e)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("RELCON_DATA_DIR", "PYTHONPATH")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**env, "PYTHONPATH": str(tmp_path)},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "unknown False" and lines[1].startswith("ERR no data folder: pass --data-dir")
 
 
 # ---- golden files -----------------------------------------------------------------------------------------

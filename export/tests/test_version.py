@@ -39,3 +39,25 @@ def test_number_macro_is_derived():
     assert "#define RELCON_VERSION_NUMBER (RELCON_VERSION_MAJOR * 10000 + RELCON_VERSION_MINOR * 100 + " \
            "RELCON_VERSION_PATCH)" in text
     assert 0 <= minor < 100 and 0 <= patch < 100 and major >= 0
+
+
+def test_pinned_requirements_lie_in_the_declared_ranges():
+    """requirements.txt (what `make venv` installs and the suite runs on) pins versions inside pyproject.toml's
+    dependency ranges, so `pip install ./export` resolves the tested range; torch is bounded (no untested major)."""
+    tomllib = pytest.importorskip("tomllib")
+    from packaging.requirements import Requirement
+    pyproject = tomllib.loads((REPO / "export" / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(r) for r in pyproject["dependencies"]]
+    for extra in pyproject["optional-dependencies"].values():
+        declared += [Requirement(r) for r in extra if not r.startswith("relcon_export")]
+    pins = {}
+    for line in (REPO / "export" / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            r = Requirement(line)
+            pins[r.name.lower()] = next(iter(r.specifier)).version
+    torch = next(r for r in declared if r.name == "torch")
+    assert any(s.operator == "<" for s in torch.specifier), "torch needs an upper bound"
+    for r in declared:
+        assert r.name.lower() in pins, f"{r.name} is declared but not pinned in requirements.txt"
+        assert r.specifier.contains(pins[r.name.lower()]), f"{r.name}=={pins[r.name.lower()]} outside {r.specifier}"

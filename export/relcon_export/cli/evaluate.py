@@ -23,7 +23,7 @@ from relcon_export.evaluate.compare import run_compare
 from relcon_export.evaluate.report import figures, result_markdown
 from relcon_export.evaluate.runner import csv_list, eval_config, evaluate, load_sets, write_result
 from relcon_export.evaluate.sources import make_source
-from relcon_export.io import atomic_write, resolve_data_dir
+from relcon_export.io import atomic_write, cache_dir, resolve_data_dir
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -45,7 +45,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--purity", type=float, default=0.8, help="min share of a window's samples with its label")
     p.add_argument("--subjects", default=None, help="limit to these subjects (dataset ids, comma-separated)")
     p.add_argument("--data-dir", default=None, help="default: $RELCON_DATA_DIR, else ../shared/data")
-    p.add_argument("--cache-dir", default="out/eval-cache", help="window-set cache ('' = none)")
+    p.add_argument("--cache-dir", default=str(cache_dir()), help="window-set cache ('' = none; default "
+                   "$RELCON_CACHE_DIR, else .build/cache in a source checkout, else ~/.cache/relcon)")
     p.add_argument("--epochs", type=int, default=5, help="fine-tune / supervised epochs")
     p.add_argument("--ft-batch", type=int, default=64, help="fine-tune batch size")
     p.add_argument("--ft-max-windows", type=int, default=0, help="fine-tune: training windows per epoch (0 = all)")

@@ -37,7 +37,7 @@ def load_hapt_recording(exp: int = 1, user: int = 1) -> np.ndarray:
     if not path.is_file():
         raise FileNotFoundError(
             f"real recording {path} not found: set RELCON_DATA_DIR to the shared data folder "
-            f"(default {DEFAULT_DATA_DIR}; see its README.md)")
+            f"(default {DEFAULT_DATA_DIR or 'none outside a source checkout'}; see its README.md)")
     return load_hapt_file(path)
 
 

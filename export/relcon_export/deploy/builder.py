@@ -36,19 +36,33 @@ from relcon_export.format.spec import (ACT_NONE, ACT_RELU, DEFAULT_TOLERANCE, HE
                                        PRECISION_F16, PRECISION_F32, PRECISION_INT8, SELFTEST_KEYS, Blob, Contract,
                                        Graph, Layer, QuantRecord, leading_layers)
 from relcon_export.format.writer import graph_of, pack_valid, write_blob
+from relcon_export.io import REPO_ROOT, SOURCE_CHECKOUT
 
 PRECISION_CODES = {"f32": PRECISION_F32, "f16": PRECISION_F16, "int8": PRECISION_INT8}
 
 
 def source_commit() -> str:
-    """`git rev-parse HEAD` of the exporter's repository, or "unknown" outside git."""
-    try:
-        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
+    """The commit the exporter ran from: `git rev-parse HEAD` when the package runs from its own source checkout
+    (io.SOURCE_CHECKOUT, the checkout's git top level) with no uncommitted change to tracked files; "unknown"
+    otherwise (installed copies, other repositories, edited trees: a commit that is not what ran is not stamped)."""
+    if not SOURCE_CHECKOUT:
         return "unknown"
-    commit = res.stdout.strip()
-    return commit if res.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", commit) else "unknown"
+
+    def git(*argv: str) -> str | None:
+        try:
+            res = subprocess.run(["git", *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return res.stdout.strip() if res.returncode == 0 else None
+
+    top = git("rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != REPO_ROOT.resolve():
+        return "unknown"
+    commit = git("rev-parse", "HEAD")
+    if commit is None or not re.fullmatch(r"[0-9a-f]{40,64}", commit) or git("status", "--porcelain",
+                                                                              "--untracked-files=no") != "":
+        return "unknown"
+    return commit
 
 
 def encoder_metadata(model, model_name: str, training_data: str) -> dict[str, str]:

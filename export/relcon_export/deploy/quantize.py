@@ -44,7 +44,7 @@ from relcon_export.deploy.intref import contract_input, int8_step
 from relcon_export.format.spec import (ACT_RELU, ADD, AFFINE, BIAS_BOUND, CONV1D, DTYPE_F32, DTYPE_I8, DTYPE_U7,
                                        DTYPE_U8, LINEAR, MAXPOOL, MEAN, NONE, QUANTIZE, RELU, SHIFT_MAX, SHIFT_MIN,
                                        UNSIGNED_DTYPES, Contract, Layer, QuantRecord)
-from relcon_export.io import REPO_ROOT, resolve_data_dir
+from relcon_export.io import cache_dir, resolve_data_dir
 
 I8_MAX = 127
 U8_MAX = 255
@@ -138,11 +138,11 @@ def calibration_windows(n_windows: int = 256, *, seed: int = 0, data_root=None) 
 
 def hapt_window_set(data_root=None):
     """The labelled UCI HAPT windows (benchmarks.load('hapt'), 256 samples at 100 Hz, hop 256), cached under
-    .build/cache. Raises FileNotFoundError with a hint when the data is missing."""
+    io.cache_dir(). Raises FileNotFoundError with a hint when the data is missing."""
     root = Path(data_root) if data_root else resolve_data_dir(None)
     if not (root / "uci_hapt" / "RawData" / "labels.txt").is_file():
         raise FileNotFoundError(f"UCI HAPT not found under {root}: set RELCON_DATA_DIR to the shared data folder")
-    return benchmarks.load("hapt", root, cache_dir=REPO_ROOT / ".build" / "cache")
+    return benchmarks.load("hapt", root, cache_dir=cache_dir())
 
 
 @dataclass

@@ -32,7 +32,7 @@ from relcon_export.deploy.heads import Head
 from relcon_export.deploy.quantize import DEFAULT_ACT_BITS, QuantConfig, calibration_windows
 from relcon_export.evaluate import metrics, probes
 from relcon_export.evaluate.sources import embed, load_checkpoint, make_source
-from relcon_export.io import atomic_write, resolve_data_dir
+from relcon_export.io import atomic_write, cache_dir as cache_root, resolve_data_dir
 
 HEADS = (("activity", "hapt"), ("activity_wrist", "wisdm"))
 REGRESSORS = (("walking_speed", "mobgap"), ("cadence", "mobgap"))      # head name = mobgap target
@@ -200,12 +200,13 @@ def model_card(rep: dict) -> str:
 
 
 def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: str | None = None,
-         cache_dir: str | None = ".build/cache", max_windows: int = 12000, act_bits: int | None = None,
+         cache_dir: str | None = "", max_windows: int = 12000, act_bits: int | None = None,
          trust_checkpoint: bool = False) -> dict:
     """act_bits: the int8 blob's unsigned activations, 7 (u7, format version 3) or 8 (u8, version 2); None: the
     default, quantize.DEFAULT_ACT_BITS."""
     qconfig = QuantConfig(act_bits=DEFAULT_ACT_BITS if act_bits is None else act_bits)   # ValueError before work
 
+    cache_dir = cache_root() if cache_dir == "" else cache_dir          # "" = the default cache, None = no cache
     t0 = time.time()
     root = resolve_data_dir(data_dir)
     out = Path(out_dir)
