@@ -164,3 +164,26 @@ def test_convert_reads_ms_timestamps_now(hapt, tmp_path):
     path = ing.convert_file(src, tmp_path / "corpus", "P1", units="m/s2")
     s = load_session(path)
     assert s.meta["source_fs"] == pytest.approx(50.0) and s.n == 6000
+
+
+def test_labelled_corpus_is_a_benchmark(hapt, tmp_path):
+    """An ingested labelled corpus -> a WindowSet: windows of one label (purity), bouts = runs of one label, classes
+    from the labels CSV; a corpus without labels is refused."""
+    from relcon_export.data.labelled import corpus_windowset
+    (tmp_path / "rec").mkdir()
+    rows = ["subject,start,end,label"]
+    for sid, r in hapt.items():
+        t = np.arange(6000) * 0.02
+        write_rec(tmp_path / "rec" / f"S{sid}.csv", t, r.acc[:6000])
+        rows += [f"S{sid},0,60,walk", f"S{sid},60,120,sit"]
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    ing.ingest([str(tmp_path / "rec")], ing.IngestOptions(out=str(tmp_path / "c"), labels=str(tmp_path / "labels.csv")),
+               log=lambda *_: None)
+    ws = corpus_windowset(tmp_path / "c")
+    assert ws.class_names == ["sit", "walk"] and ws.x.shape[1:] == (3, 256) and ws.task == "classification"
+    assert set(ws.subjects()) == {f"user:S{s}" for s in hapt}
+    assert len(set(ws.bout.tolist())) == 2 * len(hapt)                  # one walk and one sit run per subject
+    assert (np.bincount(ws.y) > 0).all()
+    ing.ingest([str(tmp_path / "rec")], ing.IngestOptions(out=str(tmp_path / "nolab")), log=lambda *_: None)
+    with pytest.raises(ValueError, match="holds no labels"):
+        corpus_windowset(tmp_path / "nolab")

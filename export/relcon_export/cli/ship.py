@@ -14,11 +14,14 @@ from relcon_export.deploy.ship import ship
 
 def _run(args: argparse.Namespace) -> int:
     rep = ship(args.checkpoint, args.out_dir, args.name, seed=args.seed, data_dir=args.data_dir,
-               max_windows=args.max_windows, act_bits=args.act_bits, trust_checkpoint=args.trust_checkpoint)
+               max_windows=args.max_windows, act_bits=args.act_bits, trust_checkpoint=args.trust_checkpoint,
+               own_heads=[_head_spec(h) for h in args.head or ()], public_heads=args.public_heads)
     for h, r in rep["heads"].items():
         if "macro_f1" in r["relcon"]:
+            val = r["relcon"].get("val_f1")
             print(f"{h:16s} macro-F1 held-out ({r['relcon']['kind']} head): relcon {r['relcon']['macro_f1']:.3f}  "
-                  f"random-init {r['random_init']['macro_f1']:.3f}")
+                  f"random-init {r['random_init']['macro_f1']:.3f}  (validation subjects: "
+                  f"{'-' if val is None else f'{val:.3f}'}; {r['dataset']})")
         else:
             print(f"{h:16s} LOSO MAE ({r['unit']}): relcon {r['relcon']['loso_mae']:.3f}  random-init "
                   f"{r['random_init']['loso_mae']:.3f}  constant (training mean) "
@@ -28,6 +31,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _head_spec(spec: str) -> tuple[str, str]:
+    name, sep, path = spec.partition("=")
+    if not sep or not name or not path:
+        raise ValueError(f"--head wants NAME=CORPUS (e.g. my_activity=corpus), got '{spec}'")
+    return name, path
+
+
 def register(sub) -> None:
     p = sub.add_parser("ship", help="build the shipped default model (blobs with heads + metrics) from a checkpoint",
                        description="`relcon-export ship`: turn a pretrained encoder checkpoint into the shipped "
@@ -35,6 +45,11 @@ def register(sub) -> None:
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--trust-checkpoint", action="store_true",
                    help="load the checkpoint with full unpickling (weights_only=False); only for files you trust")
+    p.add_argument("--head", action="append", metavar="NAME=CORPUS",
+                   help="a classifier head fitted on your labelled corpus (data ingest --labels); repeatable; the int8 "
+                        "blob is then calibrated on the first one")
+    p.add_argument("--public-heads", action=argparse.BooleanOptionalAction, default=True,
+                   help="also ship the public activity and gait heads (default; needs the public data)")
     p.add_argument("--out-dir", default="models")
     p.add_argument("--name", default="relcon-compact")
     p.add_argument("--seed", type=int, default=0)

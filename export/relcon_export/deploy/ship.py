@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from relcon_export.data import benchmarks
+from relcon_export.data.labelled import corpus_windowset
 from relcon_export.deploy.builder import BlobBuilder
 from relcon_export.deploy.heads import Head
 from relcon_export.deploy.quantize import DEFAULT_ACT_BITS, QuantConfig, calibration_windows
@@ -201,14 +202,20 @@ def model_card(rep: dict) -> str:
 
 def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: str | None = None,
          cache_dir: str | None = "", max_windows: int = 12000, act_bits: int | None = None,
-         trust_checkpoint: bool = False) -> dict:
+         trust_checkpoint: bool = False, own_heads=(), public_heads: bool = True) -> dict:
     """act_bits: the int8 blob's unsigned activations, 7 (u7, format version 3) or 8 (u8, version 2); None: the
-    default, quantize.DEFAULT_ACT_BITS."""
+    default, quantize.DEFAULT_ACT_BITS. own_heads: (head name, labelled corpus folder) pairs: classifier heads fitted
+    on your labels (data.labelled.corpus_windowset) exactly like the public ones; the int8 blob is then calibrated on
+    the first such corpus. public_heads=False ships only those (no public data needed)."""
     qconfig = QuantConfig(act_bits=DEFAULT_ACT_BITS if act_bits is None else act_bits)   # ValueError before work
 
     cache_dir = cache_root() if cache_dir == "" else cache_dir          # "" = the default cache, None = no cache
     t0 = time.time()
-    root = resolve_data_dir(data_dir)
+    own_heads = [(str(n), str(p)) for n, p in own_heads]
+    if not public_heads and not own_heads:
+        raise ValueError("no heads to ship: give --head NAME=CORPUS or keep the public heads")
+    own_sets = {n: corpus_windowset(p) for n, p in own_heads}                 # ValueError before any work
+    root = resolve_data_dir(data_dir) if public_heads else None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     src = load_checkpoint(checkpoint, name=name, trust=trust_checkpoint)
@@ -220,8 +227,11 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
               "heads": {}}
     encoder = src.encoder()
     heads = []
-    for head_name, bench in HEADS:
-        ws = _subsample(benchmarks.load(bench, root, cache_dir=cache_dir), max_windows, seed)
+    classifiers = [(h, b, None) for h, b in (HEADS if public_heads else ())] + \
+        [(n, p, own_sets[n]) for n, p in own_heads]
+    for head_name, bench, own in classifiers:
+        ws = _subsample(own if own is not None else benchmarks.load(bench, root, cache_dir=cache_dir), max_windows,
+                        seed)
         z = embed(encoder, ws.x, desc=f"embed {bench}")
         zr = embed(rnd.encoder(seed), ws.x, desc=f"embed {bench} (random init)")
         tr, va, te = _split(ws, heldout, seed)
@@ -229,24 +239,35 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
                                       "relcon": _classifier_metrics(z, ws, tr, va, te),
                                       "random_init": _classifier_metrics(zr, ws, tr, va, te)}
         heads.append(_ship_classifier(head_name, z, ws, seed, report["heads"][head_name]["relcon"]["kind"]))
-    gait = benchmarks.load("mobgap", root, cache_dir=cache_dir)
-    zg = embed(encoder, gait.x, desc="embed mobgap")
-    zgr = embed(rnd.encoder(seed), gait.x, desc="embed mobgap (random init)")
-    for target, bench in REGRESSORS:
+    gait = benchmarks.load("mobgap", root, cache_dir=cache_dir) if public_heads else None
+    zg = embed(encoder, gait.x, desc="embed mobgap") if public_heads else None
+    zgr = embed(rnd.encoder(seed), gait.x, desc="embed mobgap (random init)") if public_heads else None
+    for target, bench in (REGRESSORS if public_heads else ()):
         m, head = _regression(zg, gait, target)
         mr, _ = _regression(zgr, gait, target)
         report["heads"][target] = {"dataset": bench, "unit": head.unit, "relcon": m, "random_init": mr}
         heads.append(head)
 
-    calib = calibration_windows(256, seed=seed, data_root=root)
+    if own_heads:                         # int8 calibration on the user's own data (their sensor, their activities)
+        first = own_sets[own_heads[0][0]]
+        pick = np.sort(np.random.default_rng([seed, 0xCA1]).choice(len(first.x), min(256, len(first.x)),
+                                                                    replace=False))
+        calib = np.ascontiguousarray(first.x[pick].transpose(0, 2, 1), dtype=np.float32)
+        calib_note = f"{len(calib)} windows of your corpus {own_heads[0][1]}"
+    else:
+        calib = calibration_windows(256, seed=seed, data_root=root)
+        calib_note = "UCI HAPT windows"
     training_data = ("RelCon pretraining on the public pool (WISDM 2019 watch, UCI HAPT, UCI chest acc52, DSADS "
-                     "arms; CC BY 4.0), heads on UCI HAPT, WISDM and Mobilise-D (Apache-2.0) labels")
+                     "arms; CC BY 4.0)" + (", heads on UCI HAPT, WISDM and Mobilise-D (Apache-2.0) labels"
+                                           if public_heads else "")
+                     + (f", heads {', '.join(n for n, _ in own_heads)} on the user's labelled corpus"
+                        if own_heads else ""))
     report["blobs"] = {}
     for precision in ("f32", "f16", "int8"):
         path = out / f"{name}-{precision}.blob"
         builder = BlobBuilder.from_encoder(encoder.eval(), precision, calib if precision == "int8" else None,
                                            config=qconfig, model_name=name, training_data=training_data,
-                                           calibration_note="UCI HAPT windows" if precision == "int8" else "")
+                                           calibration_note=calib_note if precision == "int8" else "")
         blob = builder.set_heads(heads).add_selftest().write(path)          # packed once
         report["blobs"][precision] = {"file": path.name, "bytes": blob.total_bytes}
     report["wall_s"] = round(time.time() - t0, 1)

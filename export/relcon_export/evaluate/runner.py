@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from relcon_export.data import benchmarks
+from relcon_export.data.labelled import corpus_windowset
 from relcon_export.evaluate import metrics, probes
 from relcon_export.evaluate.probes import FinetuneConfig
 from relcon_export.evaluate.report import result_markdown
@@ -278,11 +279,19 @@ def eval_config(args) -> EvalConfig:
 def load_sets(args) -> dict[str, benchmarks.WindowSet]:
     """The benchmarks named by --benchmarks, read (or taken from --cache-dir) with the window flags."""
     names = csv_list(args.benchmarks)
-    bad = [n for n in names if n not in benchmarks.BENCHMARKS]
+    own = [n for n in names if n not in benchmarks.BENCHMARKS and Path(n).is_dir()]     # your labelled corpora
+    bad = [n for n in names if n not in benchmarks.BENCHMARKS and n not in own]
     if bad or not names:
-        raise ValueError(f"unknown benchmark(s) {', '.join(bad) or '(none)'}; "
-                         f"choose from {', '.join(benchmarks.BENCHMARKS)}")
-    root = resolve_data_dir(args.data_dir)
+        raise ValueError(f"unknown benchmark(s) {', '.join(bad) or '(none)'}; choose from "
+                         f"{', '.join(benchmarks.BENCHMARKS)} or give a labelled corpus folder (data ingest --labels)")
     subjects = csv_list(args.subjects) if args.subjects else None
-    return {n: benchmarks.load(n, root, args.window, args.hop, args.purity, subjects, args.gait_hop,
-                               args.cache_dir or None) for n in names}
+    out = {}
+    root = resolve_data_dir(args.data_dir) if len(own) < len(names) else None
+    for n in names:
+        if n in own:
+            ws = corpus_windowset(n, args.window, args.hop, args.purity, subjects)
+            out[ws.name] = ws
+        else:
+            out[n] = benchmarks.load(n, root, args.window, args.hop, args.purity, subjects, args.gait_hop,
+                                     args.cache_dir or None)
+    return out

@@ -98,8 +98,7 @@ def load_encoder_checkpoint(path: str | Path, config: str | None = None, *, trus
         raise ValueError(str(exc)) from None
     state = encoder_state(ck)
     if state is None:
-        raise ValueError(f"{path}: holds neither an encoder state_dict nor a dict with key 'net', 'model' or "
-                         "'state_dict'")
+        raise ValueError(f"{path}: no 'net' entry (nor 'model' / 'state_dict', nor a bare encoder state_dict)")
     inferred = config_from_state_dict(state)
     cfg, origin = None, ""
     if isinstance(ck, dict) and isinstance(ck.get("encoder_config"), dict):
