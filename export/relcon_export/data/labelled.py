@@ -9,8 +9,8 @@ evaluation, probes and shipped heads run on your labels exactly as on the public
 Windows are cut per session (never across a gap: ingest split the session there), every `hop` samples; a window is
 kept when at least `purity` of its samples carry one label, which becomes its class. Class names come from the
 sessions' `label_names` (ingest stores the sorted list in every session it writes); the bout of a window (the unit
-that recording-level votes use) is its run of consecutive windows of one label in one session. Subjects are the sessions' subjects, so every subject-held-out
-protocol applies unchanged.
+that recording-level votes use) is its run of consecutive windows of one label in one session. Subjects are the
+sessions' subjects, so every subject-held-out protocol applies unchanged.
 """
 
 from __future__ import annotations
