@@ -149,6 +149,8 @@ bench-ab: build fixtures $(AB)
 	@[ -n "$(AB_A)" ] || { echo "bench-ab: set AB_A=/path/to/other/librelcon.so" >&2; exit 2; }
 	$(AB) $(AB_A) $(AB_B) $(BENCH_ARGS) $(AB_BLOBS)
 
+include mk/bench.mk
+
 check-so: build
 	Tests/CTests/check_so.sh $(LIB)
 

@@ -34,6 +34,14 @@ import _Builtin_intrinsics.intel
 
 typealias VF = SIMD8<Float>
 
+/// The last `rest` (< 8) floats of a run: vmaskmovps with lanes 0 ..< rest (the others read as +0 and are never
+/// touched, so nothing past the run is read): the same values as the default zero-filled copy, without the copy
+/// (the 21-element stem runs twice as fast).
+@inline(__always) func loadFloatTail(_ p: UnsafeRawPointer, _ rest: Int) -> VF {
+    let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(Int32(truncatingIfNeeded: rest)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+    return unsafeBitCast(_mm256_maskload_ps(p.assumingMemoryBound(to: Float.self), mask), to: VF.self)
+}
+
 enum LaneF32: ConvLane {
     static var chunk: Int { 8 }
     static var rows: Int { 4 }
@@ -42,6 +50,8 @@ enum LaneF32: ConvLane {
     @inline(__always) static func zero() -> VF { VF() }
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
+    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> VF { loadFloatTail(p, rest) }
+    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> VF { loadFloatTail(p, rest) }
     @inline(__always) static func mad(_ acc: VF, _ x: VF, _ w: VF) -> VF { acc.addingProduct(x, w) }
     @inline(__always) static func reduce(_ acc: VF) -> Float { acc.sum() }
     @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Float {
@@ -70,6 +80,7 @@ enum LaneF16: ConvLane {
         // vcvtph2ps ymm (F16C); SIMD8<Float>(SIMD8<Float16>) would convert lane by lane.
         _mm256_cvtph_ps(p.loadUnaligned(as: __m128i.self))
     }
+    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> VF { loadFloatTail(p, rest) }
     @inline(__always) static func mad(_ acc: VF, _ x: VF, _ w: VF) -> VF { acc.addingProduct(x, w) }
     @inline(__always) static func reduce(_ acc: VF) -> Float { acc.sum() }
     @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Float {

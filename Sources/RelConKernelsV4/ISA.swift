@@ -41,6 +41,9 @@ typealias VF = SIMD16<Float>
 /// The 8-lane sum of a 16-lane accumulator (its halves added: one vextractf64x4 + vaddps).
 @inline(__always) func fold(_ v: VF) -> SIMD8<Float> { v.lowHalf + v.highHalf }
 
+/// Lanes 0 ..< rest of a 16-lane mask (rest < 16).
+@inline(__always) func tailMask(_ rest: Int) -> __mmask16 { __mmask16(truncatingIfNeeded: (1 &<< rest) &- 1) }
+
 /// fp32 and fp16 on zmm: the two differ only in how the weights are loaded.
 protocol LaneF: ConvLane where XV == VF, WV == VF, Acc == VF, S == Float, Ctx == FloatEpilogue, RowCtx == Void {}
 
@@ -52,6 +55,11 @@ extension LaneF {
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
     @inline(__always) static func mad(_ acc: VF, _ x: VF, _ w: VF) -> VF { acc.addingProduct(x, w) }
     @inline(__always) static func reduce(_ acc: VF) -> Float { fold(acc).sum() }
+    /// The last `rest` (< 16) activations of a run: a zero-masking load (vmovups zmm{k}{z}: the lanes outside the
+    /// mask are neither read nor faulted), the same values as the default zero-filled copy, without the copy.
+    @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> VF {
+        unsafeBitCast(_mm512_maskz_loadu_ps(tailMask(rest), p), to: VF.self)
+    }
     @inline(__always) static func plus(_ a: Float, _ b: Float) -> Float { a + b }
     static var sZero: Float { 0 }
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> FloatEpilogue? { Epilogue.floatContext(a) }
@@ -67,6 +75,9 @@ extension LaneF {
 enum LaneF32: LaneF {
     static var wBytes: Int { 4 }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
+    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> VF {
+        unsafeBitCast(_mm512_maskz_loadu_ps(tailMask(rest), p), to: VF.self)
+    }
     @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Float {
         FloatTail.dot(x, w, n)
     }
@@ -77,6 +88,9 @@ enum LaneF16: LaneF {
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF {
         // vcvtph2ps zmm; SIMD16<Float>(SIMD16<Float16>) would convert lane by lane.
         _mm512_cvtph_ps(p.loadUnaligned(as: __m256i.self))
+    }
+    @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> VF {
+        _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(tailMask(rest), p))   // binary16 +0 widens to +0
     }
     @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Float {
         var s: Float = 0
