@@ -1,5 +1,5 @@
 // shapes: paired per-shape timing of the CONV1D kernels of two ISA levels (default v3 against v4), for every
-// CONV1D shape of the RelCon reference and compact encoders at T = 256, in fp32, fp16 and int8: the evidence for
+// CONV1D shape of the RelCon reference, compact and tiny (the test fixtures') encoders at T = 256, in fp32, fp16 and int8: the evidence for
 // the static v4 → v3 routing rule of Sources/RelConRuntime/Kernels/Dispatch.swift (docs/performance.md,
 // "ISA levels").
 //
@@ -169,6 +169,7 @@ guard rlck_detect_isa() >= RLCK_ISA_V4_VNNI else {
 }
 let all = shapes(stem: 64, widths: [64, 128, 256], blocks: [3, 4, 6], kernels: [3, 4, 4], t: 256, tag: "ref")
     + shapes(stem: 64, widths: [32, 64, 128], blocks: [2, 2, 2], kernels: [3, 4, 4], t: 256, tag: "compact")
+    + shapes(stem: 8, widths: [8, 16, 32], blocks: [1, 1, 1], kernels: [3, 4, 4], t: 256, tag: "tiny")
 print("A = \(levels.0), B = \(levels.1); \(iters) pairs per shape, CPU µs per call (median), ratio B/A per pair")
 print("| shape | precision | MAC | A µs | B µs | B/A median | B/A IQR | int8 outputs |")
 print("|---|---|---|---|---|---|---|---|")
