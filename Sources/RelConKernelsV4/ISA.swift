@@ -8,7 +8,7 @@
 //         each 16-lane accumulator to 8 lanes (one vaddps of its halves) and runs the v3 one (FloatRow)
 //   fp16  the same; weights widened from binary16 (vcvtph2ps zmm), exact
 //   int8  every activation kind on vpdpbusd (u8 × i8, four products summed into each i32 lane: exact, no
-//         saturation), 32 bytes per step, 2 × 4 register blocks and the v3 epilogues (I8Row):
+//         saturation), 32 bytes per step, 4 × 4 (u8) or 2 × 4 (i8) register blocks and the v3 epilogues (I8Row):
 //           u8 and u7 activations (after a ReLU)   vpdpbusd of x and w as they are
 //           i8 activations (the residual stream)  vpdpbusd of |x| (≤ 128 as u8) and w with x's sign (vpsignb)
 //         runs shorter than 32 bytes (the stem: 7 taps × 3 axes) stay on the widening lane (LaneI8S), as on v3
@@ -106,7 +106,7 @@ enum LaneF16: LaneF {
 /// loaded as they are; `operands` gives the unsigned and the signed operand, whose four adjacent byte products
 /// vpdpbusd adds into each i32 lane. Each product is at most 255·128 in magnitude and the four at most 130560,
 /// so nothing saturates or wraps before the i32 accumulation, which wraps like the reference's int32 sum.
-/// One µop per 32 multiply-accumulates (v3: vpmaddubsw + vpmaddwd + vpaddd). Register blocks 2 × 4.
+/// One µop per 32 multiply-accumulates (v3: vpmaddubsw + vpmaddwd + vpaddd). Register blocks 2 × 4 (u8: 4 × 4).
 protocol LaneI8Dot: LaneI8Out {
     static func operands(_ x: __m256i, _ w: __m256i) -> (u: __m256i, s: __m256i)
 }
@@ -127,6 +127,10 @@ extension LaneI8Dot {
 /// u8 activations (after a ReLU; u7 ones too): x is the unsigned operand, w the signed one, as stored.
 enum LaneI8DotU: LaneI8Dot {
     static var xSigned: Bool { false }
+    /// 4 × 4 blocks: 16 accumulators + 4 activations + 1 weight of the 32 ymm registers (LaneI8DotSign keeps 2 × 4:
+    /// vpsignb has no EVEX form, so its operands must live in ymm0–15, and 4 × 4 spills: proj 32>64 k1 went from
+    /// 0.85 to 1.01 of v3).
+    static var rows4: Int { 4 }
     @inline(__always) static func operands(_ x: __m256i, _ w: __m256i) -> (u: __m256i, s: __m256i) { (x, w) }
 }
 

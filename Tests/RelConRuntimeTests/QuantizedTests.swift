@@ -446,7 +446,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom, routed:
     }
 
     /// The static v4 → v3 rule (Kernels.route): v4 only for fp32/fp16 runs (K·Cin with dilation 1, else Cin) that
-    /// are a multiple of 16 and int8 runs of at least 32; every other level is kept as it is.
+    /// are a multiple of 16 and int8 runs of at least 16; every other level is kept as it is.
     @Test func routeRule() {
         func level(_ isa: ISA, cin: Int, k: Int, dilation: Int = 1, int8: Bool) -> ISA {
             var a = Conv1DShape(lengthIn: 62, channelsIn: cin, lengthOut: 62, channelsOut: 32, kernel: k, stride: 1,
@@ -459,10 +459,12 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom, routed:
         #expect(level(.v4, cin: 16, k: 1, int8: false) == .v4)
         #expect(level(.v4, cin: 24, k: 2, dilation: 2, int8: false) == .v3)   // dilated: the run is Cin
         #expect(level(.v4, cin: 32, k: 3, dilation: 2, int8: false) == .v4)
-        #expect(level(.v4, cin: 8, k: 4, int8: true) == .v4)        // run 32
-        #expect(level(.v4, cin: 8, k: 3, int8: true) == .v3)        // run 24
-        #expect(level(.v4, cin: 16, k: 3, dilation: 2, int8: true) == .v3)
-        #expect(level(.v4, cin: 3, k: 7, int8: true) == .v3)
+        #expect(level(.v4, cin: 8, k: 3, int8: true) == .v4)        // run 24
+        #expect(level(.v4, cin: 3, k: 7, int8: true) == .v4)        // the stem: run 21
+        #expect(level(.v4, cin: 16, k: 3, dilation: 2, int8: true) == .v4)
+        #expect(level(.v4, cin: 8, k: 1, int8: true) == .v3)        // run 8
+        #expect(level(.v4, cin: 5, k: 3, int8: true) == .v3)        // run 15
+        #expect(level(.v4, cin: 15, k: 3, dilation: 2, int8: true) == .v3)
         for isa in [ISA.portable, .v3] {
             #expect(level(isa, cin: 3, k: 7, int8: true) == isa)
             #expect(level(isa, cin: 64, k: 3, int8: false) == isa)

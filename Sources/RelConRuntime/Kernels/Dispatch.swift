@@ -33,20 +33,19 @@ enum ISA: UInt32, CaseIterable {
 
 enum Kernels {
     /// The level one CONV1D runs at on a session of level `isa` (a static rule of the shape, the same for every
-    /// call: docs/performance.md, "ISA levels"). v4 takes a CONV1D only where its lanes use their own instructions
-    /// on whole chunks of the run (K·Cin elements with dilation 1, else Cin): fp32/fp16 runs that are a multiple
-    /// of 16 floats (a zmm), int8 runs of at least 32 bytes (one vpdpbusd step). Every other CONV1D goes to v3,
-    /// whose 8-float chunks fit those runs (v4 would end each with a partial chunk and a scalar tail) and whose
-    /// int8 paths for them are the same widening or copying ones. `make bench-shapes` (v4 ÷ v3 per call): the
-    /// tiny encoder's 8>8 k3 fp32 1.94, proj 8>16 k1 fp32 1.19, 8>8 k3 int8 1.01; every reference/compact CONV1D
-    /// the rule keeps on v4 0.59–0.93. The rule gives up the stems (3>64 k7, run 21: v4 0.88 fp32, 0.92 int8)
-    /// for having no exception.
+    /// call: docs/performance.md, "ISA levels"). The run is K·Cin elements with dilation 1, else Cin. v4 takes
+    /// fp32/fp16 runs that are a multiple of 16 floats (whole zmm chunks; otherwise v4 ends every output with a
+    /// partial chunk and a scalar tail where v3's 8-float chunks may fit) and int8 runs of at least 16 bytes
+    /// (shorter ones take the same zero-filled-copy path on both levels). Everything else runs v3's lanes.
+    /// `make bench-shapes`, v4 ÷ v3 per call, paired: tiny encoder 8>8 k3 fp32 1.94, fp16 2.05, proj 8>16 k1 fp32
+    /// 1.19, stem 3>8 k7 fp32 1.19, proj 8>16 k1 int8 1.015 → v3; every CONV1D the rule keeps on v4 0.53–0.97
+    /// (the reference/compact stems, fp32 run 21, 0.88–0.90 on v4, go to v3: the rule has no exceptions).
     @inline(__always)
     static func route(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, int8: Bool) -> ISA {
         guard isa == .v4 else { return isa }
         let p = a.pointee
         let run = p.dilation == 1 || p.kernel == 1 ? p.kernel &* p.channels_in : p.channels_in
-        return (int8 ? run >= 32 : run % 16 == 0) ? .v4 : .v3
+        return (int8 ? run >= 16 : run % 16 == 0) ? .v4 : .v3
     }
 
     /// `routed`: false runs `isa`'s own lanes whatever the shape (the tests cover every lane on every shape).
