@@ -445,29 +445,36 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom, routed:
         }
     }
 
-    /// The static v4 → v3 rule (Kernels.route): v4 only for fp32/fp16 runs (K·Cin with dilation 1, else Cin) that
-    /// are a multiple of 16 and int8 runs of at least 16; every other level is kept as it is.
+    /// The static v4 → v3 rule (Kernels.route): v4 only for fp32 runs (K·Cin with dilation 1, else Cin) that are a
+    /// multiple of 16, fp16 runs that are a multiple of 16 or not of 8, int8 runs of at least 16; every other level
+    /// is kept as it is.
     @Test func routeRule() {
-        func level(_ isa: ISA, cin: Int, k: Int, dilation: Int = 1, int8: Bool) -> ISA {
+        func level(_ isa: ISA, cin: Int, k: Int, dilation: Int = 1, _ kind: Kernels.Conv) -> ISA {
             var a = Conv1DShape(lengthIn: 62, channelsIn: cin, lengthOut: 62, channelsOut: 32, kernel: k, stride: 1,
                                 dilation: dilation, padLeft: 1).args
-            return withUnsafePointer(to: &a) { Kernels.route(isa, $0, int8: int8) }
+            return withUnsafePointer(to: &a) { Kernels.route(isa, $0, kind) }
         }
-        #expect(level(.v4, cin: 64, k: 3, int8: false) == .v4)      // run 192
-        #expect(level(.v4, cin: 3, k: 7, int8: false) == .v3)       // the stem: run 21
-        #expect(level(.v4, cin: 8, k: 3, int8: false) == .v3)       // run 24
-        #expect(level(.v4, cin: 16, k: 1, int8: false) == .v4)
-        #expect(level(.v4, cin: 24, k: 2, dilation: 2, int8: false) == .v3)   // dilated: the run is Cin
-        #expect(level(.v4, cin: 32, k: 3, dilation: 2, int8: false) == .v4)
-        #expect(level(.v4, cin: 8, k: 3, int8: true) == .v4)        // run 24
-        #expect(level(.v4, cin: 3, k: 7, int8: true) == .v4)        // the stem: run 21
-        #expect(level(.v4, cin: 16, k: 3, dilation: 2, int8: true) == .v4)
-        #expect(level(.v4, cin: 8, k: 1, int8: true) == .v3)        // run 8
-        #expect(level(.v4, cin: 5, k: 3, int8: true) == .v3)        // run 15
-        #expect(level(.v4, cin: 15, k: 3, dilation: 2, int8: true) == .v3)
+        #expect(level(.v4, cin: 64, k: 3, .f32) == .v4)      // run 192
+        #expect(level(.v4, cin: 3, k: 7, .f32) == .v3)       // the stem: run 21
+        #expect(level(.v4, cin: 8, k: 3, .f32) == .v3)       // run 24
+        #expect(level(.v4, cin: 16, k: 1, .f32) == .v4)
+        #expect(level(.v4, cin: 24, k: 2, dilation: 2, .f32) == .v3)   // dilated: the run is Cin
+        #expect(level(.v4, cin: 32, k: 3, dilation: 2, .f32) == .v4)
+        #expect(level(.v4, cin: 3, k: 7, .f16) == .v4)       // run 21: not a multiple of 8
+        #expect(level(.v4, cin: 8, k: 3, .f16) == .v3)       // run 24
+        #expect(level(.v4, cin: 8, k: 1, .f16) == .v3)
+        #expect(level(.v4, cin: 64, k: 4, .f16) == .v4)
+        #expect(level(.v4, cin: 8, k: 3, .i8) == .v4)        // run 24
+        #expect(level(.v4, cin: 3, k: 7, .i8) == .v4)        // the stem: run 21
+        #expect(level(.v4, cin: 16, k: 3, dilation: 2, .i8) == .v4)
+        #expect(level(.v4, cin: 8, k: 1, .i8) == .v3)        // run 8
+        #expect(level(.v4, cin: 5, k: 3, .i8) == .v3)        // run 15
+        #expect(level(.v4, cin: 15, k: 3, dilation: 2, .i8) == .v3)
         for isa in [ISA.portable, .v3] {
-            #expect(level(isa, cin: 3, k: 7, int8: true) == isa)
-            #expect(level(isa, cin: 64, k: 3, int8: false) == isa)
+            for kind in [Kernels.Conv.f32, .f16, .i8] {
+                #expect(level(isa, cin: 3, k: 7, kind) == isa)
+                #expect(level(isa, cin: 64, k: 3, kind) == isa)
+            }
         }
     }
 }

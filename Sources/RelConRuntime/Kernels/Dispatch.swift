@@ -32,25 +32,35 @@ enum ISA: UInt32, CaseIterable {
 }
 
 enum Kernels {
+    /// The precisions of `route`.
+    enum Conv { case f32, f16, i8 }
+
     /// The level one CONV1D runs at on a session of level `isa` (a static rule of the shape, the same for every
     /// call: docs/performance.md, "ISA levels"). The run is K·Cin elements with dilation 1, else Cin. v4 takes
-    /// fp32/fp16 runs that are a multiple of 16 floats (whole zmm chunks; otherwise v4 ends every output with a
-    /// partial chunk and a scalar tail where v3's 8-float chunks may fit) and int8 runs of at least 16 bytes
-    /// (shorter ones take the same zero-filled-copy path on both levels). Everything else runs v3's lanes.
-    /// `make bench-shapes`, v4 ÷ v3 per call, paired: tiny encoder 8>8 k3 fp32 1.94, fp16 2.05, proj 8>16 k1 fp32
-    /// 1.19, stem 3>8 k7 fp32 1.19, proj 8>16 k1 int8 1.015 → v3; every CONV1D the rule keeps on v4 0.53–0.97
-    /// (the reference/compact stems, fp32 run 21, 0.88–0.90 on v4, go to v3: the rule has no exceptions).
+    ///   fp32  runs that are a multiple of 16 floats (whole zmm chunks; otherwise v4 ends every output with a
+    ///         partial chunk and a scalar tail where v3's 8-float chunks may fit);
+    ///   fp16  the same, and also runs that are not a multiple of 8 (v3's lane copies the weights of a partial
+    ///         chunk, AVX2 having no 16-bit masked load; v4 masks);
+    ///   int8  runs of at least 16 bytes (shorter ones take the same zero-filled-copy path on both levels).
+    /// Everything else runs v3's lanes. `make bench-shapes`, v4 ÷ v3 per call, paired: tiny encoder 8>8 k3 fp32
+    /// 1.95, fp16 2.06, proj 8>16 k1 fp32 1.20, fp16 1.23, int8 1.017, stem 3>8 k7 fp32 1.14 → v3; every CONV1D
+    /// the rule keeps on v4 0.43–0.97 (the reference/compact fp32 stems, run 21, 0.88 on v4, go to v3: the rule
+    /// has no exceptions).
     @inline(__always)
-    static func route(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, int8: Bool) -> ISA {
+    static func route(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, _ kind: Conv) -> ISA {
         guard isa == .v4 else { return isa }
         let p = a.pointee
         let run = p.dilation == 1 || p.kernel == 1 ? p.kernel &* p.channels_in : p.channels_in
-        return (int8 ? run >= 16 : run % 16 == 0) ? .v4 : .v3
+        switch kind {
+        case .f32: return run % 16 == 0 ? .v4 : .v3
+        case .f16: return run % 16 == 0 || run % 8 != 0 ? .v4 : .v3
+        case .i8: return run >= 16 ? .v4 : .v3
+        }
     }
 
     /// `routed`: false runs `isa`'s own lanes whatever the shape (the tests cover every lane on every shape).
     static func convF32(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
-        switch routed ? route(isa, a, int8: false) : isa {
+        switch routed ? route(isa, a, .f32) : isa {
         case .portable: Portable.convF32(a)
         case .v3: v3ConvF32(a)
         case .v4: v4ConvF32(a)
@@ -58,7 +68,7 @@ enum Kernels {
     }
 
     static func convF16(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
-        switch routed ? route(isa, a, int8: false) : isa {
+        switch routed ? route(isa, a, .f16) : isa {
         case .portable: Portable.convF16(a)
         case .v3: v3ConvF16(a)
         case .v4: v4ConvF16(a)
@@ -66,7 +76,7 @@ enum Kernels {
     }
 
     static func convI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
-        switch routed ? route(isa, a, int8: true) : isa {
+        switch routed ? route(isa, a, .i8) : isa {
         case .portable: Portable.convI8(a)
         case .v3: v3ConvI8(a)
         case .v4: v4ConvI8(a)
