@@ -1,7 +1,8 @@
 // CONV1D for every precision and ISA level: one blocking scheme, specialised per "lane" (how a chunk of
 // activations and weights is loaded and multiply-accumulated). This file is compiled three times, with
 // different CPU flags: into RelConRuntime (portable x86-64), RelConKernelsV3 (x86-64-v3) and RelConKernelsV4
-// (x86-64-v4 + VNNI); each module supplies its lanes in its ISA file (docs/runtime.md, "Kernels").
+// (x86-64-v4 + VNNI); each module supplies its lanes in its ISA file (v3 and v4 share Lanes.swift; docs/runtime.md,
+// "Kernels").
 //
 // Channels-last dot form: y[t][o] = Σ_k Σ_c w[o][k][c] · x[t·stride − padLeft + k·dilation][c]. With
 // dilation 1 the taps of one output are one contiguous run of K·Cin elements in both x and w, so every output

@@ -39,7 +39,7 @@ typealias VF = SIMD8<Float>
 /// (the 21-element stem runs twice as fast).
 @inline(__always) func loadFloatTail(_ p: UnsafeRawPointer, _ rest: Int) -> VF {
     let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(Int32(truncatingIfNeeded: rest)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
-    return unsafeBitCast(_mm256_maskload_ps(p.assumingMemoryBound(to: Float.self), mask), to: VF.self)
+    return _mm256_maskload_ps(p.assumingMemoryBound(to: Float.self), mask)
 }
 
 enum LaneF32: ConvLane {

@@ -58,7 +58,7 @@ extension LaneF {
     /// The last `rest` (< 16) activations of a run: a zero-masking load (vmovups zmm{k}{z}: the lanes outside the
     /// mask are neither read nor faulted), the same values as the default zero-filled copy, without the copy.
     @inline(__always) static func loadXTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> VF {
-        unsafeBitCast(_mm512_maskz_loadu_ps(tailMask(rest), p), to: VF.self)
+        _mm512_maskz_loadu_ps(tailMask(rest), p)
     }
     @inline(__always) static func plus(_ a: Float, _ b: Float) -> Float { a + b }
     static var sZero: Float { 0 }
@@ -76,7 +76,7 @@ enum LaneF32: LaneF {
     static var wBytes: Int { 4 }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
     @inline(__always) static func loadWTail(_ p: UnsafeRawPointer, _ rest: Int, back: Bool) -> VF {
-        unsafeBitCast(_mm512_maskz_loadu_ps(tailMask(rest), p), to: VF.self)
+        _mm512_maskz_loadu_ps(tailMask(rest), p)
     }
     @inline(__always) static func tail(_ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ n: Int) -> Float {
         FloatTail.dot(x, w, n)

@@ -102,19 +102,31 @@ def _engine_call(kind: str, model: str, xt: np.ndarray):
         it = Interpreter(model_path=model, num_threads=1)
         it.allocate_tensors()
         inp, out = it.get_input_details()[0], it.get_output_details()[0]
-        if inp["dtype"] != np.float32:
-            raise RuntimeError(f"{model}: input is {inp['dtype']}, expected float32")
+        # A fully int8 model (ai-edge-quantizer's static recipe) takes and gives int8 tensors: quantising the input
+        # and dequantising the output are part of each timed call, as they are in ORT's QDQ graph and in ours.
+        (si, zi), (so, zo) = inp["quantization"], out["quantization"]
+        qin = inp["dtype"] != np.float32
+        if qin:
+            info = np.iinfo(inp["dtype"])
+        qout = out["dtype"] != np.float32
 
         def run():
-            it.set_tensor(inp["index"], xt)
+            v = np.clip(np.rint(xt / si) + zi, info.min, info.max).astype(inp["dtype"]) if qin else xt
+            it.set_tensor(inp["index"], v)
             it.invoke()
-            return it.get_tensor(out["index"])
+            y = it.get_tensor(out["index"])
+            return (y.astype(np.float32) - zo) * so if qout else y
         return run
     if kind == "executorch":
         import torch
         from executorch.runtime import Runtime
 
         torch.set_num_threads(1)
+        # ExecuTorch's XNNPACK delegate has its own threadpool, sized to the cores by default (2 threads here: the
+        # calling thread's CPU time then leaves half the work out): one thread, like every other engine.
+        from executorch.extension.pybindings import portable_lib
+
+        portable_lib._unsafe_reset_threadpool(1)
         method = Runtime.get().load_program(model).load_method("forward")
         xin = torch.from_numpy(xt)
         return lambda: method.execute([xin])[0]
@@ -222,6 +234,34 @@ def worker_torch(args) -> dict:
     return r
 
 
+def _explicit_padding_copy(model):
+    """A copy of the encoder whose 'same' convolutions pad inside the conv instead of through F.pad (which some
+    quantisers leave unannotated): Conv1d(padding=max(left, right)) then the outputs of the larger side cropped, the
+    same function (left 1 / right 2 for k = 4: pad 2 both sides, drop the first output)."""
+    import copy
+    import types
+
+    import torch.nn as nn
+
+    from relcon_export.model import SameConv1d
+
+    m = copy.deepcopy(model)
+    for mod in list(m.modules()):
+        if isinstance(mod, SameConv1d):
+            left, right = mod.pad
+            p = max(left, right)
+            conv = nn.Conv1d(mod.in_channels, mod.out_channels, mod.kernel_size[0], dilation=mod.dilation[0],
+                             padding=p, bias=True)
+            conv.weight.data, conv.bias.data = mod.weight.data.clone(), mod.bias.data.clone()
+            mod.add_module("padded", conv)
+
+            def forward(self, x, start=p - left, stop=p - right):
+                y = self.padded(x)
+                return y[..., start: y.shape[-1] - stop]
+            mod.forward = types.MethodType(forward, mod)
+    return m.eval()
+
+
 def worker_prepare_peers(args) -> dict:
     """Run in the peers environment (examples/bench/requirements-peers.txt): the same random-init encoder
     (relcon_export.fold.random_encoder, --seed; its 'same' padding is already explicit, F.pad + Conv1d(padding=0),
@@ -229,7 +269,8 @@ def worker_prepare_peers(args) -> dict:
       LiteRT      fp32: litert-torch -> .tflite; int8: ai-edge-quantizer's static int8 recipe (int8 weights and
                   activations) calibrated on the same real windows as ORT's and ours;
       ExecuTorch  fp32: torch.export -> to_edge_transform_and_lower(XnnpackPartitioner) -> .pte; int8: the PT2E flow
-                  (XNNPACKQuantizer, symmetric per-channel int8 weights, int8 activations, the same calibration).
+                  (XNNPACKQuantizer, symmetric per-channel int8 weights, int8 activations, the same calibration)
+                  on the explicit-padding copy of the model (_explicit_padding_copy).
     Each entry is the model's path, or None with the error (one line) in KEY_error. Written via temp + rename."""
     import torch
 
@@ -288,6 +329,9 @@ def worker_prepare_peers(args) -> dict:
 
         m = model
         if int8:
+            # The explicit-padding copy: XNNPACKQuantizer does not annotate F.pad, so a conv behind one gets a
+            # float input and lowering fails ("Weight and Input should both be quantized").
+            m = _explicit_padding_copy(model)
             from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
                 XNNPACKQuantizer, get_symmetric_quantization_config)
             from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
@@ -392,6 +436,8 @@ def main() -> int:
                     help="the interpreter of the optional LiteRT / ExecuTorch environment (`make bench-peers-venv`); "
                     "their rows are skipped, with a note, when it does not exist")
     ap.add_argument("--no-peers", action="store_true", help="skip the LiteRT and ExecuTorch rows")
+    ap.add_argument("--engines", help="only the rows whose engine name starts with one of these (comma-separated, "
+                    "e.g. 'ExecuTorch'); librelcon's rows always run (every ratio is to them)")
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--config", help=argparse.SUPPRESS)
@@ -487,6 +533,9 @@ def main() -> int:
             ("PyTorch eager", "fp32", lambda: run_worker("torch", args, ["--config", cfg, "--seed", str(args.seed),
                                                                          "--input", str(paths["input_npy"])])),
         ]
+        if args.engines:
+            keep = tuple(x.strip() for x in args.engines.split(",") if x.strip())
+            engines = [x for x in engines if x[0].startswith(("librelcon",) + keep)]
         results: dict[tuple[str, str], list[dict]] = {(e, p): [] for e, p, _ in engines}
         for r in range(args.rounds):
             for e, p, fn in engines:
@@ -495,8 +544,9 @@ def main() -> int:
         med = {k: {f: statistics.median(x[f] for x in v) for f in ("p50_ms", "p90_ms", "p99_ms", "max_ms",
                                                                     "cpu_p50_ms", "peak_rss_kb")}
                for k, v in results.items()}
-        # Agreement with PyTorch (sanity: same weights, same input).
-        ref = np.asarray(results[("PyTorch eager", "fp32")][0]["embedding"], np.float64)
+        # Agreement with PyTorch (sanity: same weights, same input); without its row, with our fp32 one.
+        ref = np.asarray(results[("PyTorch eager", "fp32")][0]["embedding"] if ("PyTorch eager", "fp32") in results
+                         else results[("librelcon", "fp32")][0]["embedding"], np.float64)
 
         def cos(v):
             v = np.asarray(v, np.float64)
@@ -532,6 +582,8 @@ def main() -> int:
             # ORT and librelcon in one process, calls alternated: the steadiest ratio on a shared machine.
             pairs = [("ONNX Runtime", p, "ort", str(paths[f"onnx_{p}"]), None) for p in ("fp32", "int8")]
             pairs += [(row, p, engine, model, peers_py) for row, p, engine, model in peers]
+            if args.engines:
+                pairs = [x for x in pairs if x[0].startswith(keep)]
             for row, p, engine, model, py in pairs:
                 rs = []
                 for r in range(args.rounds):
