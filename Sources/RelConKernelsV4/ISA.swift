@@ -4,8 +4,9 @@
 // The driver (ConvDriver.swift) and the int8 epilogues (Lanes.swift) are the v3 module's files, compiled here
 // with this module's flags; the lanes below are what differs.
 //
-//   fp32  16 lanes of f32 (zmm), fused multiply-add, 4 × 3 register blocks; the three-output epilogue folds
-//         each 16-lane accumulator to 8 lanes (one vaddps of its halves) and runs the v3 one (FloatRow)
+//   fp32  16 lanes of f32 (zmm), fused multiply-add, 4 × 4 register blocks (16 of the 32 zmm registers); the
+//         four-output epilogue (FloatRow4) folds each 16-lane accumulator to 8 lanes (one vaddps of its halves)
+//         and reduces the four with vhaddps; the last partial chunk of a run is a masked load
 //   fp16  the same; weights widened from binary16 (vcvtph2ps zmm), exact
 //   int8  every activation kind on vpdpbusd (u8 × i8, four products summed into each i32 lane: exact, no
 //         saturation), 32 bytes per step, 4 × 4 (u8) or 2 × 4 (i8) register blocks and the v3 epilogues (I8Row):
@@ -50,6 +51,9 @@ protocol LaneF: ConvLane where XV == VF, WV == VF, Acc == VF, S == Float, Ctx ==
 extension LaneF {
     static var chunk: Int { 16 }
     static var rows: Int { 4 }
+    /// 4 × 4 blocks (16 accumulators + 4 activations + 1 weight of the 32 zmm), epilogues of four outputs.
+    static var cols: Int { 4 }
+    static var rows4: Int { 4 }
     static var xBytes: Int { 4 }
     @inline(__always) static func zero() -> VF { VF() }
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> VF { p.loadUnaligned(as: VF.self) }
@@ -69,6 +73,28 @@ extension LaneF {
     @inline(__always) static func storeRow3Pairs(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF, _ b0: VF,
                                                  _ a1: VF, _ b1: VF, _ a2: VF, _ b2: VF) {
         FloatRow.store3(c, t, o, fold(a0 + b0), fold(a1 + b1), fold(a2 + b2))
+    }
+    @inline(__always) static func storeRow4(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF, _ a1: VF,
+                                            _ a2: VF, _ a3: VF) { FloatRow4.store4(c, t, o, fold(a0), fold(a1), fold(a2), fold(a3)) }
+    @inline(__always) static func storeRow4Pairs(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF, _ b0: VF,
+                                                 _ a1: VF, _ b1: VF, _ a2: VF, _ b2: VF, _ a3: VF, _ b3: VF) {
+        FloatRow4.store4(c, t, o, fold(a0 + b0), fold(a1 + b1), fold(a2 + b2), fold(a3 + b3))
+    }
+}
+
+/// The fp32/fp16 epilogue of four outputs (t, o…o+3), like v3's FloatRow.store3 with all four lanes: one horizontal
+/// reduction (vhaddps), then per channel bias + dot, + residual, ReLU; bias, residual and y as four floats.
+enum FloatRow4 {
+    @inline(__always)
+    static func store4(_ e: FloatEpilogue, _ t: Int, _ o: Int, _ a0: SIMD8<Float>, _ a1: SIMD8<Float>,
+                       _ a2: SIMD8<Float>, _ a3: SIMD8<Float>) {
+        let h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3))
+        var v = h.lowHalf + h.highHalf
+        let i = t &* e.cout &+ o
+        if let b = e.bias { v = UnsafeRawPointer(b + o).loadUnaligned(as: SIMD4<Float>.self) + v }
+        if let r = e.residual { v = v + UnsafeRawPointer(r + i).loadUnaligned(as: SIMD4<Float>.self) }
+        if e.relu { v = _mm_max_ps(_mm_setzero_ps(), v) }      // as in FloatRow.store3
+        UnsafeMutableRawPointer(e.y + i).storeBytes(of: v, as: SIMD4<Float>.self)
     }
 }
 

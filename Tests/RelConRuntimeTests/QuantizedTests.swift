@@ -445,25 +445,23 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom, routed:
         }
     }
 
-    /// The static v4 → v3 rule (Kernels.route): v4 only for fp32 runs (K·Cin with dilation 1, else Cin) that are a
-    /// multiple of 16, fp16 runs that are a multiple of 16 or not of 8, int8 runs of at least 16; every other level
-    /// is kept as it is.
+    /// The static v4 → v3 rule (Kernels.route): v4 only for fp32/fp16 with Cout a multiple of 4 or runs (K·Cin with
+    /// dilation 1, else Cin) a multiple of 16, and int8 runs of at least 16; every other level is kept as it is.
     @Test func routeRule() {
-        func level(_ isa: ISA, cin: Int, k: Int, dilation: Int = 1, _ kind: Kernels.Conv) -> ISA {
-            var a = Conv1DShape(lengthIn: 62, channelsIn: cin, lengthOut: 62, channelsOut: 32, kernel: k, stride: 1,
+        func level(_ isa: ISA, cin: Int, k: Int, dilation: Int = 1, cout: Int = 32, _ kind: Kernels.Conv) -> ISA {
+            var a = Conv1DShape(lengthIn: 62, channelsIn: cin, lengthOut: 62, channelsOut: cout, kernel: k, stride: 1,
                                 dilation: dilation, padLeft: 1).args
             return withUnsafePointer(to: &a) { Kernels.route(isa, $0, kind) }
         }
-        #expect(level(.v4, cin: 64, k: 3, .f32) == .v4)      // run 192
-        #expect(level(.v4, cin: 3, k: 7, .f32) == .v3)       // the stem: run 21
-        #expect(level(.v4, cin: 8, k: 3, .f32) == .v3)       // run 24
-        #expect(level(.v4, cin: 16, k: 1, .f32) == .v4)
-        #expect(level(.v4, cin: 24, k: 2, dilation: 2, .f32) == .v3)   // dilated: the run is Cin
-        #expect(level(.v4, cin: 32, k: 3, dilation: 2, .f32) == .v4)
-        #expect(level(.v4, cin: 3, k: 7, .f16) == .v4)       // run 21: not a multiple of 8
-        #expect(level(.v4, cin: 8, k: 3, .f16) == .v3)       // run 24
-        #expect(level(.v4, cin: 8, k: 1, .f16) == .v3)
-        #expect(level(.v4, cin: 64, k: 4, .f16) == .v4)
+        for kind in [Kernels.Conv.f32, .f16] {
+            #expect(level(.v4, cin: 64, k: 3, kind) == .v4)                 // run 192
+            #expect(level(.v4, cin: 3, k: 7, kind) == .v4)                  // the stem: run 21, Cout 32
+            #expect(level(.v4, cin: 3, k: 7, cout: 6, kind) == .v3)         // run 21, Cout 6
+            #expect(level(.v4, cin: 8, k: 3, cout: 7, kind) == .v3)         // run 24, Cout 7
+            #expect(level(.v4, cin: 16, k: 1, cout: 7, kind) == .v4)        // run 16
+            #expect(level(.v4, cin: 24, k: 2, dilation: 2, cout: 5, kind) == .v3)   // dilated: the run is Cin
+            #expect(level(.v4, cin: 32, k: 3, dilation: 2, cout: 5, kind) == .v4)
+        }
         #expect(level(.v4, cin: 8, k: 3, .i8) == .v4)        // run 24
         #expect(level(.v4, cin: 3, k: 7, .i8) == .v4)        // the stem: run 21
         #expect(level(.v4, cin: 16, k: 3, dilation: 2, .i8) == .v4)

@@ -37,23 +37,21 @@ enum Kernels {
 
     /// The level one CONV1D runs at on a session of level `isa` (a static rule of the shape, the same for every
     /// call: docs/performance.md, "ISA levels"). The run is K·Cin elements with dilation 1, else Cin. v4 takes
-    ///   fp32  runs that are a multiple of 16 floats (whole zmm chunks; otherwise v4 ends every output with a
-    ///         partial chunk and a scalar tail where v3's 8-float chunks may fit);
-    ///   fp16  the same, and also runs that are not a multiple of 8 (v3's lane copies the weights of a partial
-    ///         chunk, AVX2 having no 16-bit masked load; v4 masks);
-    ///   int8  runs of at least 16 bytes (shorter ones take the same zero-filled-copy path on both levels).
-    /// Everything else runs v3's lanes. `make bench-shapes`, v4 ÷ v3 per call, paired: tiny encoder 8>8 k3 fp32
-    /// 1.95, fp16 2.06, proj 8>16 k1 fp32 1.20, fp16 1.23, int8 1.017, stem 3>8 k7 fp32 1.14 → v3; every CONV1D
-    /// the rule keeps on v4 0.43–0.97 (the reference/compact fp32 stems, run 21, 0.88 on v4, go to v3: the rule
-    /// has no exceptions).
+    ///   fp32/fp16  Cout a multiple of 4 (every channel then in a 4 × 4 block, whose last partial chunk is a masked
+    ///              load) or runs that are a multiple of 16 floats (whole zmm chunks). Otherwise the last Cout mod 4
+    ///              channels would end each output with a scalar tail where v3's 8-float chunks may fit;
+    ///   int8       runs of at least 16 bytes (shorter ones take the same zero-filled-copy path on both levels).
+    /// Everything else runs v3's lanes. `make bench-shapes`, v4 ÷ v3 per call, paired: every CONV1D of the
+    /// reference, compact and tiny encoders that the rule keeps on v4 at 0.22–0.97 (fp32/fp16 0.22–0.94, int8
+    /// 0.53–0.97); int8 tiny proj 8>16 k1 (run 8) 1.02 → v3. Before the float 4 × 4 blocks (3-channel blocks, so
+    /// Cout 8 left 2 channels to the scalar-tail path) the tiny 8>8 k3 fp32 was 1.95 on v4.
     @inline(__always)
     static func route(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, _ kind: Conv) -> ISA {
         guard isa == .v4 else { return isa }
         let p = a.pointee
         let run = p.dilation == 1 || p.kernel == 1 ? p.kernel &* p.channels_in : p.channels_in
         switch kind {
-        case .f32: return run % 16 == 0 ? .v4 : .v3
-        case .f16: return run % 16 == 0 || run % 8 != 0 ? .v4 : .v3
+        case .f32, .f16: return p.channels_out % 4 == 0 || run % 16 == 0 ? .v4 : .v3
         case .i8: return run >= 16 ? .v4 : .v3
         }
     }
