@@ -103,8 +103,10 @@ test-c: build fixtures $(CTESTS)
 	done; \
 	for t in tiny_heads tiny_int8_heads tiny_f16_heads; do blobs="$$blobs $(FIX)/$$t.blob"; done; \
 	$(CBUILD)/test_golden $$pairs 2>&1 && $(CBUILD)/test_noalloc $$blobs 2>&1 && \
-	echo "test-c: golden again with the portable kernels (RELCON_ISA=portable)" && \
-	RELCON_ISA=portable $(CBUILD)/test_golden $$pairs 2>&1
+	for isa in v3 portable; do \
+	  echo "test-c: golden again with the $$isa kernels (RELCON_ISA=$$isa; the default run above used the CPU's highest level)" && \
+	  RELCON_ISA=$$isa $(CBUILD)/test_golden $$pairs 2>&1 || exit 1; \
+	done
 
 # The main job: the shipped default model (models/, int8) run from C by the firmware simulator over a real
 # recording of a subject held out from pretraining (UCI HAPT subject 06, resampled to 100 Hz): per-window
@@ -146,6 +148,8 @@ $(AB): examples/bench/ab.c include/relcon.h
 bench-ab: build fixtures $(AB)
 	@[ -n "$(AB_A)" ] || { echo "bench-ab: set AB_A=/path/to/other/librelcon.so" >&2; exit 2; }
 	$(AB) $(AB_A) $(AB_B) $(BENCH_ARGS) $(AB_BLOBS)
+
+include mk/bench.mk
 
 check-so: build
 	Tests/CTests/check_so.sh $(LIB)

@@ -1,7 +1,8 @@
 // CONV1D for every precision and ISA level: one blocking scheme, specialised per "lane" (how a chunk of
 // activations and weights is loaded and multiply-accumulated). This file is compiled three times, with
 // different CPU flags: into RelConRuntime (portable x86-64), RelConKernelsV3 (x86-64-v3) and RelConKernelsV4
-// (x86-64-v4 + VNNI); each module supplies its lanes in its ISA file (docs/runtime.md, "Kernels").
+// (x86-64-v4 + VNNI); each module supplies its lanes in its ISA file (v3 and v4 share Lanes.swift; docs/runtime.md,
+// "Kernels").
 //
 // Channels-last dot form: y[t][o] = Σ_k Σ_c w[o][k][c] · x[t·stride − padLeft + k·dilation][c]. With
 // dilation 1 the taps of one output are one contiguous run of K·Cin elements in both x and w, so every output
@@ -64,8 +65,11 @@ protocol ConvLane {
     associatedtype RowCtx = Void
     static func rowContext(_ c: Ctx, _ o: Int) -> RowCtx
     /// Output channels per register block: 3 (default), or 4 for a lane whose epilogue handles four channels at
-    /// once (then blocks are `rows` × 4, `rows` ≤ 2 … 3, and the last cout mod 4 channels go one by one).
+    /// once (then blocks are `rows4` × 4, and the last cout mod 4 channels go one by one).
     static var cols: Int { get }
+    /// Time steps of the 4-column blocks: 2 (default: 8 accumulators, for 16 vector registers) or 4 (16
+    /// accumulators, for lanes of a module with 32: x86-64-v4); a 4 × 4 block is two 2 × 4 epilogues.
+    static var rows4: Int { get }
     /// `rowContext` for channels o…o+3 (lanes with `cols` 4).
     static func rowContext4(_ c: Ctx, _ o: Int) -> RowCtx
     /// Epilogue of outputs (t, o…o+3) from their accumulators (lanes with `cols` 4; no scalar tail).
@@ -86,6 +90,7 @@ extension ConvLane where RowCtx == Void {
 
 extension ConvLane {
     static var cols: Int { 3 }
+    static var rows4: Int { 2 }
     @inline(__always) static func rowContext4(_ c: Ctx, _ o: Int) -> RowCtx { rowContext(c, o) }
 
     @inline(__always)
@@ -187,10 +192,14 @@ enum ConvDriver {
             // the first (padded-edge) step of a block would otherwise wait for every line.
             if o &+ 8 <= cout { rlck_prefetch(w0 + 4 &* wRowB, Int64(4 &* wRowB)) }
             let r = L.rowContext4(c, o)          // the epilogue's per-channel constants, once per channel block
-            sweepRuns(lout: lout, tLo: tLo, tHi: tHi, rows: 2,
+            sweepRuns(lout: lout, tLo: tLo, tHi: tHi, rows: L.rows4 == 4 ? 4 : 2,
                       edge: { t in edge4(a, c, r, L.self, t, o) },
                       blocks: { t0, count, tLast in
-                          blocks24(c, r, L.self, t0, count, tLast, o, xAt(t0), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                          if L.rows4 == 4 {
+                              blocks44(c, r, L.self, t0, count, tLast, o, xAt(t0), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                          } else {
+                              blocks24(c, r, L.self, t0, count, tLast, o, xAt(t0), xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+                          }
                       },
                       single: { t in edge4(a, c, r, L.self, t, o) })
             o &+= 4
@@ -499,6 +508,74 @@ enum ConvDriver {
         if tLast >= 0 {
             block24(e, r, L.self, tLast, o, x0 + (tLast &- t0) &* xStepB, xStepB, xTapB, w0, wRowB, wTapB, taps, n)
         }
+    }
+
+    /// The interior 4 × 4 register blocks of channels o…o+3 (lanes with `rows4` 4; `sweepRuns`): `count` blocks
+    /// from t0, then the one at tLast (−1: none).
+    @inline(never)   // a separate specialisation per lane keeps each function small enough to inline its leaves
+    static func blocks44<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t0: Int, _ count: Int, _ tLast: Int,
+                                      _ o: Int, _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
+                                      _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        var j = 0
+        while j < count {
+            block44(e, r, L.self, t0 &+ 4 &* j, o, x0 + 4 &* j &* xStepB, xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+            j &+= 1
+        }
+        if tLast >= 0 {
+            block44(e, r, L.self, tLast, o, x0 + (tLast &- t0) &* xStepB, xStepB, xTapB, w0, wRowB, wTapB, taps, n)
+        }
+    }
+
+    /// Outputs (t…t+3, o…o+3), all interior (lanes with `rows4` 4): 16 accumulators, each weight chunk loaded once
+    /// for four time steps; the epilogue of each pair of steps is the lane's 2 × 4 one.
+    @inline(__always)
+    static func block44<L: ConvLane>(_ e: L.Ctx, _ r: L.RowCtx, _: L.Type, _ t: Int, _ o: Int,
+                                     _ x0: UnsafeRawPointer, _ xStepB: Int, _ xTapB: Int,
+                                     _ w0: UnsafeRawPointer, _ wRowB: Int, _ wTapB: Int, _ taps: Int, _ n: Int)
+    {
+        let c = L.chunk, xB = L.xBytes, wB = L.wBytes
+        let full = n / c &* c
+        let x1 = x0 + xStepB, x2 = x1 + xStepB, x3 = x2 + xStepB
+        let w1 = w0 + wRowB, w2 = w1 + wRowB, w3 = w2 + wRowB
+        var a00 = L.zero(), a01 = L.zero(), a02 = L.zero(), a03 = L.zero()
+        var a10 = L.zero(), a11 = L.zero(), a12 = L.zero(), a13 = L.zero()
+        var a20 = L.zero(), a21 = L.zero(), a22 = L.zero(), a23 = L.zero()
+        var a30 = L.zero(), a31 = L.zero(), a32 = L.zero(), a33 = L.zero()
+        var tap = 0
+        while tap < taps {
+            let xo = tap &* xTapB, wo = tap &* wTapB
+            var i = 0
+            while i < full {
+                let xi = xo &+ i &* xB, wi = wo &+ i &* wB
+                let u0 = L.loadX(x0 + xi), u1 = L.loadX(x1 + xi), u2 = L.loadX(x2 + xi), u3 = L.loadX(x3 + xi)
+                let v0 = L.loadW(w0 + wi)
+                a00 = L.mad(a00, u0, v0); a10 = L.mad(a10, u1, v0); a20 = L.mad(a20, u2, v0); a30 = L.mad(a30, u3, v0)
+                let v1 = L.loadW(w1 + wi)
+                a01 = L.mad(a01, u0, v1); a11 = L.mad(a11, u1, v1); a21 = L.mad(a21, u2, v1); a31 = L.mad(a31, u3, v1)
+                let v2 = L.loadW(w2 + wi)
+                a02 = L.mad(a02, u0, v2); a12 = L.mad(a12, u1, v2); a22 = L.mad(a22, u2, v2); a32 = L.mad(a32, u3, v2)
+                let v3 = L.loadW(w3 + wi)
+                a03 = L.mad(a03, u0, v3); a13 = L.mad(a13, u1, v3); a23 = L.mad(a23, u2, v3); a33 = L.mad(a33, u3, v3)
+                i &+= c
+            }
+            if full < n {
+                let rest = n &- full, xi = xo &+ full &* xB, wi = wo &+ full &* wB, back = full >= c
+                let u0 = L.loadXTail(x0 + xi, rest, back: back), u1 = L.loadXTail(x1 + xi, rest, back: back)
+                let u2 = L.loadXTail(x2 + xi, rest, back: back), u3 = L.loadXTail(x3 + xi, rest, back: back)
+                let v0 = L.loadWTail(w0 + wi, rest, back: back)
+                a00 = L.mad(a00, u0, v0); a10 = L.mad(a10, u1, v0); a20 = L.mad(a20, u2, v0); a30 = L.mad(a30, u3, v0)
+                let v1 = L.loadWTail(w1 + wi, rest, back: back)
+                a01 = L.mad(a01, u0, v1); a11 = L.mad(a11, u1, v1); a21 = L.mad(a21, u2, v1); a31 = L.mad(a31, u3, v1)
+                let v2 = L.loadWTail(w2 + wi, rest, back: back)
+                a02 = L.mad(a02, u0, v2); a12 = L.mad(a12, u1, v2); a22 = L.mad(a22, u2, v2); a32 = L.mad(a32, u3, v2)
+                let v3 = L.loadWTail(w3 + wi, rest, back: back)
+                a03 = L.mad(a03, u0, v3); a13 = L.mad(a13, u1, v3); a23 = L.mad(a23, u2, v3); a33 = L.mad(a33, u3, v3)
+            }
+            tap &+= 1
+        }
+        L.storeBlock24(e, r, t, o, a00, a01, a02, a03, a10, a11, a12, a13)
+        L.storeBlock24(e, r, t &+ 2, o, a20, a21, a22, a23, a30, a31, a32, a33)
     }
 
     /// Outputs (t…t+1, o…o+3), all interior (lanes with `cols` 4 and `rows` 2): 8 accumulators.

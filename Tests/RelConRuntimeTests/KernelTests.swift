@@ -21,8 +21,10 @@ struct ConvCase: CustomStringConvertible {
 }
 
 /// Runs the kernel and the reference on random data; returns the number of mismatching outputs.
-/// isa: the kernel module to run; half: binary16 weights (the reference uses the same rounded weights).
-func checkConv(_ c: ConvCase, rng: inout SeededRandom, isa: ISA = .detect(), half: Bool = false) -> Int {
+/// isa: the kernel module to run (its own lanes, whatever the shape, unless `routed`: then the level Kernels.route
+/// picks, as a session runs it); half: binary16 weights (the reference uses the same rounded weights).
+func checkConv(_ c: ConvCase, rng: inout SeededRandom, isa: ISA = .detect(), half: Bool = false,
+               routed: Bool = false) -> Int {
     let x = rng.floats(c.length * c.cin)
     var w = rng.floats(c.cout * c.k * c.cin)
     let w16 = w.map { Float16($0) }
@@ -47,12 +49,12 @@ func checkConv(_ c: ConvCase, rng: inout SeededRandom, isa: ISA = .detect(), hal
                                 a.bias = c.bias ? UnsafeRawPointer(bp.baseAddress!) : nil
                                 a.residual = c.residual ? UnsafeRawPointer(rp.baseAddress!) : nil
                                 a.y = UnsafeMutableRawPointer(yp.baseAddress!); a.relu = c.relu ? 1 : 0
-                                withUnsafePointer(to: &a) { Kernels.convF16(isa, $0) }
+                                withUnsafePointer(to: &a) { Kernels.convF16(isa, $0, routed: routed) }
                             }
                         } else {
                             Conv1DF32.run(shape, x: xp.baseAddress!, w: wp.baseAddress!, bias: c.bias ? bp.baseAddress! : nil,
                                           residual: c.residual ? rp.baseAddress! : nil, relu: c.relu, y: yp.baseAddress!,
-                                          isa: isa)
+                                          isa: isa, routed: routed)
                         }
                     }
                 }

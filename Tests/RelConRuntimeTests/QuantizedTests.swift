@@ -154,17 +154,20 @@ struct Int8ConvCase: CustomStringConvertible {
     }
 }
 
-/// The descriptions of the valid cases whose int8 CONV1D on `isa` differs from the exact Int64 reference.
+/// The descriptions of the valid cases whose int8 CONV1D on `isa` differs from the exact Int64 reference: `isa`'s
+/// own lanes on every case and, where Kernels.route sends a shape elsewhere (v4 → v3), the routed call too.
 func failingInt8Convs(_ cases: [Int8ConvCase], isa: ISA, rng: inout SeededRandom) -> [String] {
     var failures: [String] = []
     for c in cases where c.valid {
         if checkInt8Conv(c, isa: isa, rng: &rng) > 0 { failures.append(c.description) }
+        if isa == .v4, checkInt8Conv(c, isa: isa, rng: &rng, routed: true) > 0 { failures.append("routed \(c.description)") }
     }
     return failures
 }
 
-/// Runs the int8 CONV1D of `isa` and the exact Int64 reference; returns the number of differing outputs.
-func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int {
+/// Runs the int8 CONV1D of `isa` (its own lanes, or with `routed` the level Kernels.route picks) and the exact
+/// Int64 reference; returns the number of differing outputs.
+func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom, routed: Bool = false) -> Int {
     let lout = c.lengthOut
     // extreme: constant over time (so the bias below cancels every interior step); signed: −127 and 127 by
     // channel (vpsignb flips w for the negative ones), unsigned: 127 (255 for the negative control).
@@ -239,7 +242,7 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
                 if c.residual != 0 {
                     a.residual = rp.baseAddress; a.mult_res = mrp.baseAddress; a.res_signed = c.residual == 1 ? 1 : 0
                 }
-                withUnsafePointer(to: &a) { Kernels.convI8(isa, $0) }
+                withUnsafePointer(to: &a) { Kernels.convI8(isa, $0, routed: routed) }
             } }
         } } }
     } } }
@@ -435,6 +438,41 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom) -> Int 
         for c in list where c.valid {
             #expect(checkConv(c, rng: &rng, isa: isa) == 0, "\(isa) f32 \(c)")
             #expect(checkConv(c, rng: &rng, isa: isa, half: true) == 0, "\(isa) f16 \(c)")
+            if isa == .v4 {
+                #expect(checkConv(c, rng: &rng, isa: isa, routed: true) == 0, "\(isa) routed f32 \(c)")
+                #expect(checkConv(c, rng: &rng, isa: isa, half: true, routed: true) == 0, "\(isa) routed f16 \(c)")
+            }
+        }
+    }
+
+    /// The static v4 → v3 rule (Kernels.route): v4 only for fp32/fp16 with Cout a multiple of 4 or runs (K·Cin with
+    /// dilation 1, else Cin) a multiple of 16, and int8 runs of at least 16; every other level is kept as it is.
+    @Test func routeRule() {
+        func level(_ isa: ISA, cin: Int, k: Int, dilation: Int = 1, cout: Int = 32, _ kind: Kernels.Conv) -> ISA {
+            var a = Conv1DShape(lengthIn: 62, channelsIn: cin, lengthOut: 62, channelsOut: cout, kernel: k, stride: 1,
+                                dilation: dilation, padLeft: 1).args
+            return withUnsafePointer(to: &a) { Kernels.route(isa, $0, kind) }
+        }
+        for kind in [Kernels.Conv.f32, .f16] {
+            #expect(level(.v4, cin: 64, k: 3, kind) == .v4)                 // run 192
+            #expect(level(.v4, cin: 3, k: 7, kind) == .v4)                  // the stem: run 21, Cout 32
+            #expect(level(.v4, cin: 3, k: 7, cout: 6, kind) == .v3)         // run 21, Cout 6
+            #expect(level(.v4, cin: 8, k: 3, cout: 7, kind) == .v3)         // run 24, Cout 7
+            #expect(level(.v4, cin: 16, k: 1, cout: 7, kind) == .v4)        // run 16
+            #expect(level(.v4, cin: 24, k: 2, dilation: 2, cout: 5, kind) == .v3)   // dilated: the run is Cin
+            #expect(level(.v4, cin: 32, k: 3, dilation: 2, cout: 5, kind) == .v4)
+        }
+        #expect(level(.v4, cin: 8, k: 3, .i8) == .v4)        // run 24
+        #expect(level(.v4, cin: 3, k: 7, .i8) == .v4)        // the stem: run 21
+        #expect(level(.v4, cin: 16, k: 3, dilation: 2, .i8) == .v4)
+        #expect(level(.v4, cin: 8, k: 1, .i8) == .v3)        // run 8
+        #expect(level(.v4, cin: 5, k: 3, .i8) == .v3)        // run 15
+        #expect(level(.v4, cin: 15, k: 3, dilation: 2, .i8) == .v3)
+        for isa in [ISA.portable, .v3] {
+            for kind in [Kernels.Conv.f32, .f16, .i8] {
+                #expect(level(isa, cin: 3, k: 7, kind) == isa)
+                #expect(level(isa, cin: 64, k: 3, kind) == isa)
+            }
         }
     }
 }

@@ -1,6 +1,9 @@
 /* ab: paired A/B of two librelcon.so builds in one process, for kernel work on a noisy machine.
  *
- *   ab LIB_A LIB_B [--iters N] [--warmup-ms MS] [--lengths 256] BLOB [BLOB ...]
+ *   ab LIB_A LIB_B [--iters N] [--warmup-ms MS] [--lengths 256] [--isa-a L] [--isa-b L] BLOB [BLOB ...]
+ *
+ * --isa-a / --isa-b: RELCON_ISA (portable, v3, v4) while A's / B's session is opened (the level is chosen once
+ * per session), so LIB_A = LIB_B pairs two ISA levels of one build: `ab L L --isa-a v3 --isa-b v4 BLOB...`.
  *
  * Loads both libraries with dlopen(RTLD_LOCAL) (each keeps its own symbols), opens one session of each on the
  * same blob and input, and alternates calls: A then B on even iterations, B then A on odd ones, each timed alone
@@ -85,7 +88,8 @@ static void *read_file(const char *path, size_t *bytes) {
 }
 
 static void usage(const char *argv0) {
-    fprintf(stderr, "usage: %s LIB_A LIB_B [--iters N] [--warmup-ms MS] [--lengths 256,1000] BLOB...\n", argv0);
+    fprintf(stderr, "usage: %s LIB_A LIB_B [--iters N] [--warmup-ms MS] [--lengths 256,1000] [--isa-a L] [--isa-b L] "
+            "BLOB...\n", argv0);
 }
 
 int main(int argc, char **argv) {
@@ -96,9 +100,12 @@ int main(int argc, char **argv) {
     double warmup_ms = 500;
     uint32_t lengths[16];
     int n_lengths = 0, first_blob = argc;
+    const char *isa[2] = {NULL, NULL};
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup-ms") && i + 1 < argc) warmup_ms = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--isa-a") && i + 1 < argc) isa[0] = argv[++i];
+        else if (!strcmp(argv[i], "--isa-b") && i + 1 < argc) isa[1] = argv[++i];
         else if (!strcmp(argv[i], "--lengths") && i + 1 < argc) {
             char *s = argv[++i];
             while (*s && n_lengths < 16) {
@@ -110,7 +117,10 @@ int main(int argc, char **argv) {
     }
     if (first_blob >= argc || iters < 4) { usage(argv[0]); return 2; }
     if (n_lengths == 0) lengths[n_lengths++] = 0;   /* the contract's window */
-    printf("A = %s\nB = %s\n", libs[0].path, libs[1].path);
+    printf("A = %s%s%s\nB = %s%s%s\n", libs[0].path, isa[0] ? ", RELCON_ISA=" : "", isa[0] ? isa[0] : "",
+           libs[1].path, isa[1] ? ", RELCON_ISA=" : "", isa[1] ? isa[1] : "");
+    const char *isa_env = getenv("RELCON_ISA");
+    char *isa_saved = isa_env ? strdup(isa_env) : NULL;
     printf("%-28s %6s %11s %11s %9s %15s %s\n", "blob", "T", "A cpu us", "B cpu us", "B/A", "B/A IQR", "outputs");
     double *d[2] = {malloc(sizeof(double) * iters), malloc(sizeof(double) * iters)};
     double *ratio = malloc(sizeof(double) * iters);
@@ -128,6 +138,9 @@ int main(int argc, char **argv) {
                 if (st != RELCON_OK) { fprintf(stderr, "ab: %s: inspect failed with %s (status %d)\n", argv[b], libs[k].path, (int)st); return 1; }
                 arena[k] = aligned_alloc(RELCON_ARENA_ALIGN, (info.arena_bytes + 63) & ~(uint64_t)63);
                 if (!arena[k]) { fprintf(stderr, "ab: out of memory\n"); return 1; }
+                if (isa[k]) setenv("RELCON_ISA", isa[k], 1);
+                else if (isa_saved) setenv("RELCON_ISA", isa_saved, 1);
+                else unsetenv("RELCON_ISA");
                 st = libs[k].init(blob, blob_bytes, info.n_samples, arena[k], info.arena_bytes, &s[k]);
                 if (st != RELCON_OK) { fprintf(stderr, "ab: %s: session failed with %s (status %d)\n", argv[b], libs[k].path, (int)st); return 1; }
             }

@@ -13,6 +13,11 @@
  * per line instead (for examples/bench/compare.py), with the process's peak RSS. Single thread: the library
  * never starts threads.
  *
+ * The first line (text mode) and each JSON object ("isa") say which kernel level the sessions run: the one
+ * relcon_session_init picks, i.e. the highest this CPU and OS support (CPUID + XGETBV) capped by RELCON_ISA
+ * (portable, v3, v4), computed with the runtime's own probe (Sources/CRelConKernels/include/relcon_kernels.h).
+ * On v4, the CONV1D shapes of Dispatch.swift's static rule still run the v3 kernels (docs/performance.md).
+ *
  * Timings are figures, not pass/fail criteria: the machine may be shared.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -28,6 +33,19 @@
 #include <sys/resource.h>
 
 #include "relcon.h"
+#include "../../Sources/CRelConKernels/include/relcon_kernels.h"   /* the runtime's ISA probe (static inline) */
+
+/* The level relcon_session_init picks (Dispatch.swift: min(rlck_detect_isa(), rlck_isa_cap())). */
+static const char *isa_name(void) {
+    int32_t hw = rlck_detect_isa(), cap = rlck_isa_cap(), level = hw < cap ? hw : cap;
+    return level == RLCK_ISA_V4_VNNI ? "v4" : level == RLCK_ISA_V3 ? "v3" : "portable";
+}
+
+static const char *isa_detail(const char *name) {
+    if (!strcmp(name, "v4")) return "AVX-512 F/BW/DQ/VL + VNNI; some CONV1D shapes routed to v3";
+    if (!strcmp(name, "v3")) return "AVX2 + FMA + F16C";
+    return "x86-64 baseline";
+}
 
 static void *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -143,6 +161,12 @@ int main(int argc, char **argv) {
         if (!input || input_samples == 0) { fprintf(stderr, "bench: cannot read %s\n", input_path); return 1; }
     }
 
+    const char *isa = isa_name();
+    int32_t hw = rlck_detect_isa();
+    if (!json)
+        printf("kernels: %s (%s); CPU supports %s, RELCON_ISA=%s\n", isa, isa_detail(isa),
+               hw == RLCK_ISA_V4_VNNI ? "v4" : hw == RLCK_ISA_V3 ? "v3" : "portable",
+               getenv("RELCON_ISA") ? getenv("RELCON_ISA") : "(unset)");
     if (!json)
         printf("%-22s %-5s %5s %9s %8s %10s %8s %8s %8s %8s %8s %7s %7s\n", "blob", "prec", "T", "blob B", "arena B",
                "MACs", "p50 ms", "p90 ms", "p99 ms", "max ms", "cpu ms", "GMAC/s", "cpuGM/s");
@@ -191,11 +215,11 @@ int main(int argc, char **argv) {
 
             const char *name = strrchr(argv[b], '/') ? strrchr(argv[b], '/') + 1 : argv[b];
             if (json)
-                printf("{\"blob\": \"%s\", \"precision\": \"%s\", \"n_samples\": %u, \"blob_bytes\": %llu, "
+                printf("{\"blob\": \"%s\", \"isa\": \"%s\", \"precision\": \"%s\", \"n_samples\": %u, \"blob_bytes\": %llu, "
                        "\"arena_bytes\": %llu, \"macs\": %llu, \"iters\": %d, \"p50_ms\": %.4f, \"p90_ms\": %.4f, "
                        "\"p99_ms\": %.4f, \"max_ms\": %.4f, \"cpu_p50_ms\": %.4f, \"gmacs\": %.3f, "
                        "\"cpu_gmacs\": %.3f, \"peak_rss_kb\": %ld, \"embedding\": [",
-                       argv[b], precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
+                       argv[b], isa, precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
                        (unsigned long long)info.arena_bytes, (unsigned long long)info.macs, iters, p50, p90, p99,
                        mx, c50, gmacs, cgmacs, peak_rss_kb());
             if (json) {

@@ -5,9 +5,9 @@
     .venv/bin/python examples/bench/compare.py --configs compact --iters 100 --rounds 3
 
 For each encoder config (reference, compact: EncoderConfig.compact(), widths halved, blocks 2-2-2):
-  1. the same random-init encoder (relcon_export.fold.random_encoder, --seed) exported three ways by the project's
+  1. the same random-init encoder (relcon_export.deploy.fixtures.random_encoder, --seed) exported three ways by the project's
      exporter: an f32 blob, an f16 blob and an int8 blob calibrated on real UCI HAPT windows
-     (relcon_export.golden.make_golden_set; reused from --out-dir when present), the int8 one twice: with the
+     (relcon_export.deploy.fixtures.make_golden_set; reused from --out-dir when present), the int8 one twice: with the
      default 7-bit (u7) post-ReLU activations, and with 8-bit (u8) ones (`--act-bits 8`, row "u8 activations");
   2. the same PyTorch model exported to ONNX (fp32) and quantised by ONNX Runtime's static quantiser (QDQ format,
      per-channel int8 weights, u8 activations, calibrated on the same real windows);
@@ -88,12 +88,56 @@ def _ort_session(model: str):
     return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
 
 
-def worker_ort(args) -> dict:
-    sess = _ort_session(args.model)
+def _engine_call(kind: str, model: str, xt: np.ndarray):
+    """One engine on one model, single-threaded: a function that runs the (1, 3, T) input xt and returns the output.
+    ort: ONNX Runtime; litert: LiteRT's interpreter (ai-edge-litert; the XNNPACK delegate is its default CPU path,
+    applied to every op it supports, float and int8); executorch: an ExecuTorch program lowered to XNNPACK."""
+    if kind == "ort":
+        sess = _ort_session(model)
+        name = sess.get_inputs()[0].name
+        return lambda: sess.run(None, {name: xt})[0]
+    if kind == "litert":
+        from ai_edge_litert.interpreter import Interpreter
+
+        it = Interpreter(model_path=model, num_threads=1)
+        it.allocate_tensors()
+        inp, out = it.get_input_details()[0], it.get_output_details()[0]
+        # A fully int8 model (ai-edge-quantizer's static recipe) takes and gives int8 tensors: quantising the input
+        # and dequantising the output are part of each timed call, as they are in ORT's QDQ graph and in ours.
+        (si, zi), (so, zo) = inp["quantization"], out["quantization"]
+        qin = inp["dtype"] != np.float32
+        if qin:
+            info = np.iinfo(inp["dtype"])
+        qout = out["dtype"] != np.float32
+
+        def run():
+            v = np.clip(np.rint(xt / si) + zi, info.min, info.max).astype(inp["dtype"]) if qin else xt
+            it.set_tensor(inp["index"], v)
+            it.invoke()
+            y = it.get_tensor(out["index"])
+            return (y.astype(np.float32) - zo) * so if qout else y
+        return run
+    if kind == "executorch":
+        import torch
+        from executorch.runtime import Runtime
+
+        torch.set_num_threads(1)
+        # ExecuTorch's XNNPACK delegate has its own threadpool, sized to the cores by default (2 threads here: the
+        # calling thread's CPU time then leaves half the work out): one thread, like every other engine.
+        from executorch.extension.pybindings import portable_lib
+
+        portable_lib._unsafe_reset_threadpool(1)
+        method = Runtime.get().load_program(model).load_method("forward")
+        xin = torch.from_numpy(xt)
+        return lambda: method.execute([xin])[0]
+    raise ValueError(f"unknown engine {kind}")
+
+
+def worker_engine(args) -> dict:
     x = np.load(args.input).astype(np.float32).T[None].copy()          # (1, 3, T)
-    name = sess.get_inputs()[0].name
-    out = sess.run(None, {name: x})[0]
-    r = _timeit(lambda: sess.run(None, {name: x}), args.iters, args.warmup, args.warmup_s)
+    call = _engine_call(args.engine, args.model, x)
+    out = call()
+    r = _timeit(call, args.iters, args.warmup, args.warmup_s)
     r["embedding"] = np.asarray(out, np.float32).reshape(-1).tolist()
     return r
 
@@ -147,16 +191,16 @@ class _Librelcon:
 
 
 def worker_pair(args) -> dict:
-    """ONNX Runtime and librelcon in this one process, calls alternated (ORT then ours, then ours then ORT, ...),
+    """A peer engine (--engine: ONNX Runtime by default) and librelcon in this one process, calls alternated
+    (peer then ours, then ours then peer, ...),
     each timed alone with the thread's CPU clock: the ratio of a pair is measured within a millisecond, so it does
     not move with a machine whose speed drifts between seconds."""
-    sess = _ort_session(args.model)
     x = np.load(args.input).astype(np.float32)                          # (T, 3)
+    xt = x.T[None].copy()
+    peer = _engine_call(args.engine, args.model, xt)
     ours = _Librelcon(args.lib, args.blob, x.shape[0])
     xo = np.ascontiguousarray(x)
-    xt = x.T[None].copy()
-    name = sess.get_inputs()[0].name
-    calls = [lambda: sess.run(None, {name: xt}), lambda: ours(xo)]
+    calls = [peer, lambda: ours(xo)]
     t0, i = time.perf_counter(), 0
     while i < args.warmup or time.perf_counter() - t0 < args.warmup_s:
         calls[i & 1]()
@@ -170,14 +214,15 @@ def worker_pair(args) -> dict:
             d[k].append((time.thread_time_ns() - c0) * 1e-6)
     ratios = sorted(a / b for a, b in zip(d[0], d[1]))
     n = len(ratios)
-    return {"ort_cpu_p50_ms": statistics.median(d[0]), "ours_cpu_p50_ms": statistics.median(d[1]),
+    return {"peer_cpu_p50_ms": statistics.median(d[0]), "ours_cpu_p50_ms": statistics.median(d[1]),
             "ratio_p50": ratios[n // 2], "ratio_p25": ratios[n // 4], "ratio_p75": ratios[3 * n // 4]}
 
 
 def worker_torch(args) -> dict:
     import torch
 
-    from relcon_export.fold import named_config, random_encoder
+    from relcon_export.deploy.fixtures import random_encoder
+    from relcon_export.train.model import named_config
 
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
@@ -190,16 +235,135 @@ def worker_torch(args) -> dict:
     return r
 
 
+def _explicit_padding_copy(model):
+    """A copy of the encoder whose 'same' convolutions pad inside the conv instead of through F.pad (which some
+    quantisers leave unannotated): Conv1d(padding=max(left, right)) then the outputs of the larger side cropped, the
+    same function (left 1 / right 2 for k = 4: pad 2 both sides, drop the first output)."""
+    import copy
+    import types
+
+    import torch.nn as nn
+
+    from relcon_export.train.model import SameConv1d
+
+    m = copy.deepcopy(model)
+    for mod in list(m.modules()):
+        if isinstance(mod, SameConv1d):
+            left, right = mod.pad
+            p = max(left, right)
+            conv = nn.Conv1d(mod.in_channels, mod.out_channels, mod.kernel_size[0], dilation=mod.dilation[0],
+                             padding=p, bias=True)
+            conv.weight.data, conv.bias.data = mod.weight.data.clone(), mod.bias.data.clone()
+            mod.add_module("padded", conv)
+
+            def forward(self, x, start=p - left, stop=p - right):
+                y = self.padded(x)
+                return y[..., start: y.shape[-1] - stop]
+            mod.forward = types.MethodType(forward, mod)
+    return m.eval()
+
+
+def worker_prepare_peers(args) -> dict:
+    """Run in the peers environment (examples/bench/requirements-peers.txt): the same random-init encoder
+    (relcon_export.deploy.fixtures.random_encoder, --seed; its 'same' padding is already explicit, F.pad + Conv1d(padding=0),
+    which both converters take as it is) converted for
+      LiteRT      fp32: litert-torch -> .tflite; int8: ai-edge-quantizer's static int8 recipe (int8 weights and
+                  activations) calibrated on the same real windows as ORT's and ours;
+      ExecuTorch  fp32: torch.export -> to_edge_transform_and_lower(XnnpackPartitioner) -> .pte; int8: the PT2E flow
+                  (XNNPACKQuantizer, symmetric per-channel int8 weights, int8 activations, the same calibration)
+                  on the explicit-padding copy of the model (_explicit_padding_copy).
+    Each entry is the model's path, or None with the error (one line) in KEY_error. Written via temp + rename."""
+    import torch
+
+    from relcon_export.deploy.fixtures import random_encoder
+    from relcon_export.train.model import named_config
+    from relcon_export.deploy.quantize import calibration_windows
+
+    out, cfg, n = Path(args.out_dir), args.config, args.n_samples
+    model = random_encoder(named_config(cfg), args.seed).float().eval()
+    x = torch.from_numpy(np.load(args.input).astype(np.float32).T[None].copy())
+    cal = [torch.from_numpy(w[:n].T[None].astype(np.float32).copy()) for w in calibration_windows(args.calibration_windows)]
+    stem = out / f"{cfg}_s{args.seed}"
+    res: dict = {}
+
+    def attempt(key: str, path: Path, build) -> None:
+        if path.exists():
+            res[key] = str(path)
+            return
+        tmp = path.with_name(path.stem + ".tmp" + path.suffix)
+        try:
+            print(f"[prepare] {cfg} {key} ...", file=sys.stderr, flush=True)
+            build(tmp)
+            tmp.replace(path)
+            res[key] = str(path)
+        except Exception as e:  # noqa: BLE001 - reported in the table, the other engines still run
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            msg = str(e).strip().splitlines()
+            res[key], res[key + "_error"] = None, f"{type(e).__name__}: {msg[0] if msg else ''}"[:240]
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def litert_fp32(path: Path) -> None:
+        import litert_torch
+
+        litert_torch.convert(model, (x,)).export(str(path))
+
+    def litert_int8(path: Path) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_quantizer import quantizer, recipe
+
+        f32 = res.get("litert_fp32")
+        if not f32:
+            raise RuntimeError("no fp32 .tflite to quantise")
+        sig = Interpreter(model_path=f32).get_signature_list()
+        key, entry = next(iter(sig.items()))
+        name = entry["inputs"][0]
+        qt = quantizer.Quantizer(f32)
+        qt.load_quantization_recipe(recipe.static_wi8_ai8())
+        calibration = qt.calibrate({key: [{name: c.numpy()} for c in cal]})
+        qt.quantize(calibration).export_model(str(path), overwrite=True)
+
+    def executorch(path: Path, int8: bool) -> None:
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+        from executorch.exir import to_edge_transform_and_lower
+
+        m = model
+        if int8:
+            # The explicit-padding copy: XNNPACKQuantizer does not annotate F.pad, so a conv behind one gets a
+            # float input and lowering fails ("Weight and Input should both be quantized").
+            m = _explicit_padding_copy(model)
+            from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+                XNNPACKQuantizer, get_symmetric_quantization_config)
+            from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+            q = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+            m = prepare_pt2e(torch.export.export(model, (x,)).module(), q)
+            for c in cal:
+                m(c)
+            m = convert_pt2e(m)
+        prog = to_edge_transform_and_lower(torch.export.export(m, (x,)), partitioner=[XnnpackPartitioner()])
+        path.write_bytes(prog.to_executorch().buffer)
+
+    attempt("litert_fp32", stem.with_name(stem.name + "_fp32.tflite"), litert_fp32)
+    attempt("litert_int8", stem.with_name(stem.name + "_int8_static.tflite"), litert_int8)
+    attempt("executorch_fp32", stem.with_name(stem.name + "_fp32_xnnpack.pte"), lambda p: executorch(p, False))
+    attempt("executorch_int8", stem.with_name(stem.name + "_int8_xnnpack.pte"), lambda p: executorch(p, True))
+    return res
+
+
 # ---- preparation -----------------------------------------------------------------------------------------
 
 def prepare(cfg: str, args, out: Path) -> dict:
     """Blobs (f32, f16, int8), ONNX fp32 + int8 QDQ, the input window. Reuses what --out-dir already holds."""
     import torch
 
-    from relcon_export.fold import named_config, random_encoder
-    from relcon_export.golden import make_golden_set
-    from relcon_export.quantize import calibration_windows
-    from relcon_export.windows import hapt_windows
+    from relcon_export.deploy.fixtures import random_encoder
+    from relcon_export.train.model import named_config
+    from relcon_export.deploy.fixtures import make_golden_set
+    from relcon_export.deploy.quantize import calibration_windows
+    from relcon_export.data.windows import hapt_windows
 
     paths = {}
     # int8 twice: u7 activations (the exporter's default; the AVX2 vpmaddubsw lane) and u8 (--act-bits 8; the
@@ -246,8 +410,8 @@ def prepare(cfg: str, args, out: Path) -> dict:
     return paths
 
 
-def run_worker(kind: str, args, extra: list[str]) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--iters", str(args.iters),
+def run_worker(kind: str, args, extra: list[str], python: str | None = None) -> dict:
+    cmd = [python or sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--iters", str(args.iters),
            "--warmup", str(args.warmup), "--warmup-s", str(args.warmup_s)] + extra
     res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **ONE_THREAD}, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -265,11 +429,18 @@ def run_ours(blob: Path, args, paths, lib_dir: str | None = None) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--worker", choices=["ort", "torch", "pair"], help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=["engine", "torch", "pair", "prepare-peers"], help=argparse.SUPPRESS)
+    ap.add_argument("--engine", default="ort", choices=["ort", "litert", "executorch"], help=argparse.SUPPRESS)
     ap.add_argument("--blob", help=argparse.SUPPRESS)
     ap.add_argument("--lib", default=str(ROOT / ".build/release/librelcon.so"),
                     help="the librelcon.so the paired table loads into ONNX Runtime's process (default: this tree's)")
     ap.add_argument("--no-paired", action="store_true", help="skip the paired in-process table")
+    ap.add_argument("--peers-python", default=str(ROOT / ".build/venv-peers/bin/python"),
+                    help="the interpreter of the optional LiteRT / ExecuTorch environment (`make bench-peers-venv`); "
+                    "their rows are skipped, with a note, when it does not exist")
+    ap.add_argument("--no-peers", action="store_true", help="skip the LiteRT and ExecuTorch rows")
+    ap.add_argument("--engines", help="only the rows whose engine name starts with one of these (comma-separated, "
+                    "e.g. 'ExecuTorch'); librelcon's rows always run (every ratio is to them)")
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--config", help=argparse.SUPPRESS)
@@ -295,11 +466,12 @@ def main() -> int:
     args = ap.parse_args()
 
     if args.worker:
-        r = {"ort": worker_ort, "torch": worker_torch, "pair": worker_pair}[args.worker](args)
+        r = {"engine": worker_engine, "torch": worker_torch, "pair": worker_pair,
+             "prepare-peers": worker_prepare_peers}[args.worker](args)
         print(json.dumps(r))
         return 0
 
-    from relcon_export.blob import read_blob_file
+    from relcon_export.format.reader import read_blob_file
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -319,9 +491,33 @@ def main() -> int:
           f"{peak['int8']:.1f} G int8 MAC/s per core; {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"command: {' '.join(sys.argv)}")
+    peers_py = None if args.no_peers else args.peers_python
+    if peers_py and not Path(peers_py).exists():
+        print(f"LiteRT / ExecuTorch rows skipped: {peers_py} not found (make bench-peers-venv installs "
+              "examples/bench/requirements-peers.txt there)")
+        peers_py = None
     everything = {}
     for cfg in [c for c in args.configs.split(",") if c]:
         paths = prepare(cfg, args, out)
+        # The peers' models: converted in their own environment (a failure is reported, the rest still runs).
+        peer_models: dict = {}
+        if peers_py:
+            try:
+                peer_models = run_worker("prepare-peers", args, ["--config", cfg, "--seed", str(args.seed),
+                                                                 "--n-samples", str(args.n_samples),
+                                                                 "--calibration-windows", str(args.calibration_windows),
+                                                                 "--out-dir", str(out), "--input", str(paths["input_npy"])],
+                                         python=peers_py)
+            except subprocess.CalledProcessError as e:
+                err = (e.stderr or "").strip().splitlines()
+                peer_models = {f"{k}_error": f"conversion worker failed: {err[-1] if err else e}"
+                               for k in ("litert_fp32", "litert_int8", "executorch_fp32", "executorch_int8")}
+        peers = []   # (row name, precision, engine, model path)
+        for key, row, engine in (("litert", "LiteRT (XNNPACK)", "litert"), ("executorch", "ExecuTorch (XNNPACK)",
+                                                                           "executorch")):
+            for p in ("fp32", "int8"):
+                if peer_models.get(f"{key}_{p}"):
+                    peers.append((row, p, engine, peer_models[f"{key}_{p}"]))
         n_macs = read_blob_file(paths["f32"]).macs(args.n_samples)
         engines = [
             ("librelcon", "fp32", lambda: run_ours(paths["f32"], args, paths)),
@@ -330,13 +526,19 @@ def main() -> int:
             ("librelcon (u8 activations)", "int8", lambda: run_ours(paths["int8_u8"], args, paths)),
             *([("librelcon (baseline)", "int8", lambda: run_ours(paths["int8"], args, paths, args.baseline_lib))]
               if args.baseline_lib else []),
-            ("ONNX Runtime", "fp32", lambda: run_worker("ort", args, ["--model", str(paths["onnx_fp32"]),
-                                                                      "--input", str(paths["input_npy"])])),
-            ("ONNX Runtime", "int8", lambda: run_worker("ort", args, ["--model", str(paths["onnx_int8"]),
-                                                                      "--input", str(paths["input_npy"])])),
+            ("ONNX Runtime", "fp32", lambda: run_worker("engine", args, ["--model", str(paths["onnx_fp32"]),
+                                                                         "--input", str(paths["input_npy"])])),
+            ("ONNX Runtime", "int8", lambda: run_worker("engine", args, ["--model", str(paths["onnx_int8"]),
+                                                                         "--input", str(paths["input_npy"])])),
+            *[(row, p, (lambda engine=engine, model=model: run_worker(
+                "engine", args, ["--engine", engine, "--model", model, "--input", str(paths["input_npy"])],
+                python=peers_py))) for row, p, engine, model in peers],
             ("PyTorch eager", "fp32", lambda: run_worker("torch", args, ["--config", cfg, "--seed", str(args.seed),
                                                                          "--input", str(paths["input_npy"])])),
         ]
+        if args.engines:
+            keep = tuple(x.strip() for x in args.engines.split(",") if x.strip())
+            engines = [x for x in engines if x[0].startswith(("librelcon",) + keep)]
         results: dict[tuple[str, str], list[dict]] = {(e, p): [] for e, p, _ in engines}
         for r in range(args.rounds):
             for e, p, fn in engines:
@@ -345,15 +547,17 @@ def main() -> int:
         med = {k: {f: statistics.median(x[f] for x in v) for f in ("p50_ms", "p90_ms", "p99_ms", "max_ms",
                                                                     "cpu_p50_ms", "peak_rss_kb")}
                for k, v in results.items()}
-        # Agreement with PyTorch (sanity: same weights, same input).
-        ref = np.asarray(results[("PyTorch eager", "fp32")][0]["embedding"], np.float64)
+        # Agreement with PyTorch (sanity: same weights, same input); without its row, with our fp32 one.
+        ref = np.asarray(results[("PyTorch eager", "fp32")][0]["embedding"] if ("PyTorch eager", "fp32") in results
+                         else results[("librelcon", "fp32")][0]["embedding"], np.float64)
 
         def cos(v):
             v = np.asarray(v, np.float64)
             return float(v @ ref / (np.linalg.norm(v) * np.linalg.norm(ref) + 1e-30))
 
         print(f"\n{cfg}: {n_macs / 1e6:.1f} M MAC per window of {args.n_samples} samples; physical limit "
-              f"{n_macs / peak['fp32'] / 1e6:.2f} ms fp32, {n_macs / peak['int8'] / 1e6:.2f} ms int8")
+              f"{n_macs / peak['fp32'] / 1e6:.2f} ms fp32, {n_macs / peak['int8'] / 1e6:.2f} ms int8; librelcon "
+              f"kernels: {results[('librelcon', 'fp32')][0].get('isa', '?')} (bench; RELCON_ISA caps it)")
         hdr = (f"| engine | precision | ms p50 | ms p90 | cpu ms p50 | GMAC/s (cpu) | vs ours | vs ours, per round | "
                f"% of peak | peak RSS MB | cos vs PyTorch |")
         print(hdr)
@@ -373,26 +577,35 @@ def main() -> int:
         for p in ("fp32", "fp16", "int8"):
             r0 = results[("librelcon", p)][0]
             print(f"librelcon {p}: blob {r0['blob_bytes']:,} B, arena {r0['arena_bytes']:,} B")
+        for k, v in sorted(peer_models.items()):
+            if k.endswith("_error"):
+                print(f"{k[:-len('_error')]}: not measured, conversion failed: {v}")
         paired = {}
         if not args.no_paired:
             # ORT and librelcon in one process, calls alternated: the steadiest ratio on a shared machine.
-            for p, blob_key, onnx_key in (("fp32", "f32", "onnx_fp32"), ("int8", "int8", "onnx_int8")):
+            pairs = [("ONNX Runtime", p, "ort", str(paths[f"onnx_{p}"]), None) for p in ("fp32", "int8")]
+            pairs += [(row, p, engine, model, peers_py) for row, p, engine, model in peers]
+            if args.engines:
+                pairs = [x for x in pairs if x[0].startswith(keep)]
+            for row, p, engine, model, py in pairs:
                 rs = []
                 for r in range(args.rounds):
-                    print(f"[{cfg}] paired round {r + 1}/{args.rounds}: {p}", file=sys.stderr, flush=True)
-                    rs.append(run_worker("pair", args, ["--model", str(paths[onnx_key]), "--blob",
-                                                        str(paths[blob_key]), "--lib", args.lib,
-                                                        "--input", str(paths["input_npy"])]))
-                paired[p] = rs
-            print(f"\n{cfg}, paired in one process (ONNX Runtime's Python process loads librelcon.so through ctypes; "
-                  f"calls alternate, {args.iters} pairs per round × {args.rounds} rounds; ratio = ORT CPU ms ÷ ours, "
+                    print(f"[{cfg}] paired round {r + 1}/{args.rounds}: {row} {p}", file=sys.stderr, flush=True)
+                    rs.append(run_worker("pair", args, ["--engine", engine, "--model", model, "--blob",
+                                                        str(paths["f32" if p == "fp32" else "int8"]), "--lib",
+                                                        args.lib, "--input", str(paths["input_npy"])], python=py))
+                paired[f"{row}/{p}"] = rs
+            print(f"\n{cfg}, paired in one process (the engine's Python process loads librelcon.so through ctypes; "
+                  f"calls alternate, {args.iters} pairs per round × {args.rounds} rounds; ratio = engine CPU ms ÷ ours, "
                   f"per call pair):")
-            print("| precision | ours cpu ms p50 | ORT cpu ms p50 | ORT ÷ ours, median of pairs (per-round medians) |")
-            print("|---|---|---|---|")
-            for p, rs in paired.items():
+            print("| engine | precision | ours cpu ms p50 | engine cpu ms p50 | engine ÷ ours, median of pairs "
+                  "(per-round medians) |")
+            print("|---|---|---|---|---|")
+            for key, rs in paired.items():
+                row, p = key.rsplit("/", 1)
                 meds = sorted(x["ratio_p50"] for x in rs)
-                print(f"| {p} | {statistics.median(x['ours_cpu_p50_ms'] for x in rs):.3f} | "
-                      f"{statistics.median(x['ort_cpu_p50_ms'] for x in rs):.3f} | **{statistics.median(meds):.2f}** "
+                print(f"| {row} | {p} | {statistics.median(x['ours_cpu_p50_ms'] for x in rs):.3f} | "
+                      f"{statistics.median(x['peer_cpu_p50_ms'] for x in rs):.3f} | **{statistics.median(meds):.2f}** "
                       f"({', '.join(f'{m:.2f}' for m in meds)}) |")
         everything[cfg] = {"macs": n_macs, "median": {f"{e}/{p}": m for (e, p), m in med.items()}, "paired": paired,
                            "rounds": {f"{e}/{p}": [{k: v for k, v in x.items() if k != "embedding"} for x in vs]

@@ -24,13 +24,15 @@ struct Conv1DShape {
 enum Conv1DF32 {
     /// x: [lengthIn][channelsIn]; w: [channelsOut][kernel][channelsIn]; bias: [channelsOut] or nil;
     /// residual: [lengthOut][channelsOut] or nil; y: [lengthOut][channelsOut] (must not alias the inputs).
+    /// routed: false runs `isa`'s lanes whatever the shape (Kernels.route; for the tests).
     static func run(_ s: Conv1DShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                    residual: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>, isa: ISA = .detect())
+                    residual: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>, isa: ISA = .detect(),
+                    routed: Bool = true)
     {
         var a = s.args
         a.x = UnsafeRawPointer(x); a.w = UnsafeRawPointer(w); a.bias = bias.map { UnsafeRawPointer($0) }
         a.residual = residual.map { UnsafeRawPointer($0) }; a.y = UnsafeMutableRawPointer(y)
         a.relu = relu ? 1 : 0
-        withUnsafePointer(to: &a) { Kernels.convF32(isa, $0) }
+        withUnsafePointer(to: &a) { Kernels.convF32(isa, $0, routed: routed) }
     }
 }

@@ -32,24 +32,49 @@ enum ISA: UInt32, CaseIterable {
 }
 
 enum Kernels {
-    static func convF32(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) {
-        switch isa {
+    /// The precisions of `route`.
+    enum Conv { case f32, f16, i8 }
+
+    /// The level one CONV1D runs at on a session of level `isa` (a static rule of the shape, the same for every
+    /// call: docs/performance.md, "ISA levels"). The run is K·Cin elements with dilation 1, else Cin. v4 takes
+    ///   fp32/fp16  Cout a multiple of 4 (every channel then in a 4 × 4 block, whose last partial chunk is a masked
+    ///              load) or runs that are a multiple of 16 floats (whole zmm chunks). Otherwise the last Cout mod 4
+    ///              channels would end each output with a scalar tail where v3's 8-float chunks may fit;
+    ///   int8       runs of at least 16 bytes (shorter ones take the same zero-filled-copy path on both levels).
+    /// Everything else runs v3's lanes. `make bench-shapes`, v4 ÷ v3 per call, paired: every CONV1D of the
+    /// reference, compact and tiny encoders that the rule keeps on v4 at 0.22–0.97 (fp32/fp16 0.22–0.94, int8
+    /// 0.53–0.97); int8 tiny proj 8>16 k1 (run 8) 1.02 → v3. Before the float 4 × 4 blocks (3-channel blocks, so
+    /// Cout 8 left 2 channels to the scalar-tail path) the tiny 8>8 k3 fp32 was 1.95 on v4.
+    @inline(__always)
+    static func route(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, _ kind: Conv) -> ISA {
+        guard isa == .v4 else { return isa }
+        let p = a.pointee
+        let run = p.dilation == 1 || p.kernel == 1 ? p.kernel &* p.channels_in : p.channels_in
+        switch kind {
+        case .f32, .f16: return p.channels_out % 4 == 0 || run % 16 == 0 ? .v4 : .v3
+        case .i8: return run >= 16 ? .v4 : .v3
+        }
+    }
+
+    /// `routed`: false runs `isa`'s own lanes whatever the shape (the tests cover every lane on every shape).
+    static func convF32(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
+        switch routed ? route(isa, a, .f32) : isa {
         case .portable: Portable.convF32(a)
         case .v3: v3ConvF32(a)
         case .v4: v4ConvF32(a)
         }
     }
 
-    static func convF16(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) {
-        switch isa {
+    static func convF16(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
+        switch routed ? route(isa, a, .f16) : isa {
         case .portable: Portable.convF16(a)
         case .v3: v3ConvF16(a)
         case .v4: v4ConvF16(a)
         }
     }
 
-    static func convI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) {
-        switch isa {
+    static func convI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
+        switch routed ? route(isa, a, .i8) : isa {
         case .portable: Portable.convI8(a)
         case .v3: v3ConvI8(a)
         case .v4: v4ConvI8(a)

@@ -1,0 +1,1 @@
+../RelConKernelsV3/Lanes.swift
