@@ -153,7 +153,7 @@ def test_writer_rejects_bad_heads():
         attach_heads(data, [Head("x", "classifier", [(np.zeros((3, d + 1)), b, False)], classes=["a", "b", "c"])])
 
 
-def test_cli(tmp_path):
+def test_cli(tmp_path, capsys):
     rng = np.random.default_rng(0)
     blob = read_blob((FIX / "tiny.blob").read_bytes())
     z = rng.standard_normal((30, blob.embedding_dim))
@@ -166,3 +166,6 @@ def test_cli(tmp_path):
                  "--unit", "speed=m/s", "--out", str(out)]) == 0
     m = read_blob(out.read_bytes()).metadata
     assert m["head0_name"] == "activity" and m["head1_target"] == "walking_speed" and "selftest_input" in m
+    printed = capsys.readouterr().out
+    assert "activity: classifier over 3 classes, 30 windows; training fit: accuracy" in printed
+    assert "speed: regressor of walking_speed (m/s), 6 windows; training fit: MAE" in printed

@@ -20,6 +20,7 @@ from relcon_export.deploy.builder import attach_heads
 from relcon_export.deploy.fixtures import make_heads_fixture
 from relcon_export.deploy.heads import fit_classifier, fit_regressor
 from relcon_export.deploy.intref import embed_blob
+from relcon_export.evaluate.metrics import classification_metrics
 from relcon_export.format.reader import read_blob
 from relcon_export.format.spec import Blob
 from relcon_export.io import atomic_write
@@ -52,6 +53,25 @@ def _embeddings(npz, blob: Blob, name: str) -> np.ndarray:
     raise ValueError(f"head {name}: the .npz needs 'z' (N, D) embeddings or 'windows' (N, T, 3)")
 
 
+def _fit_line(head, z: np.ndarray, want: np.ndarray) -> str:
+    """The fit of a head on the windows it was fitted on (in-sample: `ship` and `evaluate` report held-out figures)."""
+    h = np.asarray(z, np.float64)
+    for w, b, relu in head.linears:
+        h = h @ w.T + b
+        if relu:
+            h = np.maximum(h, 0)
+    if head.kind == "classifier":
+        m = classification_metrics(want.astype(np.int64), h.argmax(1))
+        return (f"{head.name}: classifier over {len(head.classes)} classes, {len(want)} windows; training fit: "
+                f"accuracy {m['accuracy']:.3f}, macro-F1 {m['f1']:.3f} "
+                f"(in-sample; held-out: relcon-export ship/evaluate)")
+    pred = h[:, 0]
+    mae = float(np.abs(pred - want).mean())
+    const = float(np.abs(want - want.mean()).mean())
+    return (f"{head.name}: regressor of {head.target or head.name} ({head.unit or 'no unit'}), {len(want)} windows; "
+            f"training fit: MAE {mae:.4g} vs {const:.4g} predicting the mean (in-sample)")
+
+
 def cmd_heads(args) -> int:
     data = Path(args.blob).read_bytes()
     blob = read_blob(data)
@@ -61,14 +81,17 @@ def cmd_heads(args) -> int:
         name, path = _pairs([item], "classifier").popitem()
         f = np.load(path, allow_pickle=False)
         classes = [str(c) for c in f["classes"]]
-        heads.append(fit_classifier(name, _embeddings(f, blob, name), f["y"], classes, C=args.C))
+        z = _embeddings(f, blob, name)
+        heads.append(fit_classifier(name, z, f["y"], classes, C=args.C))
+        print(_fit_line(heads[-1], z, np.asarray(f["y"])))
     for item in args.regressor or ():
         name, path = _pairs([item], "regressor").popitem()
         f = np.load(path, allow_pickle=False)
         target = targets.get(name, str(f["target"]) if "target" in f else "")
         unit = units.get(name, str(f["unit"]) if "unit" in f else "")
-        heads.append(fit_regressor(name, _embeddings(f, blob, name), f["t"], target=target, unit=unit,
-                                   alpha=args.alpha))
+        z = _embeddings(f, blob, name)
+        heads.append(fit_regressor(name, z, f["t"], target=target, unit=unit, alpha=args.alpha))
+        print(_fit_line(heads[-1], z, np.asarray(f["t"], np.float64)))
     window = np.load(args.selftest_window) if args.selftest_window else None
     out = attach_heads(data, heads, selftest=not args.no_selftest, selftest_window=window, tolerance=args.tolerance)
     atomic_write(args.out, out)
