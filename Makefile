@@ -182,3 +182,5 @@ test: deps venv
 
 clean:
 	rm -rf .build/ctests .build/fixtures .build/demo
+
+include mk/arm.mk

@@ -1,0 +1,165 @@
+# librelcon for the devices it is for (docs/embedded.md): Cortex-M4F bare metal and aarch64 Linux, from the same
+# runtime sources as the x86-64 build, with swiftc per target triple (SwiftPM cannot cross-build this package: its
+# x86 kernel modules carry -march flags). Included from the Makefile.
+#
+#   make cortex-m4     .build/arm/cortex-m4/librelcon.a (+ -int8 variant) and the test image, run under QEMU
+#   make aarch64       .build/arm/aarch64/librelcon.so(.0, .0.x.y) and librelcon.a; the harness under qemu-aarch64
+#   make test-arm      both targets' suites (in `make test`): int8 bit-exact, float within tolerance, defect
+#                      statuses, self-tests, real windows against this x86 build, nm of every librelcon.a
+#   make firmware-sim-m4   the bare-metal firmware_sim (shipped int8 model, real recording) under QEMU
+#   make embedded-figures  docs/embedded.md's tables (sizes, arena, stack, QEMU instruction counts)
+
+ARM_APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-user gcc-aarch64-linux-gnu \
+	libc6-dev-arm64-cross binutils
+APT_PACKAGES += $(ARM_APT_PACKAGES)
+
+ARM := .build/arm
+SWIFTC ?= swiftc
+RT_SWIFT := $(sort $(shell find Sources/RelConRuntime -name '*.swift'))
+RT_DEPS := $(RT_SWIFT) $(wildcard Sources/CRelConKernels/*.c Sources/CRelConKernels/include/*.h Sources/CRelCon/*.c) \
+	include/relcon.h mk/arm.mk
+RELCON_VERSION := $(shell sed -n 's/^\#define RELCON_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' include/relcon.h | paste -sd.)
+RELCON_SOVERSION := $(firstword $(subst ., ,$(RELCON_VERSION)))
+SWIFT_EMBEDDED := -enable-experimental-feature Embedded -wmo -parse-as-library -Xfrontend -disable-stack-protector \
+	-Xfrontend -function-sections
+
+# Cortex-M4F, hard float (-eabi triple + -mfloat-abi=hard: the toolchain has no eabihf Embedded stdlib).
+M4_CFLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -fno-short-enums -Wa,--noexecstack
+M4_CC := arm-none-eabi-gcc
+M4_SWIFT := -target armv7em-none-none-eabi -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16 \
+	-Xcc -isystem -Xcc /usr/lib/arm-none-eabi/include
+M4_OPT ?= -Osize
+# aarch64 Linux: the aarch64-none-none-elf Embedded stdlib with the Linux headers (same AAPCS64/LP64 ABI).
+A64_CC := aarch64-linux-gnu-gcc
+A64_SWIFT := -target aarch64-none-none-elf -Xcc -fPIC -Xcc -DRLCK_HOSTED_LIBC=1 \
+	-Xcc -isystem -Xcc /usr/aarch64-linux-gnu/include
+A64_OPT ?= -O
+C_WARN := -std=c11 -Wall -Wextra -Werror
+
+# QEMU runs get a wall-clock limit, so that a hang is a failure and not a stuck `make test`.
+QEMU_TIMEOUT ?= 600
+QEMU_M4 = timeout $(QEMU_TIMEOUT) qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+	-semihosting-config enable=on,target=native
+QEMU_A64 = timeout $(QEMU_TIMEOUT) qemu-aarch64
+
+.PHONY: cortex-m4 aarch64 test-arm test-cortex-m4 test-aarch64 arm-deps firmware-sim-m4 embedded-figures
+
+arm-deps: deps
+
+$(ARM)/modules/module.modulemap: mk/arm.mk
+	@mkdir -p $(dir $@)
+	@printf 'module CRelCon {\n    header "%s"\n    export *\n}\nmodule CRelConKernels {\n    header "%s"\n    export *\n}\n' \
+	  "$(abspath include/relcon.h)" "$(abspath Sources/CRelConKernels/include/relcon_kernels.h)" > $@.tmp && mv $@.tmp $@
+
+# ---- one library build per variant --------------------------------------------------------------------------
+#   $(call arm_lib,VARIANT,SWIFTFLAGS,CC,CFLAGS,TOOLPREFIX)
+# RelConRuntime.o: the whole runtime module (-wmo); C: the CRC tables and the two ABI-check units.
+# librelcon.a: one relocatable pre-link (ld -r) with every section unreachable from relcon_* dropped
+# (--gc-sections: the Embedded allocator goes), every other global made local (objcopy --keep-global-symbols),
+# unneeded symbols stripped, in one archive member. librelcon.exports: the relcon_* names.
+define arm_lib
+$(ARM)/$(1)/RelConRuntime.o: $(RT_DEPS) $(ARM)/modules/module.modulemap
+	@mkdir -p $$(dir $$@)
+	nice $(SWIFTC) $(2) $(SWIFT_EMBEDDED) -I $(ARM)/modules -module-name RelConRuntime $(RT_SWIFT) -c -o $$@.tmp.o
+	@mv $$@.tmp.o $$@
+$(ARM)/$(1)/%.o: Sources/CRelConKernels/%.c $(RT_DEPS)
+	@mkdir -p $$(dir $$@)
+	$(3) $(4) $(C_WARN) -Os -ffunction-sections -fdata-sections -ISources/CRelConKernels/include -c $$< -o $$@
+$(ARM)/$(1)/abi_checks.o: Sources/CRelCon/abi_checks.c $(RT_DEPS)
+	@mkdir -p $$(dir $$@)
+	$(3) $(4) $(C_WARN) -Os -Iinclude -c $$< -o $$@
+$(ARM)/$(1)/librelcon.a: $(ARM)/$(1)/RelConRuntime.o $(ARM)/$(1)/crc32_table.o $(ARM)/$(1)/kernels_abi.o $(ARM)/$(1)/abi_checks.o
+	$(5)nm --defined-only -g $(ARM)/$(1)/RelConRuntime.o | awk '$$$$3 ~ /^relcon_/ {print $$$$3}' | sort > $(ARM)/$(1)/librelcon.exports
+	$(5)ld -r --gc-sections $$$$(sed 's/^/-u /' $(ARM)/$(1)/librelcon.exports) $$^ -o $(ARM)/$(1)/librelcon-prelink.o
+	$(5)objcopy --keep-global-symbols=$(ARM)/$(1)/librelcon.exports --strip-unneeded \
+	  $(ARM)/$(1)/librelcon-prelink.o $(ARM)/$(1)/librelcon.o
+	rm -f $$@ && $(5)ar rcs $$@ $(ARM)/$(1)/librelcon.o
+endef
+
+$(eval $(call arm_lib,cortex-m4,$(M4_SWIFT) $(M4_OPT),$(M4_CC),$(M4_CFLAGS),arm-none-eabi-))
+$(eval $(call arm_lib,cortex-m4-int8,$(M4_SWIFT) $(M4_OPT) -D RELCON_INT8_ONLY,$(M4_CC),$(M4_CFLAGS),arm-none-eabi-))
+$(eval $(call arm_lib,aarch64,$(A64_SWIFT) $(A64_OPT),$(A64_CC),-fPIC -DRLCK_HOSTED_LIBC=1,aarch64-linux-gnu-))
+
+# aarch64 shared library: SONAME librelcon.so.0, only relcon_* exported (the x86 build's version script), no
+# unresolved symbol left, unused sections collected.
+A64_SO := $(ARM)/aarch64/librelcon.so.$(RELCON_VERSION)
+$(A64_SO): $(ARM)/aarch64/RelConRuntime.o $(ARM)/aarch64/crc32_table.o $(ARM)/aarch64/kernels_abi.o Sources/relcon-exports.map
+	$(A64_CC) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=Sources/relcon-exports.map \
+	  -Wl,-soname,librelcon.so.$(RELCON_SOVERSION) -Wl,-z,defs -Wl,--gc-sections -Wl,--strip-all -Wl,-z,noexecstack
+	ln -sf $(notdir $@) $(ARM)/aarch64/librelcon.so.$(RELCON_SOVERSION)
+	ln -sf librelcon.so.$(RELCON_SOVERSION) $(ARM)/aarch64/librelcon.so
+
+# ---- harness images ------------------------------------------------------------------------------------------
+HARNESS_SRC := targets/common/harness.c targets/common/out.c
+HARNESS_DEPS := $(HARNESS_SRC) targets/common/plat.h include/relcon.h
+M4_LD := -nostdlib -T targets/cortex-m4/mps2-an386.ld -Wl,--gc-sections -Wl,--no-enum-size-warning \
+	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+M4_RT := targets/cortex-m4/startup.c targets/cortex-m4/semihost.c
+
+# The image links newlib only for memcpy/memset/strlen-class functions and libgcc for the EABI helpers.
+$(ARM)/%/harness.elf: $(ARM)/%/librelcon.a $(HARNESS_DEPS) $(M4_RT) targets/cortex-m4/mps2-an386.ld
+	$(M4_CC) $(M4_CFLAGS) $(C_WARN) -O2 -ffunction-sections -Iinclude -Itargets/common $(HARNESS_SRC) $(M4_RT) \
+	  $< $(M4_LD) -lc -lgcc -o $@
+
+$(ARM)/aarch64/harness: $(ARM)/aarch64/librelcon.a $(HARNESS_DEPS) targets/common/plat_linux.c
+	$(A64_CC) $(C_WARN) -O2 -DPLAT_HOSTED -Iinclude -Itargets/common $(HARNESS_SRC) targets/common/plat_linux.c \
+	  -static $< -o $@
+$(ARM)/aarch64/harness-so: $(A64_SO) $(HARNESS_DEPS) targets/common/plat_linux.c
+	$(A64_CC) $(C_WARN) -O2 -DPLAT_HOSTED -Iinclude -Itargets/common $(HARNESS_SRC) targets/common/plat_linux.c \
+	  -L$(ARM)/aarch64 -lrelcon -o $@
+
+# The same harness on this machine against the x86-64 librelcon.so: it writes the reference embeddings of real
+# windows (mkref) that the ARM targets must reproduce.
+$(ARM)/x86-64/harness: $(HARNESS_DEPS) targets/common/plat_linux.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_WARN) -O2 -DPLAT_HOSTED -Iinclude -Itargets/common $(HARNESS_SRC) targets/common/plat_linux.c \
+	  $(LDLIBS) -o $@
+
+cortex-m4: deps $(ARM)/cortex-m4/librelcon.a $(ARM)/cortex-m4-int8/librelcon.a $(ARM)/cortex-m4/harness.elf
+	@echo "cortex-m4: $(ARM)/cortex-m4/librelcon.a, $(ARM)/cortex-m4-int8/librelcon.a (int8-only); test image:"
+	targets/check_lib.sh cortex-m4 $(ARM)/cortex-m4/librelcon.a
+	@printf 'selftest models/relcon-compact-int8.blob\ngolden Tests/Fixtures/tiny_int8.blob Tests/Fixtures/tiny_int8.golden\n' > $(ARM)/plan-smoke.txt
+	$(QEMU_M4),arg=harness,arg=$(ARM)/plan-smoke.txt -kernel $(ARM)/cortex-m4/harness.elf
+
+aarch64: deps $(A64_SO) $(ARM)/aarch64/librelcon.a $(ARM)/aarch64/harness
+	@echo "aarch64: $(A64_SO) (SONAME librelcon.so.$(RELCON_SOVERSION)), $(ARM)/aarch64/librelcon.a"
+	targets/check_lib.sh aarch64 $(ARM)/aarch64/librelcon.a $(A64_SO)
+	@printf 'selftest models/relcon-compact-int8.blob\ngolden Tests/Fixtures/tiny_int8.blob Tests/Fixtures/tiny_int8.golden\n' > $(ARM)/plan-smoke.txt
+	$(QEMU_A64) $(ARM)/aarch64/harness $(ARM)/plan-smoke.txt
+
+# ---- test plans ------------------------------------------------------------------------------------------------
+# Real windows (UCI HAPT subject 01, 100 Hz) through every shipped blob on x86-64: $(ARM)/ref/<blob>.golden.
+ARM_REF_WINDOWS ?= 8
+ARM_SHIPPED := $(wildcard models/*.blob)
+$(ARM)/recording.csv:
+	@mkdir -p $(dir $@)
+	@if [ -d "$(RELCON_DATA_DIR)" ]; then $(EXPORT) recording --dataset hapt --subject 01 --fs 100 --max-seconds 60 --out $@; \
+	else echo "test-arm: SKIP the real-window comparison: $(RELCON_DATA_DIR) not found"; fi
+arm-ref: venv build $(ARM)/x86-64/harness $(ARM)/recording.csv
+	@mkdir -p $(ARM)/ref
+	@if [ -f $(ARM)/recording.csv ]; then \
+	  : > $(ARM)/plan-mkref.txt; \
+	  for b in $(ARM_SHIPPED); do echo "mkref $$b $(ARM)/recording.csv $(ARM_REF_WINDOWS) 256 $(ARM)/ref/$$(basename $$b .blob).golden" >> $(ARM)/plan-mkref.txt; done; \
+	  $(ARM)/x86-64/harness $(ARM)/plan-mkref.txt; fi
+
+# targets/plan.sh TARGET writes the plan: what each target runs (and how many windows of the big golden sets).
+$(ARM)/plan-%.txt: arm-ref fixtures FORCE_PLAN
+	@targets/plan.sh $* $(FIX) $(ARM)/ref > $@
+
+FORCE_PLAN:
+
+test-cortex-m4: deps $(ARM)/cortex-m4/harness.elf $(ARM)/cortex-m4-int8/harness.elf $(ARM)/plan-cortex-m4.txt $(ARM)/plan-cortex-m4-int8.txt
+	targets/check_lib.sh cortex-m4 $(ARM)/cortex-m4/librelcon.a
+	targets/check_lib.sh cortex-m4 $(ARM)/cortex-m4-int8/librelcon.a
+	$(QEMU_M4),arg=harness,arg=$(ARM)/plan-cortex-m4.txt -kernel $(ARM)/cortex-m4/harness.elf
+	$(QEMU_M4),arg=harness,arg=$(ARM)/plan-cortex-m4-int8.txt -kernel $(ARM)/cortex-m4-int8/harness.elf
+
+test-aarch64: deps $(ARM)/aarch64/harness $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64.txt
+	targets/check_lib.sh aarch64 $(ARM)/aarch64/librelcon.a $(A64_SO)
+	$(QEMU_A64) $(ARM)/aarch64/harness $(ARM)/plan-aarch64.txt
+	@echo "test-aarch64: again through the shared library (librelcon.so.$(RELCON_SOVERSION), dynamic link)"
+	QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH=$(abspath $(ARM)/aarch64) \
+	  $(QEMU_A64) $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64.txt
+
+test-arm: test-aarch64 test-cortex-m4
+	@echo "test-arm: aarch64 and cortex-m4 suites passed"
