@@ -17,7 +17,7 @@ ARM := .build/arm
 SWIFTC ?= swiftc
 RT_SWIFT := $(sort $(shell find Sources/RelConRuntime -name '*.swift'))
 RT_DEPS := $(RT_SWIFT) $(wildcard Sources/CRelConKernels/*.c Sources/CRelConKernels/include/*.h Sources/CRelCon/*.c) \
-	include/relcon.h mk/arm.mk
+	include/relcon.h
 RELCON_VERSION := $(shell sed -n 's/^\#define RELCON_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' include/relcon.h | paste -sd.)
 RELCON_SOVERSION := $(firstword $(subst ., ,$(RELCON_VERSION)))
 SWIFT_EMBEDDED := -enable-experimental-feature Embedded -wmo -parse-as-library -Xfrontend -disable-stack-protector \
@@ -46,7 +46,7 @@ QEMU_A64 = timeout $(QEMU_TIMEOUT) qemu-aarch64
 
 arm-deps: deps
 
-$(ARM)/modules/module.modulemap: mk/arm.mk
+$(ARM)/modules/module.modulemap:
 	@mkdir -p $(dir $@)
 	@printf 'module CRelCon {\n    header "%s"\n    export *\n}\nmodule CRelConKernels {\n    header "%s"\n    export *\n}\n' \
 	  "$(abspath include/relcon.h)" "$(abspath Sources/CRelConKernels/include/relcon_kernels.h)" > $@.tmp && mv $@.tmp $@
@@ -58,14 +58,17 @@ $(ARM)/modules/module.modulemap: mk/arm.mk
 # (--gc-sections: the Embedded allocator goes), every other global made local (objcopy --keep-global-symbols),
 # unneeded symbols stripped, in one archive member. librelcon.exports: the relcon_* names.
 define arm_lib
-$(ARM)/$(1)/RelConRuntime.o: $(RT_DEPS) $(ARM)/modules/module.modulemap
+$(ARM)/$(1)/flags: FORCE_FLAGS
+	@mkdir -p $$(dir $$@)
+	@echo '$(2) | $(3) $(4)' > $$@.new; cmp -s $$@.new $$@ && rm $$@.new || mv $$@.new $$@
+$(ARM)/$(1)/RelConRuntime.o: $(RT_DEPS) $(ARM)/modules/module.modulemap $(ARM)/$(1)/flags
 	@mkdir -p $$(dir $$@)
 	nice $(SWIFTC) $(2) $(SWIFT_EMBEDDED) -I $(ARM)/modules -module-name RelConRuntime $(RT_SWIFT) -c -o $$@.tmp.o
 	@mv $$@.tmp.o $$@
-$(ARM)/$(1)/%.o: Sources/CRelConKernels/%.c $(RT_DEPS)
+$(ARM)/$(1)/%.o: Sources/CRelConKernels/%.c $(RT_DEPS) $(ARM)/$(1)/flags
 	@mkdir -p $$(dir $$@)
 	$(3) $(4) $(C_WARN) -Os -ffunction-sections -fdata-sections -ISources/CRelConKernels/include -c $$< -o $$@
-$(ARM)/$(1)/abi_checks.o: Sources/CRelCon/abi_checks.c $(RT_DEPS)
+$(ARM)/$(1)/abi_checks.o: Sources/CRelCon/abi_checks.c $(RT_DEPS) $(ARM)/$(1)/flags
 	@mkdir -p $$(dir $$@)
 	$(3) $(4) $(C_WARN) -Os -Iinclude -c $$< -o $$@
 $(ARM)/$(1)/librelcon.a: $(ARM)/$(1)/RelConRuntime.o $(ARM)/$(1)/crc32_table.o $(ARM)/$(1)/kernels_abi.o $(ARM)/$(1)/abi_checks.o
@@ -147,6 +150,7 @@ $(ARM)/plan-%.txt: arm-ref fixtures FORCE_PLAN
 	@targets/plan.sh $* $(FIX) $(ARM)/ref > $@
 
 FORCE_PLAN:
+FORCE_FLAGS:
 
 test-cortex-m4: deps $(ARM)/cortex-m4/harness.elf $(ARM)/cortex-m4-int8/harness.elf $(ARM)/plan-cortex-m4.txt $(ARM)/plan-cortex-m4-int8.txt
 	targets/check_lib.sh cortex-m4 $(ARM)/cortex-m4/librelcon.a
@@ -163,3 +167,46 @@ test-aarch64: deps $(ARM)/aarch64/harness $(ARM)/aarch64/harness-so $(ARM)/plan-
 
 test-arm: test-aarch64 test-cortex-m4
 	@echo "test-arm: aarch64 and cortex-m4 suites passed"
+
+# ---- tools: blob -> C, recording slice -> C (host programs) ---------------------------------------------------
+BLOB2C := $(ARM)/tools/blob2c
+REC2C := $(ARM)/tools/rec2c
+$(BLOB2C): tools/blob2c.c include/relcon.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_WARN) -O2 -Iinclude $< -o $@ $(LDLIBS)
+$(REC2C): tools/rec2c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(C_WARN) -O2 $< -o $@
+blob2c: build $(BLOB2C)
+
+# ---- the bare-metal firmware_sim (examples/firmware_sim/firmware_sim_baremetal.c) -----------------------------
+# The shipped int8 model and FW_M4_SECONDS of a real recording (UCI HAPT subject 01 at 100 Hz, from FW_M4_START)
+# as C arrays in flash; built for Cortex-M4F (run under QEMU) and for x86-64, whose prediction lines must agree.
+FWM := $(ARM)/firmware_sim
+FW_M4_MODEL ?= models/relcon-compact-int8.blob
+FW_M4_START ?= 1000
+FW_M4_SECONDS ?= 20
+FW_M4_HOP ?= 256
+$(FWM)/recording.csv:
+	@mkdir -p $(dir $@)
+	@[ -d "$(RELCON_DATA_DIR)" ] || { echo "firmware-sim-m4: needs the real recordings in $(RELCON_DATA_DIR)" >&2; exit 2; }
+	$(EXPORT) recording --dataset hapt --subject 01 --fs 100 --max-seconds 120 --out $@
+$(FWM)/fw_model.c: $(FW_M4_MODEL) $(BLOB2C)
+	@mkdir -p $(dir $@)
+	$(BLOB2C) $< --name fw_model --out-c $@ --out-h $(FWM)/fw_model.h
+$(FWM)/fw_rec.c: $(FWM)/recording.csv $(REC2C) mk/arm.mk
+	$(REC2C) $< --name fw_rec --start $(FW_M4_START) --count $$(( $(FW_M4_SECONDS) * 100 )) --out-c $@ --out-h $(FWM)/fw_rec.h
+FWM_SRC := examples/firmware_sim/firmware_sim_baremetal.c $(FWM)/fw_model.c $(FWM)/fw_rec.c targets/common/out.c
+$(FWM)/firmware_sim.elf: $(FWM_SRC) $(ARM)/cortex-m4-int8/librelcon.a $(M4_RT) targets/cortex-m4/mps2-an386.ld
+	$(M4_CC) $(M4_CFLAGS) $(C_WARN) -O2 -ffunction-sections -fdata-sections -DFW_HOP=$(FW_M4_HOP) -Iinclude \
+	  -Itargets/common -I$(FWM) $(FWM_SRC) $(M4_RT) $(ARM)/cortex-m4-int8/librelcon.a $(M4_LD) -lc -lgcc -o $@
+$(FWM)/firmware_sim-x86-64: $(FWM_SRC) targets/common/plat_linux.c $(LIB)
+	$(CC) $(C_WARN) -O2 -DFW_HOP=$(FW_M4_HOP) -Iinclude -Itargets/common -I$(FWM) $(FWM_SRC) targets/common/plat_linux.c \
+	  $(LDLIBS) -o $@
+firmware-sim-m4: deps venv build $(FWM)/firmware_sim.elf $(FWM)/firmware_sim-x86-64
+	$(FWM)/firmware_sim-x86-64 > $(FWM)/x86-64.txt
+	$(QEMU_M4),arg=firmware_sim -icount shift=0 -kernel $(FWM)/firmware_sim.elf | tee $(FWM)/cortex-m4.txt
+	@arm-none-eabi-size $(FWM)/firmware_sim.elf
+	@if diff <(grep -v '^#' $(FWM)/x86-64.txt) <(grep -v '^#' $(FWM)/cortex-m4.txt) > $(FWM)/diff.txt; then \
+	  echo "firmware-sim-m4: the Cortex-M4F predictions equal the x86-64 ones ($$(grep -c ' s  ' $(FWM)/x86-64.txt) windows)"; \
+	else echo "firmware-sim-m4: FAIL [cortex-m4] $(FW_M4_MODEL): predictions differ from x86-64:" >&2; cat $(FWM)/diff.txt >&2; exit 1; fi
