@@ -184,3 +184,4 @@ clean:
 	rm -rf .build/ctests .build/fixtures .build/demo
 
 include mk/arm.mk
+include mk/install.mk
