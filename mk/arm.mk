@@ -42,7 +42,12 @@ QEMU_M4 = timeout $(QEMU_TIMEOUT) qemu-system-arm -M mps2-an386 -nographic -moni
 	-semihosting-config enable=on,target=native
 QEMU_A64 = timeout $(QEMU_TIMEOUT) qemu-aarch64
 
-.PHONY: cortex-m4 aarch64 test-arm test-cortex-m4 test-aarch64 arm-deps firmware-sim-m4 embedded-figures
+.PHONY: cortex-m4 aarch64 test-arm test-cortex-m4 test-aarch64 arm-deps arm-ref firmware-sim-m4 embedded-figures \
+	blob2c clean-arm
+
+clean: clean-arm
+clean-arm:
+	rm -rf $(ARM) .build/host
 
 arm-deps: deps
 
@@ -81,6 +86,9 @@ endef
 
 $(eval $(call arm_lib,cortex-m4,$(M4_SWIFT) $(M4_OPT),$(M4_CC),$(M4_CFLAGS),arm-none-eabi-))
 $(eval $(call arm_lib,cortex-m4-int8,$(M4_SWIFT) $(M4_OPT) -D RELCON_INT8_ONLY,$(M4_CC),$(M4_CFLAGS),arm-none-eabi-))
+# -O instead of -Osize (for docs/embedded.md's comparison; make embedded-figures)
+$(eval $(call arm_lib,cortex-m4-O,$(M4_SWIFT) -O,$(M4_CC),$(M4_CFLAGS),arm-none-eabi-))
+$(eval $(call arm_lib,cortex-m4-int8-O,$(M4_SWIFT) -O -D RELCON_INT8_ONLY,$(M4_CC),$(M4_CFLAGS),arm-none-eabi-))
 $(eval $(call arm_lib,aarch64,$(A64_SWIFT) $(A64_OPT),$(A64_CC),-fPIC -DRLCK_HOSTED_LIBC=1,aarch64-linux-gnu-))
 
 # aarch64 shared library: SONAME librelcon.so.0, only relcon_* exported (the x86 build's version script), no
@@ -165,7 +173,7 @@ test-aarch64: deps $(ARM)/aarch64/harness $(ARM)/aarch64/harness-so $(ARM)/plan-
 	QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH=$(abspath $(ARM)/aarch64) \
 	  $(QEMU_A64) $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64-so.txt
 
-test-arm: test-aarch64 test-cortex-m4
+test-arm: test-aarch64 test-cortex-m4 firmware-sim-m4
 	@echo "test-arm: aarch64 and cortex-m4 suites passed"
 
 # ---- tools: blob -> C, recording slice -> C (host programs) ---------------------------------------------------
@@ -210,3 +218,14 @@ firmware-sim-m4: deps venv build $(FWM)/firmware_sim.elf $(FWM)/firmware_sim-x86
 	@if diff <(grep -v '^#' $(FWM)/x86-64.txt) <(grep -v '^#' $(FWM)/cortex-m4.txt) > $(FWM)/diff.txt; then \
 	  echo "firmware-sim-m4: the Cortex-M4F predictions equal the x86-64 ones ($$(grep -c ' s  ' $(FWM)/x86-64.txt) windows)"; \
 	else echo "firmware-sim-m4: FAIL [cortex-m4] $(FW_M4_MODEL): predictions differ from x86-64:" >&2; cat $(FWM)/diff.txt >&2; exit 1; fi
+
+# ---- docs/embedded.md figures -----------------------------------------------------------------------------------
+# Sizes of every Cortex-M4F build option, and per model: arena, stack high-water, QEMU instruction counts per
+# relcon_embed / relcon_session_init / relcon_inspect. Rewrites the tables between the markers in docs/embedded.md.
+FIG_VARIANTS := cortex-m4 cortex-m4-int8 cortex-m4-O cortex-m4-int8-O
+FIG_BLOBS ?= models/relcon-compact-int8.blob models/relcon-compact-f16.blob models/relcon-compact-f32.blob \
+	$(wildcard $(FIX)/reference_int8.blob)
+embedded-figures: deps venv build fixtures $(foreach v,$(FIG_VARIANTS),$(ARM)/$(v)/librelcon.a) $(BLOB2C) $(REC2C) \
+		$(FWM)/recording.csv
+	M4_CC="$(M4_CC)" M4_CFLAGS="$(M4_CFLAGS)" M4_LD="$(M4_LD)" M4_RT="$(M4_RT)" BLOB2C=$(BLOB2C) REC2C=$(REC2C) \
+	  QEMU_M4="$(QEMU_M4)" ARM=$(ARM) targets/figures.sh $(FWM)/recording.csv "$(FIG_VARIANTS)" $(FIG_BLOBS)
