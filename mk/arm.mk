@@ -43,7 +43,7 @@ QEMU_M4 = timeout $(QEMU_TIMEOUT) qemu-system-arm -M mps2-an386 -nographic -moni
 QEMU_A64 = timeout $(QEMU_TIMEOUT) qemu-aarch64
 
 .PHONY: cortex-m4 aarch64 test-arm test-cortex-m4 test-aarch64 arm-deps arm-ref firmware-sim-m4 embedded-figures \
-	blob2c clean-arm
+	blob2c test-blob2c clean-arm
 
 clean: clean-arm
 clean-arm:
@@ -126,17 +126,12 @@ $(ARM)/x86-64/harness: $(HARNESS_DEPS) targets/common/plat_linux.c $(LIB)
 	$(CC) $(C_WARN) -O2 -DPLAT_HOSTED -Iinclude -Itargets/common $(HARNESS_SRC) targets/common/plat_linux.c \
 	  $(LDLIBS) -o $@
 
-cortex-m4: deps $(ARM)/cortex-m4/librelcon.a $(ARM)/cortex-m4-int8/librelcon.a $(ARM)/cortex-m4/harness.elf
-	@echo "cortex-m4: $(ARM)/cortex-m4/librelcon.a, $(ARM)/cortex-m4-int8/librelcon.a (int8-only); test image:"
-	targets/check_lib.sh cortex-m4 $(ARM)/cortex-m4/librelcon.a
-	@printf 'selftest models/relcon-compact-int8.blob\ngolden Tests/Fixtures/tiny_int8.blob Tests/Fixtures/tiny_int8.golden\n' > $(ARM)/plan-smoke.txt
-	$(QEMU_M4),arg=harness,arg=$(ARM)/plan-smoke.txt -kernel $(ARM)/cortex-m4/harness.elf
+# The libraries, then the target's whole suite (test plan below) under QEMU.
+cortex-m4: test-cortex-m4
+	@echo "cortex-m4: $(ARM)/cortex-m4/librelcon.a, $(ARM)/cortex-m4-int8/librelcon.a (int8-only), test images $(ARM)/cortex-m4*/harness.elf"
 
-aarch64: deps $(A64_SO) $(ARM)/aarch64/librelcon.a $(ARM)/aarch64/harness
+aarch64: test-aarch64
 	@echo "aarch64: $(A64_SO) (SONAME librelcon.so.$(RELCON_SOVERSION)), $(ARM)/aarch64/librelcon.a"
-	targets/check_lib.sh aarch64 $(ARM)/aarch64/librelcon.a $(A64_SO)
-	@printf 'selftest models/relcon-compact-int8.blob\ngolden Tests/Fixtures/tiny_int8.blob Tests/Fixtures/tiny_int8.golden\n' > $(ARM)/plan-smoke.txt
-	$(QEMU_A64) $(ARM)/aarch64/harness $(ARM)/plan-smoke.txt
 
 # ---- test plans ------------------------------------------------------------------------------------------------
 # Real windows (UCI HAPT subject 01, 100 Hz) through every shipped blob on x86-64: $(ARM)/ref/<blob>.golden.
@@ -173,7 +168,7 @@ test-aarch64: deps $(ARM)/aarch64/harness $(ARM)/aarch64/harness-so $(ARM)/plan-
 	QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH=$(abspath $(ARM)/aarch64) \
 	  $(QEMU_A64) $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64-so.txt
 
-test-arm: test-aarch64 test-cortex-m4 firmware-sim-m4
+test-arm: test-aarch64 test-cortex-m4 firmware-sim-m4 test-blob2c
 	@echo "test-arm: aarch64 and cortex-m4 suites passed"
 
 # ---- tools: blob -> C, recording slice -> C (host programs) ---------------------------------------------------
@@ -229,3 +224,17 @@ embedded-figures: deps venv build fixtures $(foreach v,$(FIG_VARIANTS),$(ARM)/$(
 		$(FWM)/recording.csv
 	M4_CC="$(M4_CC)" M4_CFLAGS="$(M4_CFLAGS)" M4_LD="$(M4_LD)" M4_RT="$(M4_RT)" BLOB2C=$(BLOB2C) REC2C=$(REC2C) \
 	  QEMU_M4="$(QEMU_M4)" ARM=$(ARM) targets/figures.sh $(FWM)/recording.csv "$(FIG_VARIANTS)" $(FIG_BLOBS)
+
+# blob2c refuses a damaged blob with one line on stderr and leaves no file behind; on a good one its arena constant
+# is relcon_inspect's (the bare-metal firmware_sim re-checks it on the target).
+test-blob2c: cli $(BLOB2C)
+	@d=$$(mktemp -d); trap 'rm -rf $$d' EXIT; \
+	if $(BLOB2C) Tests/Fixtures/bad/RELCON_E_BLOB_CHECKSUM__data_byte_flipped.blob --name m --out-c $$d/m.c --out-h $$d/m.h 2> $$d/err; then \
+	  echo "test-blob2c: FAIL: a damaged blob was accepted" >&2; exit 1; fi; \
+	[ "$$(wc -l < $$d/err)" = 1 ] && [ -z "$$(ls $$d | grep -v err)" ] || { echo "test-blob2c: FAIL: not one line / files left" >&2; exit 1; }; \
+	$(BLOB2C) Tests/Fixtures/tiny_int8.blob --name tiny_model --max-samples 512 --out-c $$d/m.c --out-h $$d/m.h; \
+	want=$$(.build/release/relcon-cli inspect Tests/Fixtures/tiny_int8.blob --samples 512 2>/dev/null | sed -n 's/^ *arena bytes *\([0-9]*\).*/\1/p'); \
+	got=$$(sed -n 's/^#define TINY_MODEL_ARENA_BYTES \([0-9]*\)u/\1/p' $$d/m.h); \
+	[ -n "$$got" ] && [ "$$got" = "$$want" ] || { echo "test-blob2c: FAIL: TINY_MODEL_ARENA_BYTES '$$got', relcon inspect says '$$want'" >&2; exit 1; }; \
+	$(CC) $(C_WARN) -c -I$$d $$d/m.c -o $$d/m.o && \
+	echo "test-blob2c: OK ($$(cat $$d/err)); tiny_int8 at 512 samples: TINY_MODEL_ARENA_BYTES $$got (relcon-cli inspect: $${want:-?})"

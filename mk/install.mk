@@ -24,7 +24,17 @@ HOST_A := $(HOSTLIB)/librelcon.a
 SPM_OBJS = $(wildcard .build/release/RelConRuntime.build/*.o .build/release/RelConKernelsV3.build/*.o \
 	.build/release/RelConKernelsV4.build/*.o .build/release/CRelCon.build/*.o .build/release/CRelConKernels.build/*.o)
 
-.PHONY: host-libs install uninstall test-install
+# The installed CLI links the Swift standard library statically (a separate SwiftPM build path, --static-swift-stdlib:
+# it then needs only libc, libm, libstdc++ and libgcc_s, not the toolchain). INSTALL_CLI_STATIC=0 installs the
+# CLI of `make cli` instead (it loads the Swift runtime of the toolchain that built it; test-install uses it: faster).
+INSTALL_CLI_STATIC ?= 1
+ifeq ($(INSTALL_CLI_STATIC),1)
+INSTALL_CLI := .build/static-cli/release/relcon-cli
+else
+INSTALL_CLI := $(CLI)
+endif
+
+.PHONY: host-libs install uninstall test-install install-cli
 
 # Relinked on every call (cheap): `build` decides whether the objects changed.
 host-libs: build
@@ -40,7 +50,14 @@ host-libs: build
 	@sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(INST_LIBDIR)|; s|@INCDIR@|$(INST_INCDIR)|; s|@VERSION@|$(RELCON_VERSION)|' \
 	  targets/relcon.pc.in > $(HOSTLIB)/relcon.pc
 
-install: host-libs cli
+install-cli:
+ifeq ($(INSTALL_CLI_STATIC),1)
+	swift build -c release --product relcon-cli --static-swift-stdlib --build-path .build/static-cli
+else
+	$(MAKE) cli
+endif
+
+install: host-libs install-cli
 	install -d $(DESTDIR)$(INST_INCDIR) $(DESTDIR)$(INST_LIBDIR)/pkgconfig $(DESTDIR)$(INST_BINDIR)
 	install -m 644 include/relcon.h $(DESTDIR)$(INST_INCDIR)/relcon.h
 	install -m 755 $(HOST_SO) $(DESTDIR)$(INST_LIBDIR)/librelcon.so.$(RELCON_VERSION)
@@ -48,7 +65,7 @@ install: host-libs cli
 	ln -sfn librelcon.so.$(RELCON_SOVERSION) $(DESTDIR)$(INST_LIBDIR)/librelcon.so
 	install -m 644 $(HOST_A) $(DESTDIR)$(INST_LIBDIR)/librelcon.a
 	install -m 644 $(HOSTLIB)/relcon.pc $(DESTDIR)$(INST_LIBDIR)/pkgconfig/relcon.pc
-	install -m 755 $(CLI) $(DESTDIR)$(INST_BINDIR)/relcon
+	install -m 755 $(INSTALL_CLI) $(DESTDIR)$(INST_BINDIR)/relcon
 	@echo "install: librelcon $(RELCON_VERSION) in $(DESTDIR)$(PREFIX)"
 
 uninstall:
@@ -57,4 +74,4 @@ uninstall:
 	  $(DESTDIR)$(INST_LIBDIR)/librelcon.a $(DESTDIR)$(INST_LIBDIR)/pkgconfig/relcon.pc $(DESTDIR)$(INST_BINDIR)/relcon
 
 test-install: venv build cli host-libs $(ARM)/recording.csv
-	MAKE="$(MAKE)" Tests/install_test.sh $(RELCON_VERSION) $(ARM)/recording.csv
+	MAKE="$(MAKE) INSTALL_CLI_STATIC=0" Tests/install_test.sh $(RELCON_VERSION) $(ARM)/recording.csv

@@ -22,7 +22,7 @@ kind_of() { case "$1" in *int8*) echo "int8-only" ;; *) echo "full" ;; esac; }
 secsum() {  # secsum FILE REGEX: bytes of the sections whose name matches
   arm-none-eabi-size -A "$1" | awk -v re="$2" '$1 ~ re {s += $2} END {print s + 0}'
 }
-fmt() { printf "%'d" "$1"; }
+fmt() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }   # 1234567 -> 1,234,567
 
 lib_rows=""
 for v in $variants; do

@@ -7,8 +7,8 @@
  * and the two outputs' prediction lines must be identical (the int8 embedding is bit-exact on every target).
  *
  * Inputs, generated into the build folder from this program's two headers:
- *   fw_model.h  (tools/blob2c)  FW_MODEL[FW_MODEL_BYTES], 16-byte aligned; FW_MODEL_ARENA_BYTES
- *   fw_rec.h    (tools/rec2c)   FW_REC[FW_REC_SAMPLES * 3], x,y,z in g at the model's rate; FW_REC_T0_S
+ *   fw_model.h  (tools/blob2c)  fw_model[FW_MODEL_BYTES], 16-byte aligned; FW_MODEL_ARENA_BYTES
+ *   fw_rec.h    (tools/rec2c)   fw_rec[FW_REC_SAMPLES * 3], x,y,z in g at the model's rate; FW_REC_T0_S
  *
  * The loop: samples arrive one at a time into a ring buffer of one window (as from a sensor FIFO); every FW_HOP
  * new samples (once a window is full) the latest window is copied out in time order and classified with the
@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
     out_buf b = {0};
     relcon_model_info info;
     uint64_t i0 = plat_instructions();
-    relcon_status st = relcon_inspect(FW_MODEL, FW_MODEL_BYTES, FW_MODEL_MAX_SAMPLES, &info);
+    relcon_status st = relcon_inspect(fw_model, FW_MODEL_BYTES, FW_MODEL_MAX_SAMPLES, &info);
     if (st != RELCON_OK) { line_status("relcon_inspect", st); return 2; }
     if (info.arena_bytes > sizeof g_arena) {
         out_str(&b, "firmware_sim: the model needs a larger arena than FW_MODEL_ARENA_BYTES\n");
@@ -56,19 +56,19 @@ int main(int argc, char **argv) {
     }
     relcon_session *s = NULL;
     plat_stack_paint();
-    st = relcon_session_init(FW_MODEL, FW_MODEL_BYTES, FW_MODEL_MAX_SAMPLES, g_arena, sizeof g_arena, &s);
+    st = relcon_session_init(fw_model, FW_MODEL_BYTES, FW_MODEL_MAX_SAMPLES, g_arena, sizeof g_arena, &s);
     size_t init_stack = plat_stack_used();
     uint64_t i1 = plat_instructions();
     if (st != RELCON_OK) { line_status("relcon_session_init", st); return 2; }
     uint32_t n_heads = 0, n_classes = 0;
     relcon_head_desc head;
     memset(&head, 0, sizeof head);
-    if (relcon_head_count(FW_MODEL, FW_MODEL_BYTES, &n_heads) != RELCON_OK) n_heads = 0;
-    if (n_heads > 0 && relcon_head_info(FW_MODEL, FW_MODEL_BYTES, 0, &head) == RELCON_OK &&
+    if (relcon_head_count(fw_model, FW_MODEL_BYTES, &n_heads) != RELCON_OK) n_heads = 0;
+    if (n_heads > 0 && relcon_head_info(fw_model, FW_MODEL_BYTES, 0, &head) == RELCON_OK &&
         head.kind == RELCON_HEAD_CLASSIFIER && head.n_outputs <= FW_MAX_CLASSES)
         n_classes = head.n_outputs;
     const char *model = "?";
-    if (relcon_meta(FW_MODEL, FW_MODEL_BYTES, "model_name", &model) != RELCON_OK) model = "?";
+    if (relcon_meta(fw_model, FW_MODEL_BYTES, "model_name", &model) != RELCON_OK) model = "?";
 
     out_str(&b, "boot: model ");
     out_str(&b, model);
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
     uint64_t instr_total = 0;
     size_t stack_max = 0;
     for (uint32_t n = 0; n < FW_REC_SAMPLES; n++) {
-        memcpy(&g_ring[3 * head_pos], &FW_REC[3 * n], 3 * sizeof(float));   /* the "ISR": one sample in */
+        memcpy(&g_ring[3 * head_pos], &fw_rec[3 * n], 3 * sizeof(float));   /* the "ISR": one sample in */
         head_pos = (head_pos + 1) % T;
         uint32_t have = n + 1;
         if (have < T || (have - T) % FW_HOP != 0) continue;
@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
             st = relcon_classify(s, g_window, T, 0, probs, FW_MAX_CLASSES, &top);
             if (st != RELCON_OK) { out_flush(&b); line_status("relcon_classify", st); return 2; }
             const char *cls = "?";
-            if (relcon_head_class_name(FW_MODEL, FW_MODEL_BYTES, 0, top, &cls) != RELCON_OK) cls = "?";
+            if (relcon_head_class_name(fw_model, FW_MODEL_BYTES, 0, top, &cls) != RELCON_OK) cls = "?";
             out_str(&b, cls);
             out_str(&b, " (");
             out_f(&b, probs[top], 3);
@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
         uint32_t best = 0;
         for (uint32_t k = 1; k < n_classes; k++) if (votes[k] > votes[best]) best = k;
         const char *cls = "?";
-        if (relcon_head_class_name(FW_MODEL, FW_MODEL_BYTES, 0, best, &cls) != RELCON_OK) cls = "?";
+        if (relcon_head_class_name(fw_model, FW_MODEL_BYTES, 0, best, &cls) != RELCON_OK) cls = "?";
         out_str(&b, "; recording: ");
         out_str(&b, head.name);
         out_str(&b, " = ");

@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
     relcon_model_info info;
     (void)plat_instructions();     /* calibrates */
     uint64_t t0 = plat_instructions();
-    relcon_status st = relcon_inspect(FW_MODEL, FW_MODEL_BYTES, FW_MODEL_MAX_SAMPLES, &info);
+    relcon_status st = relcon_inspect(fw_model, FW_MODEL_BYTES, FW_MODEL_MAX_SAMPLES, &info);
     uint64_t t1 = plat_instructions();
     if (st != RELCON_OK || info.arena_bytes > sizeof g_arena || info.embedding_dim > 1024 ||
         FW_REC_SAMPLES < FW_MODEL_MAX_SAMPLES) {
@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
     relcon_session *s = NULL;
     plat_stack_paint();
     uint64_t t2 = plat_instructions();
-    st = relcon_session_init(FW_MODEL, FW_MODEL_BYTES, FW_MODEL_MAX_SAMPLES, g_arena, sizeof g_arena, &s);
+    st = relcon_session_init(fw_model, FW_MODEL_BYTES, FW_MODEL_MAX_SAMPLES, g_arena, sizeof g_arena, &s);
     uint64_t t3 = plat_instructions();
     size_t stack_init = plat_stack_used();
     if (st != RELCON_OK) {
@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
         uint32_t start = (uint32_t)(((uint64_t)(FW_REC_SAMPLES - FW_MODEL_MAX_SAMPLES) * w) / WINDOWS);
         plat_stack_paint();
         uint64_t a = plat_instructions();
-        st = relcon_embed(s, &FW_REC[3 * start], FW_MODEL_MAX_SAMPLES, g_emb, 1024);
+        st = relcon_embed(s, &fw_rec[3 * start], FW_MODEL_MAX_SAMPLES, g_emb, 1024);
         uint64_t z = plat_instructions();
         size_t used = plat_stack_used();
         if (st != RELCON_OK) {
