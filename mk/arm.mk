@@ -187,8 +187,8 @@ blob2c: build $(BLOB2C)
 # as C arrays in flash; built for Cortex-M4F (run under QEMU) and for x86-64, whose prediction lines must agree.
 FWM := $(ARM)/firmware_sim
 FW_M4_MODEL ?= models/relcon-compact-int8.blob
-FW_M4_START ?= 1000
-FW_M4_SECONDS ?= 20
+FW_M4_START ?= 2000
+FW_M4_SECONDS ?= 30
 FW_M4_HOP ?= 256
 $(FWM)/recording.csv:
 	@mkdir -p $(dir $@)
@@ -209,7 +209,7 @@ $(FWM)/firmware_sim-x86-64: $(FWM_SRC) targets/common/plat_linux.c $(LIB)
 firmware-sim-m4: deps venv build $(FWM)/firmware_sim.elf $(FWM)/firmware_sim-x86-64
 	$(FWM)/firmware_sim-x86-64 > $(FWM)/x86-64.txt
 	$(QEMU_M4),arg=firmware_sim -icount shift=0 -kernel $(FWM)/firmware_sim.elf | tee $(FWM)/cortex-m4.txt
-	@arm-none-eabi-size $(FWM)/firmware_sim.elf
+	@arm-none-eabi-size -A $(FWM)/firmware_sim.elf | awk '$$1 ~ /^\.(text|rodata|data|bss)$$/ {printf "%s %s B  ", $$1, $$2} END {print "(firmware_sim.elf)"}'
 	@if diff <(grep -v '^#' $(FWM)/x86-64.txt) <(grep -v '^#' $(FWM)/cortex-m4.txt) > $(FWM)/diff.txt; then \
 	  echo "firmware-sim-m4: the Cortex-M4F predictions equal the x86-64 ones ($$(grep -c ' s  ' $(FWM)/x86-64.txt) windows)"; \
 	else echo "firmware-sim-m4: FAIL [cortex-m4] $(FW_M4_MODEL): predictions differ from x86-64:" >&2; cat $(FWM)/diff.txt >&2; exit 1; fi
