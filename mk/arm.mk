@@ -2,10 +2,11 @@
 # runtime sources as the x86-64 build, with swiftc per target triple (SwiftPM cannot cross-build this package: its
 # x86 kernel modules carry -march flags). Included from the Makefile.
 #
-#   make cortex-m4     .build/arm/cortex-m4/librelcon.a (+ -int8 variant) and the test image, run under QEMU
-#   make aarch64       .build/arm/aarch64/librelcon.so(.0, .0.x.y) and librelcon.a; the harness under qemu-aarch64
+#   make cortex-m4     .build/arm/cortex-m4/librelcon.a (+ -int8 variant), the test images, their suites under QEMU
+#   make aarch64       .build/arm/aarch64/librelcon.so(.0, .0.x.y) and librelcon.a, the suite under qemu-aarch64
 #   make test-arm      both targets' suites (in `make test`): int8 bit-exact, float within tolerance, defect
-#                      statuses, self-tests, real windows against this x86 build, nm of every librelcon.a
+#                      statuses, self-tests, real windows against this x86 build, nm of every librelcon.a,
+#                      the bare-metal firmware_sim against x86, blob2c
 #   make firmware-sim-m4   the bare-metal firmware_sim (shipped int8 model, real recording) under QEMU
 #   make embedded-figures  docs/embedded.md's tables (sizes, arena, stack, QEMU instruction counts)
 
