@@ -1,7 +1,8 @@
 # relcon — one entry point for native builds and every test.
 #
 #   make demo    the shipped model, run from C by the firmware simulator over a real recording (main job)
-#   make test    everything: Python (pytest), Swift (swift test), C (cmocka against librelcon.so), .so checks
+#   make test    everything: Python (pytest), Swift (swift test), C (cmocka against librelcon.so), .so checks,
+#                Cortex-M4F and aarch64 under QEMU (mk/arm.mk), install (mk/install.mk)
 #
 # A fresh machine needs nothing but Swift, a C compiler and Python 3: `make deps` installs the Debian
 # packages (libopenblas-dev, libcmocka-dev) and `make venv` the pinned Python environment in .venv.
@@ -183,9 +184,13 @@ test: deps venv
 	$(MAKE) test-swift
 	$(MAKE) test-c
 	$(MAKE) test-cli
+	$(MAKE) test-arm
+	$(MAKE) test-install
 	@echo "make test: all suites passed"
 
 clean:
 	rm -rf .build/ctests .build/fixtures .build/demo
 
 include mk/lint.mk
+include mk/arm.mk
+include mk/install.mk

@@ -8,7 +8,20 @@
 #define RELCON_KERNELS_H
 
 #include <stdint.h>
+
+/* A hosted C library (getenv for RELCON_ISA) only where there is one: an OS target, or a build that says so
+ * with -DRLCK_HOSTED_LIBC=1 (mk/arm.mk for aarch64 Linux, whose objects use the aarch64-none-none-elf Swift
+ * triple). Bare-metal builds (Cortex-M) have no environment: no <stdlib.h>, no getenv, no cap. */
+#if !defined(RLCK_HOSTED_LIBC)
+#if defined(__linux__) || defined(__APPLE__) || defined(__unix__) || defined(_WIN32)
+#define RLCK_HOSTED_LIBC 1
+#else
+#define RLCK_HOSTED_LIBC 0
+#endif
+#endif
+#if RLCK_HOSTED_LIBC
 #include <stdlib.h>
+#endif
 
 /* One CONV1D call. Activations are channels-last [length][channels]; weights [channels_out][kernel][channels_in].
  *   fp32 / fp16:  x, residual, y f32; w f32 (fp32) or IEEE binary16 (fp16); bias f32 or NULL.
@@ -100,13 +113,17 @@ static inline void rlck_prefetch(const void *p, int64_t bytes) {
 }
 
 /* RELCON_ISA=portable|v3|v4 caps the level (for benchmarks and tests); unset or anything else: no cap. A cap
- * never raises the level above what the CPU supports. */
+ * never raises the level above what the CPU supports. Without a hosted libc: no cap (and no getenv). */
 static inline int32_t rlck_isa_cap(void) {
+#if !RLCK_HOSTED_LIBC
+    return 2;
+#else
     const char *v = getenv("RELCON_ISA");
     if (!v) return 2;
     if (v[0] == 'p') return RLCK_ISA_PORTABLE;
     if (v[0] == 'v' && v[1] == '3' && v[2] == 0) return RLCK_ISA_V3;
     return 2;
+#endif
 }
 
 #endif

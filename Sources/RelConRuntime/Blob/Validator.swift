@@ -50,6 +50,11 @@ extension Model {
             guard precision == BlobFormat.dtypeI8 || quantTable == 0 else { throw .blobVersion }
         }
         let isInt8 = precision == BlobFormat.dtypeI8
+        #if RELCON_INT8_ONLY
+        // An int8-only library (-D RELCON_INT8_ONLY, docs/embedded.md) has no f32/f16 convolution kernels: it
+        // does not read f32 or f16 blobs.
+        guard isInt8 else { throw .blobVersion }
+        #endif
 
         // 5. Counts, then where the tables and the metadata are.
         let nTensors = try blob.u32(H.nTensors)

@@ -10,12 +10,14 @@
 // target attribute); its entry points are @export(interface), so this module only calls their symbols.
 
 import CRelConKernels
+#if arch(x86_64)
 #if RELCON_HOSTED
 import RelConKernelsV3Hosted
 import RelConKernelsV4Hosted
 #else
 import RelConKernelsV3
 import RelConKernelsV4
+#endif
 #endif
 
 enum ISA: UInt32, CaseIterable {
@@ -84,19 +86,36 @@ enum Kernels {
     /// int8 AFFINE / ADD on v3 and v4 CPUs (the v3 module's AVX2 loops; v4 implies v3). Returns false on the
     /// portable level: the caller runs Int8Ops' scalar loops.
     static func affineI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) -> Bool {
+        #if arch(x86_64)
         guard isa != .portable else { return false }
         v3AffineI8(a)
         return true
+        #else
+        return false
+        #endif
     }
 
     static func addI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) -> Bool {
+        #if arch(x86_64)
         guard isa != .portable else { return false }
         v3AddI8(a)
         return true
+        #else
+        return false
+        #endif
     }
 }
 
-#if RELCON_HOSTED
+#if !arch(x86_64)
+// Off x86-64 there are no per-ISA modules (Cortex-M, aarch64: docs/embedded.md) and rlck_detect_isa() returns
+// portable, so a session never records v3/v4; these keep the switches above total.
+@inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { Portable.convF32(a) }
+@inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { Portable.convF16(a) }
+@inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { Portable.convI8(a) }
+@inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { Portable.convF32(a) }
+@inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { Portable.convF16(a) }
+@inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { Portable.convI8(a) }
+#elseif RELCON_HOSTED
 @inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convF32(a) }
 @inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convF16(a) }
 @inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convI8(a) }

@@ -5,8 +5,15 @@
 import CRelConKernels
 
 enum Portable {
+    #if RELCON_INT8_ONLY
+    // Unreachable in an int8-only library: its validator rejects f32/f16 blobs (RELCON_E_BLOB_VERSION) and the
+    // f32 tail of an int8 blob has no CONV1D (GraphValidator). Leaving the float lanes out saves ~80 KB of code.
+    static func convF32(_ a: UnsafePointer<rlck_conv>) {}
+    static func convF16(_ a: UnsafePointer<rlck_conv>) {}
+    #else
     static func convF32(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF32.self) }
     static func convF16(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF16.self) }
+    #endif
     static func convI8(_ a: UnsafePointer<rlck_conv>) {
         if a.pointee.x_signed != 0 { ConvDriver.run(a, LaneI8S.self) } else { ConvDriver.run(a, LaneI8U.self) }
     }
