@@ -8,3 +8,13 @@ test-stream: build fixtures $(CBUILD)/test_stream
 	$(CBUILD)/test_stream $(STREAM_BLOBS) 2>&1
 
 test-c: test-stream
+
+# Defined results for every input (D1: huge inputs clamped, overflowing weights -> RELCON_E_OUTPUT_NOT_FINITE;
+# D3: copies of a session refused) and the statuses of relcon_resample / relcon_stream_*.
+DEFINED_BLOBS = models/relcon-compact-f32.blob models/relcon-compact-f16.blob models/relcon-compact-int8.blob \
+	Tests/Fixtures/tiny.blob Tests/Fixtures/tiny_f16.blob Tests/Fixtures/tiny_int8.blob Tests/Fixtures/tiny_u7.blob
+.PHONY: test-defined
+test-defined: build $(CBUILD)/test_defined
+	$(CBUILD)/test_defined $(DEFINED_BLOBS) 2>&1
+
+test-c: test-defined
