@@ -156,7 +156,8 @@ const char *relcon_status_string(relcon_status status);
  *   blob:       blob_bytes bytes, RELCON_BLOB_ALIGN-aligned; only read. blob_bytes may exceed the blob's
  *               total_bytes (e.g. a flash partition); the extra bytes are ignored.
  *   out_info:   written on RELCON_OK only.
- * Blob defects are reported in the order of docs/blob-format.md, "Validation order and status codes".
+ * Blob defects are reported in the order of docs/blob-format.md, "Validation order and status codes"
+ * (0.5: a malformed `input_clip` metadata value, not a decimal number in (0, 1e30), is RELCON_E_BLOB_METADATA).
  * Reentrant. Costs one pass over the blob (CRC-32) and one over its tensor values (all must be finite). */
 RELCON_NODISCARD relcon_status relcon_inspect(const void *blob, size_t blob_bytes, uint32_t n_samples,
                                               relcon_model_info *out_info);
@@ -191,8 +192,14 @@ RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob
  *   n_samples:      min_samples <= n_samples <= the session's max_samples.
  *   out_embedding:  receives embedding_dim floats; embedding_capacity is its length in floats.
  * Checks, in order: NULL pointers; the session (RELCON_E_SESSION_INVALID for a pointer that is not a session
- * or whose control block was overwritten); embedding_capacity (RELCON_E_BUFFER_TOO_SMALL); n_samples
- * (RELCON_E_WINDOW_TOO_SHORT / _TOO_LONG); the samples (RELCON_E_INPUT_NOT_FINITE).
+ * or whose control block was overwritten, and for a copy of a session's bytes at another address: a session
+ * cannot be moved); embedding_capacity (RELCON_E_BUFFER_TOO_SMALL); n_samples (RELCON_E_WINDOW_TOO_SHORT /
+ * _TOO_LONG); the samples (RELCON_E_INPUT_NOT_FINITE for NaN or +-inf).
+ * Input data (0.5): every finite sample is valid. Each axis is clamped to +-input_clip g first (the blob's
+ * `input_clip` metadata key, a decimal number of g, e.g. "16"; 16 g when the blob has none), then scaled
+ * (x*input_scale + input_offset, clamped to the contract's input_clip field when it is > 0). Any NaN or
+ * infinite value computed on the way (possible only with weights that overflow f32, e.g. a damaged or
+ * adversarial blob) is RELCON_E_OUTPUT_NOT_FINITE. So on RELCON_OK every output is finite.
  * Never allocates; one session at a time per thread. On error out_embedding is left unchanged. */
 RELCON_NODISCARD relcon_status relcon_embed(relcon_session *session, const float *samples, uint32_t n_samples,
                                             float *out_embedding, uint32_t embedding_capacity);
@@ -240,14 +247,16 @@ RELCON_NODISCARD relcon_status relcon_head_class_name(const void *blob, size_t b
  *               probs_capacity is its length in floats (RELCON_E_BUFFER_TOO_SMALL when < n_outputs).
  *   out_top:    the most probable class (largest logit; ties -> the lowest class index).
  * Checks, in order: NULL pointers; the session; the head (RELCON_E_NO_SUCH_HEAD; RELCON_E_INVALID_ARGUMENT
- * for a regressor head); probs_capacity; then n_samples and the samples exactly as relcon_embed.
- * Outputs are written on RELCON_OK only. Never allocates. */
+ * for a regressor head); probs_capacity; then n_samples and the samples exactly as relcon_embed, including
+ * the clamping and RELCON_E_OUTPUT_NOT_FINITE (a non-finite logit: 0.5; before 0.5 this was
+ * RELCON_E_SESSION_INVALID). Outputs are written on RELCON_OK only. Never allocates. */
 RELCON_NODISCARD relcon_status relcon_classify(relcon_session *session, const float *samples, uint32_t n_samples,
                                                uint32_t head, float *out_probs, uint32_t probs_capacity,
                                                uint32_t *out_top);
 
 /* Regresses one window: embeds it and runs regressor `head`; *out_value is in the head's unit.
- * Checks as relcon_classify (RELCON_E_INVALID_ARGUMENT for a classifier head). Never allocates. */
+ * Checks as relcon_classify (RELCON_E_INVALID_ARGUMENT for a classifier head), RELCON_E_OUTPUT_NOT_FINITE
+ * for a non-finite value. Never allocates. */
 RELCON_NODISCARD relcon_status relcon_regress(relcon_session *session, const float *samples, uint32_t n_samples,
                                               uint32_t head, float *out_value);
 
@@ -262,15 +271,17 @@ RELCON_NODISCARD relcon_status relcon_regress(relcon_session *session, const flo
  *   out_top:          the class with the most votes; ties -> the lowest class index.
  *   out_windows:      windows classified (>= 1).
  * Checks as relcon_classify; n_total_samples < W is RELCON_E_WINDOW_TOO_SHORT; every sample of the recording
- * is checked for NaN/inf (RELCON_E_INPUT_NOT_FINITE) before any window runs. Costs one relcon_classify per
- * window (no softmax). Never allocates. */
+ * is checked for NaN/inf (RELCON_E_INPUT_NOT_FINITE) before any window runs; RELCON_E_OUTPUT_NOT_FINITE
+ * when any window computes a non-finite value (no vote is returned). Costs one relcon_classify per window
+ * (no softmax). Never allocates. */
 RELCON_NODISCARD relcon_status relcon_classify_recording(relcon_session *session, const float *samples,
                                                          uint32_t n_total_samples, uint32_t hop, uint32_t head,
                                                          uint32_t *votes, uint32_t votes_capacity,
                                                          uint32_t *out_top, uint32_t *out_windows);
 
 /* Recording-level regression: the mean of regressor `head` over the same windows as
- * relcon_classify_recording (accumulated in double). Outputs on RELCON_OK only. Never allocates. */
+ * relcon_classify_recording (accumulated in double). Statuses as relcon_classify_recording
+ * (RELCON_E_OUTPUT_NOT_FINITE also when the mean overflows f32). Outputs on RELCON_OK only. Never allocates. */
 RELCON_NODISCARD relcon_status relcon_regress_recording(relcon_session *session, const float *samples,
                                                         uint32_t n_total_samples, uint32_t hop, uint32_t head,
                                                         float *out_mean, uint32_t *out_windows);
@@ -282,7 +293,8 @@ RELCON_NODISCARD relcon_status relcon_regress_recording(relcon_session *session,
  *   out_max_rel_error: max_i |y_i - e_i| / max_i |e_i| (0 when bit-exact); written on RELCON_OK and on
  *                      RELCON_E_SELFTEST_FAILED.
  * Returns RELCON_OK when that error is <= the blob's selftest_tolerance (0 = bit-exact, used by int8 blobs),
- * RELCON_E_SELFTEST_FAILED when it is not (or the output is not finite), RELCON_E_NOT_FOUND when the blob has
+ * RELCON_E_SELFTEST_FAILED when it is not (or any computed value is not finite: then *out_max_rel_error is
+ * +inf; the self-test never returns RELCON_E_OUTPUT_NOT_FINITE), RELCON_E_NOT_FOUND when the blob has
  * no self-test vector, RELCON_E_WINDOW_TOO_LONG when the vector is longer than the session's max_samples
  * (the exporter uses the contract's window_samples, so a session with max_samples 0 always fits).
  * Uses the session's arena like relcon_embed. Never allocates. */

@@ -56,7 +56,6 @@ func validateRate(_ rate: Double?, option: String = "--rate") throws {
     let lo = RELCON_RESAMPLE_MIN_RATE_HZ, hi = RELCON_RESAMPLE_MAX_RATE_HZ
     guard r.isFinite, r >= lo, r <= hi else {
         var hint = ""
-        if r.isFinite, r > hi, r / 1000 >= lo, r / 1000 <= hi { hint = " (\(fmt(r / 1000)) kHz? pass Hz)" }
         if r.isFinite, r > 0, r < lo { hint = " (a period in seconds? pass the rate in Hz)" }
         throw ValidationError("\(option) must be a number of Hz within \(fmt(lo))–\(fmt(hi)), got \(r)\(hint)")
     }
