@@ -1,0 +1,56 @@
+# Fuzzing and sanitizer builds (issue 13, docs/reliability.md). Included from the Makefile.
+#
+#   make fuzz FUZZ_SECONDS=N   libFuzzer (clang of the Swift toolchain, -fsanitize=fuzzer,address,undefined) over
+#                              Tests/Fuzz/fuzz_blob.c, seeds = every committed fixture blob; new coverage merged
+#                              (minimised) into Tests/Fuzz/corpus, crashes written to Tests/Fuzz/crashes
+#   make test-sanitize         (part of test-c) the C suites with -fsanitize=address,undefined, the corpus and the
+#                              crashes replayed under the same sanitizers, test_threads under -fsanitize=thread
+#                              (the system cc: the toolchain clang's TSan runtime needs libdispatch)
+FUZZ_CC ?= $(firstword $(wildcard /opt/swift/usr/bin/clang) $(shell command -v clang 2>/dev/null))
+FUZZ_SECONDS ?= 60
+FUZZ := .build/fuzz
+SAN := .build/sanitize
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_LD := -fuse-ld=lld -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
+SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+FUZZ_SEEDS := Tests/Fixtures/*.blob Tests/Fixtures/bad/*.blob Tests/Fixtures/bad_v2/*.blob
+
+.PHONY: fuzz test-sanitize
+
+$(FUZZ)/fuzz_blob: Tests/Fuzz/fuzz_blob.c include/relcon.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(SAN_FLAGS) -std=c11 -Iinclude -fsanitize=fuzzer $< -o $@ $(SAN_LD)
+
+fuzz: build fixtures $(FUZZ)/fuzz_blob
+	@mkdir -p $(FUZZ)/seeds $(FUZZ)/work Tests/Fuzz/corpus Tests/Fuzz/crashes
+	@cp $(FUZZ_SEEDS) $(wildcard $(FIX)/tiny*_heads.blob) $(FUZZ)/seeds/
+	cd $(FUZZ) && $(SAN_ENV) nice ./fuzz_blob -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+	  -print_final_stats=1 -artifact_prefix=$(CURDIR)/Tests/Fuzz/crashes/ work seeds $(CURDIR)/Tests/Fuzz/corpus \
+	  2>&1 | tee fuzz.log | grep -E "^#[0-9]+.*(pulse|DONE)|stat::|ERROR|SUMMARY"
+	$(SAN_ENV) $(FUZZ)/fuzz_blob -merge=1 -max_len=65536 Tests/Fuzz/corpus $(FUZZ)/work 2>&1 | tail -1
+
+$(SAN)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
+	@mkdir -p $(SAN)
+	$(FUZZ_CC) $(SAN_FLAGS) -std=c11 -DRELCON_NO_INTERPOSE -Iinclude -ITests/CTests $< -o $@ $(SAN_LD) -lcmocka
+
+$(SAN)/fuzz_replay: Tests/Fuzz/fuzz_blob.c include/relcon.h $(LIB)
+	@mkdir -p $(SAN)
+	$(FUZZ_CC) $(SAN_FLAGS) -std=c11 -DFUZZ_REPLAY_MAIN -Iinclude $< -o $@ $(SAN_LD)
+
+$(SAN)/test_threads_tsan: Tests/CTests/test_threads.c Tests/CTests/test_util.h include/relcon.h $(LIB)
+	@mkdir -p $(SAN)
+	$(CC) -O1 -g -fsanitize=thread -std=c11 -Iinclude -ITests/CTests $< -o $@ -L$(LIBDIR) -lrelcon \
+	  -Wl,-rpath,$(LIBDIR) -lm -lpthread
+
+test-sanitize: build fixtures $(addprefix $(SAN)/,test_api test_blobs test_heads test_defined test_stream fuzz_replay test_threads_tsan)
+	@echo "test-sanitize: C suites under -fsanitize=address,undefined"
+	$(SAN_ENV) RELCON_FIXTURES=Tests/Fixtures $(SAN)/test_api 2>&1 | tail -1
+	$(SAN_ENV) RELCON_FIXTURES=Tests/Fixtures $(SAN)/test_blobs 2>&1 | tail -1
+	$(SAN_ENV) RELCON_FIXTURES=Tests/Fixtures RELCON_HEAD_FIXTURES=$(FIX) $(SAN)/test_heads 2>&1 | tail -1
+	$(SAN_ENV) $(SAN)/test_defined $(DEFINED_BLOBS) 2>&1 | tail -1
+	$(SAN_ENV) $(SAN)/test_stream Tests/Fixtures/tiny_int8.blob $(FIX)/tiny_heads.blob 2>&1 | tail -1
+	$(SAN_ENV) $(SAN)/fuzz_replay Tests/Fuzz/corpus Tests/Fuzz/crashes $(FUZZ_SEEDS)
+	TSAN_OPTIONS=halt_on_error=1 $(SAN)/test_threads_tsan Tests/Fixtures/tiny_int8.blob 8 100
+	TSAN_OPTIONS=halt_on_error=1 $(SAN)/test_threads_tsan Tests/Fixtures/tiny.blob 8 100
+
+test-c: test-sanitize
