@@ -115,6 +115,56 @@ static void test_huge_input_is_clamped(void **state) {
     }
 }
 
+
+/* The input_clip metadata key: the blob's "created_by" pair (same key length) rewritten in place. */
+static uint8_t *with_input_clip(const char *path, size_t *bytes, const char *digits_or_junk, int junk) {
+    uint8_t *b = read_file_aligned(path, bytes);
+    assert_non_null(b);
+    uint32_t off = rd32(b, 44), len = rd32(b, 48);
+    uint8_t *m = b + off;
+    for (uint32_t i = 0; i + 11 < len; i++) {
+        if (memcmp(m + i, "created_by", 11) != 0 || (i > 0 && m[i - 1] != 0)) continue;
+        memcpy(m + i, "input_clip", 10);
+        uint8_t *v = m + i + 11;
+        size_t vl = strlen((char *)v);
+        assert_true(vl >= 3);
+        if (junk) { memset(v, 'x', vl); }
+        else {   /* "8" then ".000..." to the same length */
+            memset(v, '0', vl);
+            v[0] = (uint8_t)digits_or_junk[0];
+            v[1] = '.';
+        }
+        fix_crc(b);
+        return b;
+    }
+    fail_msg("%s has no created_by key", path);
+    return NULL;
+}
+
+static void test_input_clip_key(void **state) {
+    (void)state;
+    size_t bytes;
+    relcon_model_info info;
+    uint8_t *bad = with_input_clip(g_blobs[0], &bytes, NULL, 1);
+    assert_int_equal(relcon_inspect(bad, bytes, 0, &info), RELCON_E_BLOB_METADATA);
+    free(bad);
+    uint8_t *blob = with_input_clip(g_blobs[0], &bytes, "8", 0);
+    const char *v;
+    assert_int_equal(relcon_meta(blob, bytes, "input_clip", &v), RELCON_OK);
+    assert_true(strtof(v, NULL) == 8.0f);
+    loaded l;
+    load(&l, blob, bytes);
+    const uint32_t w = l.info.window_samples, dim = l.info.embedding_dim;
+    float *huge = window_of(w, 1e38f), *at8 = window_of(w, 8.0f), *at16 = window_of(w, 16.0f);
+    float *e1 = malloc(4 * dim), *e2 = malloc(4 * dim), *e3 = malloc(4 * dim);
+    assert_int_equal(relcon_embed(l.s, huge, w, e1, dim), RELCON_OK);
+    assert_int_equal(relcon_embed(l.s, at8, w, e2, dim), RELCON_OK);
+    assert_int_equal(relcon_embed(l.s, at16, w, e3, dim), RELCON_OK);
+    assert_memory_equal(e1, e2, 4 * dim);                 /* clamped at the key's 8 g */
+    assert_memory_equal(e2, e3, 4 * dim);                 /* 16 g is beyond it too */
+    free(e1); free(e2); free(e3); free(huge); free(at8); free(at16); free(l.arena); free(blob);
+}
+
 /* D1, part 2: weights that overflow give RELCON_E_OUTPUT_NOT_FINITE everywhere, nothing written. */
 static void test_overflowing_weights(void **state) {
     (void)state;
@@ -307,6 +357,7 @@ int main(int argc, char **argv) {
     g_n_blobs = argc - 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_huge_input_is_clamped),
+        cmocka_unit_test(test_input_clip_key),
         cmocka_unit_test(test_overflowing_weights),
         cmocka_unit_test(test_session_copies_refused),
         cmocka_unit_test(test_stream_statuses),
