@@ -1,8 +1,8 @@
 # Fuzzing and sanitizer builds (issue 13, docs/reliability.md). Included from the Makefile.
 #
-#   make fuzz FUZZ_SECONDS=N   libFuzzer (clang of the Swift toolchain, -fsanitize=fuzzer,address,undefined) over
-#                              Tests/Fuzz/fuzz_blob.c, seeds = every committed fixture blob; new coverage merged
-#                              (minimised) into Tests/Fuzz/corpus, crashes written to Tests/Fuzz/crashes
+#   make fuzz FUZZ_SECONDS=N   libFuzzer over Tests/Fuzz/fuzz_blob.c and the instrumented hosted twin (below);
+#                              seeds: every committed fixture blob; new coverage merged (minimised) into
+#                              Tests/Fuzz/corpus, crashes written to Tests/Fuzz/crashes
 #   make test-sanitize         (part of test-c) the C suites with -fsanitize=address,undefined, the corpus and the
 #                              crashes replayed under the same sanitizers, test_threads under -fsanitize=thread
 #                              (the system cc: the toolchain clang's TSan runtime needs libdispatch)
@@ -17,17 +17,29 @@ FUZZ_SEEDS := Tests/Fixtures/*.blob Tests/Fixtures/bad/*.blob Tests/Fixtures/bad
 
 .PHONY: fuzz test-sanitize
 
-$(FUZZ)/fuzz_blob: Tests/Fuzz/fuzz_blob.c include/relcon.h $(LIB)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(SAN_FLAGS) -std=c11 -Iinclude -fsanitize=fuzzer $< -o $@ $(SAN_LD)
+# The fuzzer runs the hosted twin of the runtime (the same Swift sources as librelcon.so, Sources/RelConRuntimeHosted)
+# compiled with coverage (-sanitize=fuzzer, -sanitize-coverage=edge,trace-cmp) and AddressSanitizer, linked into
+# the harness: coverage-guided over the library's own branches. (The shipped .so is Embedded Swift, which takes no
+# sanitizers; the same sources compiled hosted are what can be instrumented.)
+FUZZ_TWIN := .build-fuzz
+TWIN_OBJS = $(foreach m,RelConRuntimeHosted RelConKernelsV3Hosted RelConKernelsV4Hosted CRelConKernels CRelCon,$(wildcard $(FUZZ_TWIN)/release/$(m).build/*.o))
+RUNTIME_SOURCES := $(shell find Sources/RelConRuntime Sources/RelConKernelsV3 Sources/RelConKernelsV4 Sources/CRelConKernels -name '*.swift' -o -name '*.c' -o -name '*.h') include/relcon.h
+$(FUZZ)/twin.stamp: $(RUNTIME_SOURCES)
+	@mkdir -p $(FUZZ)
+	nice swift build -c release --build-path $(FUZZ_TWIN) --target RelConRuntimeHosted -Xswiftc -sanitize=fuzzer \
+	  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp -Xcc -fsanitize=fuzzer-no-link -Xcc -fsanitize=address
+	touch $@
+$(FUZZ)/fuzz_blob: Tests/Fuzz/fuzz_blob.c $(FUZZ)/twin.stamp
+	$(FUZZ_CC) -c -O1 -g -fsanitize=fuzzer-no-link,address -std=c11 -Iinclude $< -o $(FUZZ)/fuzz_blob.o
+	swiftc -sanitize=fuzzer,address $(FUZZ)/fuzz_blob.o $(TWIN_OBJS) -o $@
 
-fuzz: build fixtures $(FUZZ)/fuzz_blob
+fuzz: fixtures $(FUZZ)/fuzz_blob
 	@mkdir -p $(FUZZ)/seeds $(FUZZ)/work Tests/Fuzz/corpus Tests/Fuzz/crashes
 	@cp $(FUZZ_SEEDS) $(wildcard $(FIX)/tiny*_heads.blob) $(FUZZ)/seeds/
-	cd $(FUZZ) && $(SAN_ENV) nice ./fuzz_blob -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
-	  -print_final_stats=1 -artifact_prefix=$(CURDIR)/Tests/Fuzz/crashes/ work seeds $(CURDIR)/Tests/Fuzz/corpus \
-	  2>&1 | tee fuzz.log | grep -E "^#[0-9]+.*(pulse|DONE)|stat::|ERROR|SUMMARY"
-	$(SAN_ENV) $(FUZZ)/fuzz_blob -merge=1 -max_len=65536 Tests/Fuzz/corpus $(FUZZ)/work 2>&1 | tail -1
+	cd $(FUZZ) && ASAN_OPTIONS=detect_leaks=0 nice ./fuzz_blob -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(CURDIR)/Tests/Fuzz/crashes/ work seeds \
+	  $(CURDIR)/Tests/Fuzz/corpus 2>&1 | tee fuzz.log | grep -E "INITED|DONE|stat::|ERROR|SUMMARY"
+	ASAN_OPTIONS=detect_leaks=0 $(FUZZ)/fuzz_blob -merge=1 -max_len=65536 Tests/Fuzz/corpus $(FUZZ)/work 2>&1 | tail -1
 
 $(SAN)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
 	@mkdir -p $(SAN)
@@ -54,3 +66,10 @@ test-sanitize: build fixtures $(addprefix $(SAN)/,test_api test_blobs test_heads
 	TSAN_OPTIONS=halt_on_error=1 $(SAN)/test_threads_tsan Tests/Fixtures/tiny.blob 8 100
 
 test-c: test-sanitize
+
+# The hosted twin's Swift Testing suites under AddressSanitizer and ThreadSanitizer (two debug builds, ~5 min
+# each here; not part of `make test`, run before a release).
+.PHONY: test-sanitize-swift
+test-sanitize-swift:
+	nice swift test --build-path .build-asan --sanitize=address
+	nice swift test --build-path .build-tsan --sanitize=thread
