@@ -18,16 +18,17 @@ FUZZ_SEEDS := Tests/Fixtures/*.blob Tests/Fixtures/bad/*.blob Tests/Fixtures/bad
 .PHONY: fuzz test-sanitize
 
 # The fuzzer runs the hosted twin of the runtime (the same Swift sources as librelcon.so, Sources/RelConRuntimeHosted)
-# compiled with coverage (-sanitize=fuzzer, -sanitize-coverage=edge,trace-cmp) and AddressSanitizer, linked into
-# the harness: coverage-guided over the library's own branches. (The shipped .so is Embedded Swift, which takes no
-# sanitizers; the same sources compiled hosted are what can be instrumented.)
+# compiled with coverage (-sanitize=fuzzer, -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp:
+# what libFuzzer reads) and AddressSanitizer, linked into the harness: coverage-guided over the library's own
+# branches. (The shipped .so is Embedded Swift, which takes no sanitizers; the same sources compiled hosted are
+# what can be instrumented.)
 FUZZ_TWIN := .build-fuzz
 TWIN_OBJS = $(foreach m,RelConRuntimeHosted RelConKernelsV3Hosted RelConKernelsV4Hosted CRelConKernels CRelCon,$(wildcard $(FUZZ_TWIN)/release/$(m).build/*.o))
 RUNTIME_SOURCES := $(shell find Sources/RelConRuntime Sources/RelConKernelsV3 Sources/RelConKernelsV4 Sources/CRelConKernels -name '*.swift' -o -name '*.c' -o -name '*.h') include/relcon.h
 $(FUZZ)/twin.stamp: $(RUNTIME_SOURCES)
 	@mkdir -p $(FUZZ)
 	nice swift build -c release --build-path $(FUZZ_TWIN) --target RelConRuntimeHosted -Xswiftc -sanitize=fuzzer \
-	  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp -Xcc -fsanitize=fuzzer-no-link -Xcc -fsanitize=address
+	  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp -Xcc -fsanitize=fuzzer-no-link -Xcc -fsanitize=address
 	touch $@
 $(FUZZ)/fuzz_blob: Tests/Fuzz/fuzz_blob.c $(FUZZ)/twin.stamp
 	$(FUZZ_CC) -c -O1 -g -fsanitize=fuzzer-no-link,address -std=c11 -Iinclude $< -o $(FUZZ)/fuzz_blob.o

@@ -36,6 +36,8 @@ public func relcon_resample(_ inRate: Double, _ outRate: Double, _ input: Unsafe
         }
         let m = d.outputCount(UInt64(nIn))
         guard m <= UInt64(outCapacity) else { throw .bufferTooSmall }
+        // 3·n floats must be addressable (32-bit targets): larger counts cannot be real buffers
+        guard UInt64(nIn) &* 3 <= UInt64(Int.max), m &* 3 <= UInt64(Int.max) else { throw .invalidArgument }
         guard Session.allFinite(input, count: Int(nIn) &* 3) else { throw .inputNotFinite }
         d.fill(table)
         ResampleKernel.segment(d, table: UnsafePointer(table), scratch: table + Int(d.tableFloats),

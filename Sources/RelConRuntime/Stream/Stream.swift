@@ -95,7 +95,8 @@ struct StreamLayout {
         l.resultOffset = a(l.ringOffset &+ 24 &* UInt64(w))
         l.sessionOffset = a(l.resultOffset &+ 4 &* (UInt64(model.embeddingDim) &+ outs))
         l.totalBytes = l.sessionOffset &+ plan.arenaBytes
-        guard l.sessionOffset < UInt64(UInt32.max) else { throw .invalidArgument }   // 32-bit offsets
+        // 32-bit offsets in the state; every offset and size also fits Int on a 32-bit target
+        guard l.sessionOffset < UInt64(UInt32.max), l.totalBytes <= UInt64(Int.max) else { throw .invalidArgument }
         return l
     }
 }
@@ -268,7 +269,7 @@ enum Stream {
                 }
             }
             if used >= n { break }
-            let x = sample(Int(used))
+            let x = sample(Int(truncatingIfNeeded: used))
             guard x.0.isFinite, x.1.isFinite, x.2.isFinite else { consumed.pointee = used; throw .inputNotFinite }
             let i = st.pointee.received
             let slot = Int(i % UInt64(cap))
