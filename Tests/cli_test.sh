@@ -299,5 +299,22 @@ expect_error "--out read-only" 1 "cannot write $T/ro/emb.csv: .*read-only" embed
 expect_error "--out in a missing folder" 1 "cannot write $T/nodir/emb.csv: No such file" embed "$FIX/tiny.blob" "$T/r600.csv" --rate 100 --out "$T/nodir/emb.csv"
 ls "$T"/nodir* >/dev/null 2>&1 && bad "temporary file left" || ok "no temporary file left"
 
+
+# ---- the CLI fuzz corpus (Tests/Fuzz/cli_corpus, mk/fuzz.mk) replayed through the binary: every input is a
+# recording (first byte: the harness's rate/unit selector, dropped here); exit 0 or 1, never a signal, one line
+# on stderr when it fails
+if [ -d Tests/Fuzz/cli_corpus ]; then
+    n=0; badrc=0
+    for f in Tests/Fuzz/cli_corpus/* Tests/Fuzz/cli_seeds/*; do
+        [ -f "$f" ] || continue
+        tail -c +2 "$f" > "$T/fz.csv"
+        "$CLI" resample "$T/fz.csv" --rate 50 --to 100 --out "$T/fz.out.csv" >/dev/null 2>"$T/fz.err"; rc=$?
+        n=$((n + 1))
+        if [ "$rc" -gt 1 ] || { [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/fz.err")" -ne 1 ]; }; then
+            badrc=$((badrc + 1)); echo "  $f: exit $rc, $(head -c 200 "$T/fz.err")"; fi
+    done
+    [ "$badrc" -eq 0 ] && ok "CLI fuzz corpus: $n inputs, exit 0/1 with one error line" || bad "CLI fuzz corpus: $badrc of $n inputs"
+fi
+
 echo "cli_test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

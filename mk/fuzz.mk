@@ -68,9 +68,39 @@ test-sanitize: build fixtures $(addprefix $(SAN)/,test_api test_blobs test_heads
 
 test-c: test-sanitize
 
-# The hosted twin's Swift Testing suites under AddressSanitizer and ThreadSanitizer (two debug builds, ~5 min
-# each here; not part of `make test`, run before a release).
-.PHONY: test-sanitize-swift
-test-sanitize-swift:
-	nice swift test --build-path .build-asan --sanitize=address
-	nice swift test --build-path .build-tsan --sanitize=thread
+# test_threads against the hosted twin built with -sanitize=thread: the library's own loads and stores are
+# instrumented (the shipped .so, Embedded Swift, cannot be). `swift test --sanitize=...` is not usable here: SwiftPM
+# applies the flag to every target, and the Embedded librelcon.so then fails to link (-z defs: __asan_* undefined).
+TSAN_TWIN := .build-tsan
+TSAN_OBJS = $(foreach m,RelConRuntimeHosted RelConKernelsV3Hosted RelConKernelsV4Hosted CRelConKernels CRelCon,$(wildcard $(TSAN_TWIN)/release/$(m).build/*.o))
+$(SAN)/tsan_twin.stamp: $(RUNTIME_SOURCES)
+	@mkdir -p $(SAN)
+	nice swift build -c release --build-path $(TSAN_TWIN) --target RelConRuntimeHosted -Xswiftc -sanitize=thread \
+	  -Xcc -fsanitize=thread
+	touch $@
+$(SAN)/test_threads_twin: Tests/CTests/test_threads.c $(SAN)/tsan_twin.stamp
+	$(FUZZ_CC) -c -O1 -g -fsanitize=thread -std=c11 -Iinclude -ITests/CTests $< -o $(SAN)/test_threads_twin.o
+	swiftc -sanitize=thread $(SAN)/test_threads_twin.o $(TSAN_OBJS) -o $@
+
+.PHONY: test-sanitize-twin
+test-sanitize-twin: $(SAN)/test_threads_twin
+	TSAN_OPTIONS=halt_on_error=1 $(SAN)/test_threads_twin Tests/Fixtures/tiny_int8.blob 8 100
+	TSAN_OPTIONS=halt_on_error=1 $(SAN)/test_threads_twin Tests/Fixtures/tiny.blob 8 100
+
+# The second harness: the CLI's readers (CSV, NPY) and resampler (Tests/Fuzz/fuzz_cli.swift with the Kit sources
+# and the instrumented twin). `make fuzz-cli FUZZ_SECONDS=N`; its minimised corpus (Tests/Fuzz/cli_corpus) is
+# replayed through relcon-cli by Tests/cli_test.sh.
+FUZZ_TWIN_MODULEMAP := $(FUZZ_TWIN)/release/CRelCon.build/module.modulemap
+$(FUZZ)/fuzz_cli: Tests/Fuzz/fuzz_cli.swift $(wildcard Sources/relcon/Kit/*.swift) $(FUZZ)/twin.stamp
+	nice swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name RelConCLIKit \
+	  -Xcc -fmodule-map-file=$(FUZZ_TWIN_MODULEMAP) -I Sources/CRelCon/include Tests/Fuzz/fuzz_cli.swift \
+	  $(wildcard Sources/relcon/Kit/*.swift) $(TWIN_OBJS) -o $@
+
+.PHONY: fuzz-cli
+fuzz-cli: $(FUZZ)/fuzz_cli
+	@mkdir -p $(FUZZ)/work_cli Tests/Fuzz/cli_corpus Tests/Fuzz/crashes
+	cd $(FUZZ) && ASAN_OPTIONS=detect_leaks=0 nice ./fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	  -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix=$(CURDIR)/Tests/Fuzz/crashes/cli- work_cli \
+	  $(CURDIR)/Tests/Fuzz/cli_seeds $(CURDIR)/Tests/Fuzz/cli_corpus 2>&1 | tee fuzz_cli.log | grep -E "INITED|DONE|stat::|ERROR"
+	ASAN_OPTIONS=detect_leaks=0 $(FUZZ)/fuzz_cli -merge=1 -max_len=16384 Tests/Fuzz/cli_corpus $(FUZZ)/work_cli 2>&1 | tail -1
+test-sanitize: test-sanitize-twin

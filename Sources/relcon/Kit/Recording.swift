@@ -95,6 +95,11 @@ public enum RecordingReader {
             if !FileManager.default.fileExists(atPath: path) { throw CLIError("cannot open \(path): no such file") }
             throw CLIError("cannot read \(path)")
         }
+        return try parse(data, path: path, rate: rate, timeUnit: timeUnit)
+    }
+
+    /// The bytes of a recording file (what `read` does after reading it; the CLI fuzz harness calls this).
+    public static func parse(_ data: Data, path: String, rate: Double?, timeUnit: TimeUnit = .s) throws -> Recording {
         if let r = rate, !(r.isFinite && r >= minRateHz && r <= maxRateHz) {
             throw CLIError("--rate must be a number of Hz within \(Int(minRateHz))–\(Int(maxRateHz)), got \(r)")
         }
