@@ -364,6 +364,9 @@ RELCON_NODISCARD relcon_status relcon_resample(double in_rate_hz, double out_rat
  * way) is a gap too. After a gap the resampler and the window restart (nothing is stitched across it), the
  * sample clock moves to the timestamp (or continues counting without one), and the next result has
  * `restarted` set. A window never spans a gap.
+ * Samples are clamped to +-input_clip g (as relcon_embed: the blob's `input_clip` key, else 16 g) before they enter
+ * the resampler, so every finite sample is valid input. Results equal relcon_resample on the segment followed by
+ * relcon_embed / relcon_classify / relcon_regress on the same window, bit for bit.
  * One thread at a time per stream. Never allocates.
  */
 
