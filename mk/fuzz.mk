@@ -2,7 +2,7 @@
 #
 #   make fuzz FUZZ_SECONDS=N   libFuzzer over Tests/Fuzz/fuzz_blob.c and the instrumented hosted twin (below);
 #                              seeds: every committed fixture blob; new coverage merged (minimised) into
-#                              Tests/Fuzz/corpus, crashes written to Tests/Fuzz/crashes
+#                              Tests/Fuzz/corpus.tar.xz, crashes written to Tests/Fuzz/crashes
 #   make test-sanitize         (part of test-c) the C suites with -fsanitize=address,undefined, the corpus and the
 #                              crashes replayed under the same sanitizers, test_threads under -fsanitize=thread
 #                              (the system cc: the toolchain clang's TSan runtime needs libdispatch)
@@ -34,13 +34,22 @@ $(FUZZ)/fuzz_blob: Tests/Fuzz/fuzz_blob.c $(FUZZ)/twin.stamp
 	$(FUZZ_CC) -c -O1 -g -fsanitize=fuzzer-no-link,address -std=c11 -Iinclude $< -o $(FUZZ)/fuzz_blob.o
 	swiftc -sanitize=fuzzer,address $(FUZZ)/fuzz_blob.o $(TWIN_OBJS) -o $@
 
-fuzz: fixtures $(FUZZ)/fuzz_blob
-	@mkdir -p $(FUZZ)/seeds $(FUZZ)/work Tests/Fuzz/corpus Tests/Fuzz/crashes
+# The minimised blob corpus is committed as Tests/Fuzz/corpus.tar.xz (569 inputs of ~40 KB that differ in a few
+# bytes: 19 MB as files, 113 KB compressed), unpacked into $(FUZZ)/corpus to fuzz or replay.
+$(FUZZ)/corpus/.stamp: Tests/Fuzz/corpus.tar.xz
+	@rm -rf $(FUZZ)/corpus && mkdir -p $(FUZZ)
+	tar -C $(FUZZ) -xJf $<
+	@touch $@
+
+fuzz: fixtures $(FUZZ)/fuzz_blob $(FUZZ)/corpus/.stamp
+	@mkdir -p $(FUZZ)/seeds $(FUZZ)/work Tests/Fuzz/crashes
 	@cp $(FUZZ_SEEDS) $(wildcard $(FIX)/tiny*_heads.blob) $(FUZZ)/seeds/
 	cd $(FUZZ) && ASAN_OPTIONS=detect_leaks=0 nice ./fuzz_blob -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(CURDIR)/Tests/Fuzz/crashes/ work seeds \
-	  $(CURDIR)/Tests/Fuzz/corpus 2>&1 | tee fuzz.log | grep -E "INITED|DONE|stat::|ERROR|SUMMARY"
-	ASAN_OPTIONS=detect_leaks=0 $(FUZZ)/fuzz_blob -merge=1 -max_len=65536 Tests/Fuzz/corpus $(FUZZ)/work 2>&1 | tail -1
+	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(CURDIR)/Tests/Fuzz/crashes/ work seeds corpus \
+	  2>&1 | tee fuzz.log | grep -E "INITED|DONE|stat::|ERROR|SUMMARY"
+	ASAN_OPTIONS=detect_leaks=0 $(FUZZ)/fuzz_blob -merge=1 -max_len=65536 $(FUZZ)/corpus $(FUZZ)/work 2>&1 | tail -1
+	rm -f $(FUZZ)/corpus/.stamp && tar -C $(FUZZ) -cf - corpus | xz -9e > Tests/Fuzz/corpus.tar.xz.tmp \
+	  && mv Tests/Fuzz/corpus.tar.xz.tmp Tests/Fuzz/corpus.tar.xz && touch $(FUZZ)/corpus/.stamp
 
 $(SAN)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
 	@mkdir -p $(SAN)
@@ -55,14 +64,15 @@ $(SAN)/test_threads_tsan: Tests/CTests/test_threads.c Tests/CTests/test_util.h i
 	$(CC) -O1 -g -fsanitize=thread -std=c11 -Iinclude -ITests/CTests $< -o $@ -L$(LIBDIR) -lrelcon \
 	  -Wl,-rpath,$(LIBDIR) -lm -lpthread
 
-test-sanitize: build fixtures $(addprefix $(SAN)/,test_api test_blobs test_heads test_defined test_stream fuzz_replay test_threads_tsan)
+test-sanitize: build fixtures $(addprefix $(SAN)/,test_api test_blobs test_heads test_defined test_stream fuzz_replay test_threads_tsan) \
+	$(FUZZ)/corpus/.stamp
 	@echo "test-sanitize: C suites under -fsanitize=address,undefined"
 	$(SAN_ENV) RELCON_FIXTURES=Tests/Fixtures $(SAN)/test_api 2>&1 | tail -1
 	$(SAN_ENV) RELCON_FIXTURES=Tests/Fixtures $(SAN)/test_blobs 2>&1 | tail -1
 	$(SAN_ENV) RELCON_FIXTURES=Tests/Fixtures RELCON_HEAD_FIXTURES=$(FIX) $(SAN)/test_heads 2>&1 | tail -1
 	$(SAN_ENV) $(SAN)/test_defined $(DEFINED_BLOBS) 2>&1 | tail -1
 	$(SAN_ENV) $(SAN)/test_stream Tests/Fixtures/tiny_int8.blob $(FIX)/tiny_heads.blob 2>&1 | tail -1
-	$(SAN_ENV) $(SAN)/fuzz_replay Tests/Fuzz/corpus Tests/Fuzz/crashes $(FUZZ_SEEDS)
+	$(SAN_ENV) $(SAN)/fuzz_replay $(FUZZ)/corpus Tests/Fuzz/crashes $(FUZZ_SEEDS)
 	TSAN_OPTIONS=halt_on_error=1 $(SAN)/test_threads_tsan Tests/Fixtures/tiny_int8.blob 8 100
 	TSAN_OPTIONS=halt_on_error=1 $(SAN)/test_threads_tsan Tests/Fixtures/tiny.blob 8 100
 
