@@ -34,8 +34,8 @@ $(FUZZ)/fuzz_blob: Tests/Fuzz/fuzz_blob.c $(FUZZ)/twin.stamp
 	$(FUZZ_CC) -c -O1 -g -fsanitize=fuzzer-no-link,address -std=c11 -Iinclude $< -o $(FUZZ)/fuzz_blob.o
 	swiftc -sanitize=fuzzer,address $(FUZZ)/fuzz_blob.o $(TWIN_OBJS) -o $@
 
-# The minimised blob corpus is committed as Tests/Fuzz/corpus.tar.xz (569 inputs of ~40 KB that differ in a few
-# bytes: 19 MB as files, 113 KB compressed), unpacked into $(FUZZ)/corpus to fuzz or replay.
+# The minimised blob corpus is committed as Tests/Fuzz/corpus.tar.xz (inputs of ~40 KB that differ in a few bytes:
+# ~23 MB as files, under 200 KB compressed), unpacked into $(FUZZ)/corpus to fuzz or replay.
 $(FUZZ)/corpus/.stamp: Tests/Fuzz/corpus.tar.xz
 	@rm -rf $(FUZZ)/corpus && mkdir -p $(FUZZ)
 	tar -C $(FUZZ) -xJf $<
