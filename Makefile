@@ -90,6 +90,8 @@ $(CBUILD)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lcmocka
 
 CTESTS := $(addprefix $(CBUILD)/,test_api test_blobs test_golden test_noalloc test_heads)
+include mk/stream.mk
+include mk/fuzz.mk
 
 test-c: build fixtures $(CTESTS)
 	Tests/CTests/check_so.sh $(LIB)
@@ -110,16 +112,22 @@ test-c: build fixtures $(CTESTS)
 	done
 
 # The main job: the shipped default model (models/, int8) run from C by the firmware simulator over a real
-# recording of a subject held out from pretraining (UCI HAPT subject 06, resampled to 100 Hz): per-window
-# predictions with timestamps, latency and memory used.
+# recording of a subject held out from pretraining (UCI HAPT subject 06, experiment 11), fed at the sensor's
+# native 50 Hz as int16 counts through the streaming API (relcon_stream_*: resampled to the contract rate inside
+# the runtime): per-window predictions with timestamps, agreement with the HAPT annotations, latency, memory.
 DEMO := .build/demo
 DEMO_MODEL ?= models/relcon-compact-int8.blob
 DEMO_SUBJECT ?= 06
-demo: venv build
+DEMO_EXP ?= 11
+HAPT_RAW := $(DATA)/uci_hapt/RawData
+demo: build
 	@mkdir -p $(DEMO)
-	@[ -f $(DEMO)/hapt-$(DEMO_SUBJECT).csv ] || $(EXPORT) recording --dataset hapt --subject $(DEMO_SUBJECT) --fs 100 --out $(DEMO)/hapt-$(DEMO_SUBJECT).csv
+	@[ -f $(HAPT_RAW)/acc_exp$(DEMO_EXP)_user$(DEMO_SUBJECT).txt.gz ] || { echo "demo: $(HAPT_RAW) not found (set DATA)" >&2; exit 2; }
+	@[ -f $(DEMO)/hapt-exp$(DEMO_EXP)-user$(DEMO_SUBJECT).txt ] || { zcat $(HAPT_RAW)/acc_exp$(DEMO_EXP)_user$(DEMO_SUBJECT).txt.gz \
+	  > $(DEMO)/.raw.tmp && mv $(DEMO)/.raw.tmp $(DEMO)/hapt-exp$(DEMO_EXP)-user$(DEMO_SUBJECT).txt; }
 	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -Iinclude examples/firmware_sim/firmware_sim.c -o $(DEMO)/firmware_sim $(LDLIBS)
-	$(DEMO)/firmware_sim $(DEMO_MODEL) $(DEMO)/hapt-$(DEMO_SUBJECT).csv --hop 256
+	$(DEMO)/firmware_sim $(DEMO_MODEL) $(DEMO)/hapt-exp$(DEMO_EXP)-user$(DEMO_SUBJECT).txt --rate 50 --counts 4096 --hop 128 \
+	  --labels $(HAPT_RAW)/labels.txt --exp $(DEMO_EXP)
 
 # examples/embed_recording: every window's embedding of a recording, written as CSV.
 embed-recording: venv build
@@ -165,8 +173,8 @@ test-cli: venv build fixtures cli
 	@# the shipped models: valid, and their self-test vectors reproduce through the runtime
 	@for b in models/*.blob; do $(CLI) inspect $$b > /dev/null && $(CLI) selftest $$b | tail -1 | sed "s|^|$$b: |" || exit 1; done
 
-# examples/firmware_sim: a wearable's loop (static arena, 100 Hz sensor FIFO, ring buffer, sliding window, heads)
-# over a real recording (UCI HAPT subject 01 at 100 Hz). FW_MODEL: the shipped model when models/ has one, else
+# examples/firmware_sim: a wearable's loop (static arena, sensor FIFO, the stream, heads) over a real recording
+# (UCI HAPT subject 01, t,x,y,z at 100 Hz: the rate comes from the timestamps, each burst carries its time). FW_MODEL: the shipped model when models/ has one, else
 # the heads fixture of `make fixtures` (a random tiny encoder: the plumbing, not meaningful predictions).
 FW := .build/firmware_sim
 FW_MODEL ?= $(firstword $(wildcard models/*int8*.blob) $(wildcard models/*.blob) $(FIX)/tiny_heads.blob)

@@ -211,11 +211,18 @@ if [ -f "$LIBDIR/librelcon.so" ] && command -v "${CC:-cc}" >/dev/null; then
         -L"$LIBDIR" -lrelcon -Wl,-rpath,"$(cd "$LIBDIR" && pwd)" -lm; then
         fwb="$FIX/tiny.blob"; [ -f "$HFIX/tiny_heads.blob" ] && fwb="$HFIX/tiny_heads.blob"
         if "$T/firmware_sim" "$fwb" "$T/syn100.csv" --hop 64 >"$T/out" 2>"$T/err" \
-            && grep -q "summary: 15 windows of 256 samples (hop 64)" "$T/out" && grep -q "heap calls after boot: 0" "$T/out"
+            && grep -q "summary: 15 windows (hop 64 contract samples, 0 restarts)" "$T/out" && grep -q "heap calls after boot: 0" "$T/out"
         then ok "firmware_sim $(basename "$fwb"): $(grep summary "$T/out" | cut -c1-80)..."; else bad "firmware_sim: $(cat "$T/err") $(tail -2 "$T/out")"; fi
-        "$T/firmware_sim" "$FIX/tiny.blob" "$T/syn50.csv" >"$T/out" 2>"$T/err"
-        [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok "firmware_sim rejects a recording off the contract rate" \
-            || bad "firmware_sim on a 50 Hz recording: $(cat "$T/err")"
+        # a recording at 50 Hz streams at its own rate (resampled inside relcon_stream_*), as floats and as counts
+        for counts in "" "--counts 4096"; do
+            if "$T/firmware_sim" "$fwb" "$T/syn50.csv" --hop 64 $counts >"$T/out" 2>"$T/err" \
+                && grep -q "sensor 50 Hz" "$T/out" && grep -qE "summary: [1-9][0-9]* windows" "$T/out" \
+                && grep -q "heap calls after boot: 0" "$T/out"
+            then ok "firmware_sim streams a 50 Hz recording $counts"; else bad "firmware_sim 50 Hz $counts: $(cat "$T/err")"; fi
+        done
+        "$T/firmware_sim" "$FIX/tiny.blob" "$T/syn50.csv" --rate 1e6 >"$T/out" 2>"$T/err"
+        [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok "firmware_sim refuses --rate 1e6: $(cat "$T/err")" \
+            || bad "firmware_sim --rate 1e6: $(cat "$T/err")"
     else bad "firmware_sim does not compile"; fi
 else
     echo "skip firmware_sim: no $LIBDIR/librelcon.so or C compiler"
@@ -252,6 +259,61 @@ EOF
     then ok "real recording: CLI-resampled 50 Hz ~ 100 Hz (embeddings and signal)"; else bad "real recording comparison"; fi
 else
     echo "skip real-recording tests: $DATA or $EXPORT missing"
+fi
+
+
+# ---- issue 13, section 3: rates out of range, timestamps in the wrong unit, huge files, writes -------------
+python3 - "$T" <<'PYEOF'
+import sys, math
+d = sys.argv[1]
+with open(f"{d}/r600.csv", "w") as f:                       # 600 rows, x,y,z only
+    for i in range(600): f.write(f"{0.1*math.sin(i/7):.4f},{0.05*math.cos(i/5):.4f},1.0\n")
+with open(f"{d}/ms.csv", "w") as f:                         # 50 Hz, timestamps in milliseconds
+    for i in range(600): f.write(f"{i*20},{0.1*math.sin(i/7):.4f},0,1\n")
+with open(f"{d}/ghz.csv", "w") as f:                        # timestamps 1 ns apart read as seconds
+    for i in range(600): f.write(f"{i*1e-9:.12f},0,0,1\n")
+with open(f"{d}/days.csv", "w") as f:                       # 600 rows over 69 days
+    for i in range(600): f.write(f"{i*69*86400/599:.3f},0,0,1\n")
+PYEOF
+for r in 1e6 1e9 1e30 1e-30 1e-300 1e-5 0.0001 -50 0 nan inf; do
+    expect_error "embed --rate $r" 2 "--rate must be a number of Hz within 1.5000, got" embed "$FIX/tiny.blob" "$T/r600.csv" --rate "$r"
+done
+expect_error "embed --rate 50000" 2 "got 50000" embed "$FIX/tiny.blob" "$T/r600.csv" --rate 50000
+expect_error "timestamps in ms" 1 "look like milliseconds: pass --time-unit ms" embed "$FIX/tiny.blob" "$T/ms.csv"
+if run "timestamps in ms with --time-unit ms" 0 embed "$FIX/tiny.blob" "$T/ms.csv" --time-unit ms; then ok "--time-unit ms"; fi
+expect_error "timestamps imply GHz" 1 "timestamps imply 1e\+09 Hz.*check the timestamps" embed "$FIX/tiny.blob" "$T/ghz.csv"
+expect_error "timestamps over 69 days" 1 "timestamps imply .*outside 1.5000 Hz" embed "$FIX/tiny.blob" "$T/days.csv"
+expect_error "resample --to 0" 2 "--to must be" resample "$T/r600.csv" --rate 50 --to 0
+# a 2 GB sparse file: inspect and embed stop after the header (well under a second, a few MB of memory)
+truncate -s 2G "$T/huge.bin"
+start=$(date +%s%N)
+expect_error "inspect 2 GB non-blob" 1 "huge.bin: not a relcon blob" inspect "$T/huge.bin"
+expect_error "embed 2 GB non-blob" 1 "huge.bin: not a relcon blob" embed "$T/huge.bin" "$T/r600.csv" --rate 50
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -lt 20000 ] && ok "2 GB file refused in $ms ms" || bad "2 GB file took $ms ms"
+rm -f "$T/huge.bin"
+# writes: errors name --out, a read-only target is not replaced
+mkdir -p "$T/ro"; echo keep > "$T/ro/emb.csv"; chmod 444 "$T/ro/emb.csv"
+expect_error "--out read-only" 1 "cannot write $T/ro/emb.csv: .*read-only" embed "$FIX/tiny.blob" "$T/r600.csv" --rate 100 --out "$T/ro/emb.csv"
+[ "$(cat "$T/ro/emb.csv")" = keep ] && ok "read-only --out untouched" || bad "read-only --out replaced"
+expect_error "--out in a missing folder" 1 "cannot write $T/nodir/emb.csv: No such file" embed "$FIX/tiny.blob" "$T/r600.csv" --rate 100 --out "$T/nodir/emb.csv"
+ls "$T"/nodir* >/dev/null 2>&1 && bad "temporary file left" || ok "no temporary file left"
+
+
+# ---- the CLI fuzz corpus (Tests/Fuzz/cli_corpus, mk/fuzz.mk) replayed through the binary: every input is a
+# recording (first byte: the harness's rate/unit selector, dropped here); exit 0 or 1, never a signal, one line
+# on stderr when it fails
+if [ -d Tests/Fuzz/cli_corpus ]; then
+    n=0; badrc=0
+    for f in Tests/Fuzz/cli_corpus/* Tests/Fuzz/cli_seeds/*; do
+        [ -f "$f" ] || continue
+        tail -c +2 "$f" > "$T/fz.csv"
+        "$CLI" resample "$T/fz.csv" --rate 50 --to 100 --out "$T/fz.out.csv" >/dev/null 2>"$T/fz.err"; rc=$?
+        n=$((n + 1))
+        if [ "$rc" -gt 1 ] || { [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/fz.err")" -ne 1 ]; }; then
+            badrc=$((badrc + 1)); echo "  $f: exit $rc, $(head -c 200 "$T/fz.err")"; fi
+    done
+    [ "$badrc" -eq 0 ] && ok "CLI fuzz corpus: $n inputs, exit 0/1 with one error line" || bad "CLI fuzz corpus: $badrc of $n inputs"
 fi
 
 echo "cli_test: $pass passed, $fail failed"

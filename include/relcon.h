@@ -95,6 +95,8 @@ typedef enum RELCON_CLOSED_ENUM relcon_status {
     RELCON_E_WINDOW_TOO_SHORT = 40,   /* n_samples < min_samples of the architecture */
     RELCON_E_WINDOW_TOO_LONG = 41,    /* n_samples > the max_samples the session was planned for */
     RELCON_E_INPUT_NOT_FINITE = 42,   /* a sample is NaN or infinite */
+    RELCON_E_OUTPUT_NOT_FINITE = 43,  /* an intermediate value or an output is NaN or infinite (0.5): the blob's
+                                       * weights overflow on this input; nothing was written */
 
     RELCON_E_NOT_FOUND = 50,          /* the metadata key is not in the blob (also: no self-test vector) */
     RELCON_E_NO_SUCH_HEAD = 51,       /* head index >= the blob's head count (0.3) */
@@ -154,7 +156,8 @@ const char *relcon_status_string(relcon_status status);
  *   blob:       blob_bytes bytes, RELCON_BLOB_ALIGN-aligned; only read. blob_bytes may exceed the blob's
  *               total_bytes (e.g. a flash partition); the extra bytes are ignored.
  *   out_info:   written on RELCON_OK only.
- * Blob defects are reported in the order of docs/blob-format.md, "Validation order and status codes".
+ * Blob defects are reported in the order of docs/blob-format.md, "Validation order and status codes"
+ * (0.5: a malformed `input_clip` metadata value, not a decimal number in (0, 1e30), is RELCON_E_BLOB_METADATA).
  * Reentrant. Costs one pass over the blob (CRC-32) and one over its tensor values (all must be finite). */
 RELCON_NODISCARD relcon_status relcon_inspect(const void *blob, size_t blob_bytes, uint32_t n_samples,
                                               relcon_model_info *out_info);
@@ -189,8 +192,14 @@ RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob
  *   n_samples:      min_samples <= n_samples <= the session's max_samples.
  *   out_embedding:  receives embedding_dim floats; embedding_capacity is its length in floats.
  * Checks, in order: NULL pointers; the session (RELCON_E_SESSION_INVALID for a pointer that is not a session
- * or whose control block was overwritten); embedding_capacity (RELCON_E_BUFFER_TOO_SMALL); n_samples
- * (RELCON_E_WINDOW_TOO_SHORT / _TOO_LONG); the samples (RELCON_E_INPUT_NOT_FINITE).
+ * or whose control block was overwritten, and for a copy of a session's bytes at another address: a session
+ * cannot be moved); embedding_capacity (RELCON_E_BUFFER_TOO_SMALL); n_samples (RELCON_E_WINDOW_TOO_SHORT /
+ * _TOO_LONG); the samples (RELCON_E_INPUT_NOT_FINITE for NaN or +-inf).
+ * Input data (0.5): every finite sample is valid. Each axis is clamped to +-input_clip g first (the blob's
+ * `input_clip` metadata key, a decimal number of g, e.g. "16"; 16 g when the blob has none), then scaled
+ * (x*input_scale + input_offset, clamped to the contract's input_clip field when it is > 0). Any NaN or
+ * infinite value computed on the way (possible only with weights that overflow f32, e.g. a damaged or
+ * adversarial blob) is RELCON_E_OUTPUT_NOT_FINITE. So on RELCON_OK every output is finite.
  * Never allocates; one session at a time per thread. On error out_embedding is left unchanged. */
 RELCON_NODISCARD relcon_status relcon_embed(relcon_session *session, const float *samples, uint32_t n_samples,
                                             float *out_embedding, uint32_t embedding_capacity);
@@ -238,14 +247,16 @@ RELCON_NODISCARD relcon_status relcon_head_class_name(const void *blob, size_t b
  *               probs_capacity is its length in floats (RELCON_E_BUFFER_TOO_SMALL when < n_outputs).
  *   out_top:    the most probable class (largest logit; ties -> the lowest class index).
  * Checks, in order: NULL pointers; the session; the head (RELCON_E_NO_SUCH_HEAD; RELCON_E_INVALID_ARGUMENT
- * for a regressor head); probs_capacity; then n_samples and the samples exactly as relcon_embed.
- * Outputs are written on RELCON_OK only. Never allocates. */
+ * for a regressor head); probs_capacity; then n_samples and the samples exactly as relcon_embed, including
+ * the clamping and RELCON_E_OUTPUT_NOT_FINITE (a non-finite logit: 0.5; before 0.5 this was
+ * RELCON_E_SESSION_INVALID). Outputs are written on RELCON_OK only. Never allocates. */
 RELCON_NODISCARD relcon_status relcon_classify(relcon_session *session, const float *samples, uint32_t n_samples,
                                                uint32_t head, float *out_probs, uint32_t probs_capacity,
                                                uint32_t *out_top);
 
 /* Regresses one window: embeds it and runs regressor `head`; *out_value is in the head's unit.
- * Checks as relcon_classify (RELCON_E_INVALID_ARGUMENT for a classifier head). Never allocates. */
+ * Checks as relcon_classify (RELCON_E_INVALID_ARGUMENT for a classifier head), RELCON_E_OUTPUT_NOT_FINITE
+ * for a non-finite value. Never allocates. */
 RELCON_NODISCARD relcon_status relcon_regress(relcon_session *session, const float *samples, uint32_t n_samples,
                                               uint32_t head, float *out_value);
 
@@ -260,15 +271,17 @@ RELCON_NODISCARD relcon_status relcon_regress(relcon_session *session, const flo
  *   out_top:          the class with the most votes; ties -> the lowest class index.
  *   out_windows:      windows classified (>= 1).
  * Checks as relcon_classify; n_total_samples < W is RELCON_E_WINDOW_TOO_SHORT; every sample of the recording
- * is checked for NaN/inf (RELCON_E_INPUT_NOT_FINITE) before any window runs. Costs one relcon_classify per
- * window (no softmax). Never allocates. */
+ * is checked for NaN/inf (RELCON_E_INPUT_NOT_FINITE) before any window runs; RELCON_E_OUTPUT_NOT_FINITE
+ * when any window computes a non-finite value (no vote is returned). Costs one relcon_classify per window
+ * (no softmax). Never allocates. */
 RELCON_NODISCARD relcon_status relcon_classify_recording(relcon_session *session, const float *samples,
                                                          uint32_t n_total_samples, uint32_t hop, uint32_t head,
                                                          uint32_t *votes, uint32_t votes_capacity,
                                                          uint32_t *out_top, uint32_t *out_windows);
 
 /* Recording-level regression: the mean of regressor `head` over the same windows as
- * relcon_classify_recording (accumulated in double). Outputs on RELCON_OK only. Never allocates. */
+ * relcon_classify_recording (accumulated in double). Statuses as relcon_classify_recording
+ * (RELCON_E_OUTPUT_NOT_FINITE also when the mean overflows f32). Outputs on RELCON_OK only. Never allocates. */
 RELCON_NODISCARD relcon_status relcon_regress_recording(relcon_session *session, const float *samples,
                                                         uint32_t n_total_samples, uint32_t hop, uint32_t head,
                                                         float *out_mean, uint32_t *out_windows);
@@ -280,11 +293,146 @@ RELCON_NODISCARD relcon_status relcon_regress_recording(relcon_session *session,
  *   out_max_rel_error: max_i |y_i - e_i| / max_i |e_i| (0 when bit-exact); written on RELCON_OK and on
  *                      RELCON_E_SELFTEST_FAILED.
  * Returns RELCON_OK when that error is <= the blob's selftest_tolerance (0 = bit-exact, used by int8 blobs),
- * RELCON_E_SELFTEST_FAILED when it is not (or the output is not finite), RELCON_E_NOT_FOUND when the blob has
+ * RELCON_E_SELFTEST_FAILED when it is not (or any computed value is not finite: then *out_max_rel_error is
+ * +inf; the self-test never returns RELCON_E_OUTPUT_NOT_FINITE), RELCON_E_NOT_FOUND when the blob has
  * no self-test vector, RELCON_E_WINDOW_TOO_LONG when the vector is longer than the session's max_samples
  * (the exporter uses the contract's window_samples, so a session with max_samples 0 always fits).
  * Uses the session's arena like relcon_embed. Never allocates. */
 RELCON_NODISCARD relcon_status relcon_selftest(relcon_session *session, float *out_max_rel_error);
+
+
+/* ---- Resampling (0.5) ------------------------------------------------------------------------------ */
+/*
+ * The anti-aliased rational polyphase resampler of the stream, also for whole recordings (the relcon CLI
+ * resamples through it, so the CLI and the stream give the same samples, bit for bit). Design
+ * (docs/runtime.md, "Streaming"): ratio out/in ~ up/down, the best rational approximation with down <= 1000;
+ * Kaiser-windowed sinc low-pass (24 zero crossings, beta 8, cut-off 0.9 of the lower Nyquist), one tap row of
+ * 2*half taps per phase, each row normalised to sum 1; taps in f32, products summed in f32 in tap order.
+ * Output k sits at input position k*down/up. Identity (up == down) copies the samples.
+ */
+
+#define RELCON_RESAMPLE_MIN_RATE_HZ 1.0      /* input rates accepted by the resampler and the stream */
+#define RELCON_RESAMPLE_MAX_RATE_HZ 5000.0
+
+typedef struct relcon_resample_desc {
+    uint32_t up;               /* out/in = up/down (reduced) */
+    uint32_t down;
+    uint32_t taps;             /* taps per phase (2*half; 0 for identity) */
+    uint32_t reserved;         /* 0 */
+    double effective_rate_hz;  /* in_rate * up / down */
+    uint64_t work_bytes;       /* scratch relcon_resample needs: the tap table (4*up*taps) + 12*taps bytes */
+} relcon_resample_desc;
+
+/* Describes the resampler from in_rate_hz to out_rate_hz. RELCON_E_INVALID_ARGUMENT when a rate is not finite,
+ * in_rate_hz is outside [RELCON_RESAMPLE_MIN_RATE_HZ, RELCON_RESAMPLE_MAX_RATE_HZ], out_rate_hz is outside
+ * (0, 100000], or the tap table would exceed 64 MiB. Reentrant. */
+RELCON_NODISCARD relcon_status relcon_resample_info(double in_rate_hz, double out_rate_hz,
+                                                    relcon_resample_desc *out_desc);
+
+/* Resamples n_in interleaved x,y,z samples (a whole segment: both ends are extended by odd reflection, which
+ * continues constants and lines exactly) to n_out = floor((n_in - 1)*up/down) + 1 samples (n_in for identity).
+ *   work:         work_bytes of relcon_resample_info (tap table, then 12*taps bytes of scratch),
+ *                 16-byte aligned (RELCON_E_ARENA_MISALIGNED / RELCON_E_ARENA_TOO_SMALL otherwise); NULL is allowed when work_bytes is 0.
+ *   out_capacity: in samples (RELCON_E_BUFFER_TOO_SMALL when < n_out); *out_n receives n_out.
+ * RELCON_E_INPUT_NOT_FINITE for a NaN or infinite sample; RELCON_E_INVALID_ARGUMENT for n_in == 0 or rates as
+ * relcon_resample_info. Outputs on RELCON_OK only (out may be partly written otherwise). Never allocates. */
+RELCON_NODISCARD relcon_status relcon_resample(double in_rate_hz, double out_rate_hz, const float *in,
+                                               uint32_t n_in, void *work, size_t work_bytes, float *out,
+                                               uint32_t out_capacity, uint32_t *out_n);
+
+/* ---- Streaming (0.5) ------------------------------------------------------------------------------- */
+/*
+ * A stream takes the sensor's samples at the sensor's own rate, in chunks of any length, resamples them to
+ * the contract rate (the resampler above), keeps a ring of the last window (the contract's window_samples)
+ * and, every `hop` contract samples once the window is full, runs the model: the embedding and every head of
+ * the blob. The stream and its session live in one caller arena:
+ *
+ *     relcon_stream_config cfg = { .input_rate_hz = 52, .hop = 128 };       // the rest 0
+ *     uint64_t bytes; relcon_stream_arena_bytes(blob, blob_bytes, &cfg, &bytes);
+ *     relcon_stream *st; relcon_stream_init(blob, blob_bytes, &cfg, arena, bytes, &st);
+ *     while (n > 0) {                        // one FIFO burst
+ *         relcon_stream_result r; uint32_t used;
+ *         relcon_stream_push_f32(st, xyz, n, RELCON_STREAM_NO_TIME, &used, &r);
+ *         xyz += 3 * used; n -= used;
+ *         if (r.ready) ... r.embedding, r.head_outputs, r.start, r.end ...
+ *     }
+ *
+ * A push consumes samples until a result is ready (at most one inference per call) or the chunk is used up.
+ * Time: input-sample units since the stream's first sample. Without timestamps the samples are taken as
+ * contiguous; relcon_stream_gap() declares missing data. With a timestamp (seconds, of the chunk's first
+ * sample), a chunk that starts more than half an input period away from where the previous one ended (either
+ * way) is a gap too. After a gap the resampler and the window restart (nothing is stitched across it), the
+ * sample clock moves to the timestamp (or continues counting without one), and the next result has
+ * `restarted` set. A window never spans a gap.
+ * Samples are clamped to +-input_clip g (as relcon_embed: the blob's `input_clip` key, else 16 g) before they enter
+ * the resampler, so every finite sample is valid input. Results equal relcon_resample on the segment followed by
+ * relcon_embed / relcon_classify / relcon_regress on the same window, bit for bit.
+ * One thread at a time per stream. Never allocates.
+ */
+
+typedef struct relcon_stream relcon_stream;
+
+#define RELCON_STREAM_NO_TIME (-1.0)   /* a chunk without a timestamp (any negative or NaN value) */
+
+typedef struct relcon_stream_config {
+    double input_rate_hz;      /* the sensor's rate, [RELCON_RESAMPLE_MIN_RATE_HZ, RELCON_RESAMPLE_MAX_RATE_HZ] */
+    uint32_t hop;              /* contract samples between results, 1 .. window_samples; 0 = window_samples/2 */
+    uint32_t reserved0;        /* 0 */
+    float count_scale[3];      /* relcon_stream_push_i16: g = count*count_scale[a] + count_offset[a] */
+    float count_offset[3];
+    uint32_t reserved[4];      /* 0 */
+} relcon_stream_config;
+
+typedef struct relcon_stream_result {
+    uint32_t ready;            /* 1: a window ran and the fields below are set; 0: nothing else is written */
+    uint32_t restarted;        /* 1: the first result after the start or a gap */
+    uint64_t index;            /* results since the stream began (0, 1, ...) */
+    double start;              /* input-sample position of the window's first contract sample */
+    double end;                /* start + window_samples * down/up: one contract sample past the last */
+    const float *embedding;    /* embedding_dim floats, inside the arena, valid until the next push/gap */
+    const float *head_outputs; /* every head in blob order: classifiers' softmax probabilities (n_outputs
+                                * each), regressors' value (1 each); NULL for a blob without heads */
+    uint32_t n_head_outputs;   /* floats at head_outputs */
+    uint32_t reserved;
+} relcon_stream_result;
+
+/* Arena bytes (RELCON_ARENA_ALIGN-aligned) a stream over this blob with this configuration needs: the session
+ * (relcon_inspect's arena_bytes for the contract window) plus the stream's state, tap table, input history,
+ * window ring and outputs. Validates the blob (as relcon_inspect) and the configuration
+ * (RELCON_E_INVALID_ARGUMENT: rate as relcon_resample_info, hop > window_samples, reserved fields not 0,
+ * count_scale not finite; RELCON_E_BLOB_CONTRACT when the contract's window exceeds 65536 samples). Reentrant. */
+RELCON_NODISCARD relcon_status relcon_stream_arena_bytes(const void *blob, size_t blob_bytes,
+                                                         const relcon_stream_config *config, uint64_t *out_bytes);
+
+/* Creates a stream (and its session) inside the arena. Statuses as relcon_stream_arena_bytes, plus
+ * RELCON_E_ARENA_MISALIGNED / RELCON_E_ARENA_TOO_SMALL. The blob must outlive the stream. */
+RELCON_NODISCARD relcon_status relcon_stream_init(const void *blob, size_t blob_bytes,
+                                                  const relcon_stream_config *config, void *arena,
+                                                  size_t arena_bytes, relcon_stream **out_stream);
+
+/* Pushes up to n_samples interleaved x,y,z floats in g (contract axis order). *out_consumed receives the
+ * samples taken (< n_samples only when a result became ready); out_result is always written (ready 0 or 1).
+ *   t_first: timestamp of samples[0] in seconds, or RELCON_STREAM_NO_TIME.
+ * Statuses: RELCON_E_NULL_ARGUMENT (samples may be NULL when n_samples is 0); RELCON_E_SESSION_INVALID for a
+ * pointer that is not a stream (or whose state was overwritten); RELCON_E_INPUT_NOT_FINITE for a NaN or
+ * infinite sample (the samples before it are consumed, *out_consumed says how many; that sample is not);
+ * RELCON_E_OUTPUT_NOT_FINITE when the window's result is not finite (the window is dropped, the stream goes
+ * on: push again). Never allocates. */
+RELCON_NODISCARD relcon_status relcon_stream_push_f32(relcon_stream *stream, const float *samples,
+                                                      uint32_t n_samples, double t_first,
+                                                      uint32_t *out_consumed, relcon_stream_result *out_result);
+
+/* As relcon_stream_push_f32 for raw int16 counts: g = count*count_scale[a] + count_offset[a] (the config's). */
+RELCON_NODISCARD relcon_status relcon_stream_push_i16(relcon_stream *stream, const int16_t *counts,
+                                                      uint32_t n_samples, double t_first,
+                                                      uint32_t *out_consumed, relcon_stream_result *out_result);
+
+/* Declares missing data: the window and the resampler restart; the sample clock goes on. */
+RELCON_NODISCARD relcon_status relcon_stream_gap(relcon_stream *stream);
+
+/* The stream's session (for relcon_selftest, or relcon_embed between pushes: it shares the arena's scratch,
+ * the last result's pointers stay valid). */
+RELCON_NODISCARD relcon_status relcon_stream_session(relcon_stream *stream, relcon_session **out_session);
 
 #ifdef __cplusplus
 }

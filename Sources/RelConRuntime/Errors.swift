@@ -11,7 +11,7 @@ enum RelConError: Error, Equatable {
     case blobTooSmall, blobMagic, blobVersion, blobChecksum, blobBounds, blobAlignment
     case blobTensor, blobGraph, blobContract, blobMetadata
     case arenaTooSmall, arenaMisaligned, sessionInvalid
-    case windowTooShort, windowTooLong, inputNotFinite
+    case windowTooShort, windowTooLong, inputNotFinite, outputNotFinite
     case notFound, noSuchHead, selftestFailed
 
     /// The C status of this error (include/relcon.h). The only place errors become numbers.
@@ -36,6 +36,7 @@ enum RelConError: Error, Equatable {
         case .windowTooShort: return .RELCON_E_WINDOW_TOO_SHORT
         case .windowTooLong: return .RELCON_E_WINDOW_TOO_LONG
         case .inputNotFinite: return .RELCON_E_INPUT_NOT_FINITE
+        case .outputNotFinite: return .RELCON_E_OUTPUT_NOT_FINITE
         case .notFound: return .RELCON_E_NOT_FOUND
         case .noSuchHead: return .RELCON_E_NO_SUCH_HEAD
         case .selftestFailed: return .RELCON_E_SELFTEST_FAILED
@@ -68,6 +69,7 @@ func statusText(_ raw: UInt32) -> StaticString {
     case 40: return "window shorter than the model's minimum"
     case 41: return "window longer than the session's max_samples"
     case 42: return "input sample is NaN or infinite"
+    case 43: return "a computed value is NaN or infinite (the weights overflow on this input)"
     case 50: return "metadata key not found"
     case 51: return "no such head in the blob"
     case 52: return "self-test failed: output differs from the blob's expected embedding"

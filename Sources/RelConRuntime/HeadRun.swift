@@ -81,7 +81,7 @@ extension Session {
         var sum: Double = 0
         var j = 0
         while j < k { sum += SoftMath.exp(Double(z[j]) - zmax); j &+= 1 }
-        guard sum.isFinite, sum >= 1 else { throw .sessionInvalid }   // z finite: sum in [1, K]
+        guard sum.isFinite, sum >= 1 else { throw .outputNotFinite }   // z finite (forward checked it): sum in [1, K]
         j = 0
         while j < k { probs[j] = Float(SoftMath.exp(Double(z[j]) - zmax) / sum); j &+= 1 }
         top.pointee = best
@@ -153,7 +153,9 @@ extension Session {
             sum += Double(try runHead(session, h, head, samples: samples + start &* 3, n: h.maxSamples)[0])
             w &+= 1
         }
-        mean.pointee = Float(sum / Double(n))
+        let m = Float(sum / Double(n))
+        guard m.isFinite else { throw .outputNotFinite }   // each value was finite; their mean overflows f32
+        mean.pointee = m
         windowCount.pointee = n
     }
 
@@ -188,7 +190,14 @@ extension Session {
         guard x.d0 <= h.maxSamples else { throw .windowTooLong }
         let samples = (blob.base + Int(x.dataOffset)).assumingMemoryBound(to: Float.self)
         let expected = (blob.base + Int(y.dataOffset)).assumingMemoryBound(to: Float.self)
-        let e = try forward(session, header: h, samples: samples, n: x.d0, through: h.embedSteps)
+        let e: Value
+        do throws(RelConError) {
+            e = try forward(session, header: h, samples: samples, n: x.d0, through: h.embedSteps)
+        } catch {
+            // a non-finite value anywhere: the self-test fails (its documented status), with an infinite error
+            if error == .outputNotFinite { out.pointee = .infinity; throw .selftestFailed }
+            throw error
+        }
         guard e.length == 1, e.channels == Int(h.embeddingDim), e.dtype == BlobFormat.dtypeF32 else {
             throw .sessionInvalid
         }

@@ -269,6 +269,7 @@ enum Heads {
             }
         }
         _ = try selfTest(m, meta)
+        _ = try InputClip.raw(meta)
     }
 
     /// The self-test vector of a validated blob, nil when it has none.

@@ -39,7 +39,9 @@ struct SessionHeader {
     var isa: UInt32              // kernel ISA level chosen at init (Kernels/Dispatch.swift)
     var precision: UInt32        // the blob's: f32 (1), f16 (2), int8 (3)
     var embedSteps: UInt32       // output_value: relcon_embed runs steps [0, embedSteps); heads run later steps
-    var reserved2: UInt64, reserved3: UInt64
+    var rawClip: Float           // samples (g) are clamped to ±rawClip before scaling (InputClip.swift)
+    var reserved2: UInt64
+    var selfAddress: UInt64      // the arena's first byte: a copy of the control block elsewhere is not a session
 
     static let magicValue: UInt64 = 0x3153_4553_4E43_4C52   // "RLCNSES1" little-endian
     static let crcFieldOffset = 8
@@ -129,7 +131,7 @@ enum Session {
             inputScale0: c.scale.0, inputScale1: c.scale.1, inputScale2: c.scale.2,
             inputOffset0: c.offset.0, inputOffset1: c.offset.1, inputOffset2: c.offset.2,
             inputClip: c.clip, isa: ISA.detect().rawValue, precision: model.precision, embedSteps: model.outputValue,
-            reserved2: 0, reserved3: 0)
+            rawClip: try InputClip.raw(model), reserved2: 0, selfAddress: UInt64(UInt(bitPattern: arena)))
         arena.storeBytes(of: header, as: SessionHeader.self)
         header.headerCRC = CRC32.checksum(UnsafeRawPointer(arena), count: Int(ArenaPlanner.controlHeaderBytes),
                                           zeroedOffset: SessionHeader.crcFieldOffset)
@@ -147,7 +149,13 @@ enum Session {
               CRC32.checksum(session, count: Int(ArenaPlanner.controlHeaderBytes),
                              zeroedOffset: SessionHeader.crcFieldOffset) == h.headerCRC,
               h.steps >= 1, h.steps <= BlobFormat.maxLayers, h.embedSteps >= 1, h.embedSteps <= h.steps,
-              h.controlBytes == ArenaPlanner.controlBytes(steps: h.steps), h.arenaBytes >= h.controlBytes
+              h.controlBytes == ArenaPlanner.controlBytes(steps: h.steps), h.arenaBytes >= h.controlBytes,
+              // the control block was written here, for an arena of arenaBytes from here: a copy of the 128-byte
+              // header elsewhere (whose records and buffers would lie past the copy) is refused before any
+              // byte after the header is read
+              h.selfAddress == UInt64(UInt(bitPattern: session)),
+              h.arenaBytes <= UInt64(UInt.max) &- UInt64(UInt(bitPattern: session)),
+              h.rawClip > 0, h.rawClip.isFinite
         else { throw .sessionInvalid }
         let bodyBytes = Int(h.steps) &* Int(ArenaPlanner.stepRecordBytes)
             &+ (Int(h.steps) &+ 1) &* Int(ArenaPlanner.valueRecordBytes)
@@ -165,7 +173,7 @@ enum Session {
         guard capacity >= h.embeddingDim else { throw .bufferTooSmall }
         let y = try forward(session, header: h, samples: samples, n: n, through: h.embedSteps)
         guard y.length == 1, y.channels == Int(h.embeddingDim), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
-        output.update(from: y.f32, count: y.channels)
+        output.update(from: y.f32, count: y.channels)   // finite: forward checked every f32 value
     }
 
     /// Runs the embedding's steps [0, embedSteps) on one window and then, when `target` > embedSteps, only the
@@ -174,6 +182,16 @@ enum Session {
     /// session (`h`).
     static func forward(_ session: UnsafeMutableRawPointer, header h: SessionHeader, samples: UnsafePointer<Float>,
                         n: UInt32, through target: UInt32) throws(RelConError) -> Value
+    {
+        try forward(session, header: h, samples: samples, n: n, through: target, all: false) { _, _ in }
+    }
+
+    /// As above; with `all`, every step [0, target) runs (no head is skipped: the planned schedule, so every
+    /// value is intact when `visit(v, value)` sees it right after the step that writes it).
+    /// Every f32 value a step writes is checked: NaN or ±∞ anywhere is RELCON_E_OUTPUT_NOT_FINITE.
+    static func forward(_ session: UnsafeMutableRawPointer, header h: SessionHeader, samples: UnsafePointer<Float>,
+                        n: UInt32, through target: UInt32, all: Bool,
+                        visit: (UInt32, Value) throws(RelConError) -> Void) throws(RelConError) -> Value
     {
         guard target >= h.embedSteps, target <= h.steps else { throw .sessionInvalid }
         guard n >= h.minSamples else { throw .windowTooShort }
@@ -214,7 +232,7 @@ enum Session {
         }
         var i: UInt32 = 0
         while i < target {
-            if i >= h.embedSteps {
+            if i >= h.embedSteps && !all {
                 // A head layer: run it only if its output lies on the chain target <- ... <- embedding.
                 var v = target
                 var hops: UInt32 = 0
@@ -228,23 +246,38 @@ enum Session {
             }
             try run(step(i), out: i &+ 1, value: value, blob: blob, blobBytes: h.blobBytes, isa: isa,
                     f16: h.precision == BlobFormat.dtypeF16)
+            let y = try value(i &+ 1)
+            if y.dtype == BlobFormat.dtypeF32, !allFinite(y.f32, count: y.length &* y.channels) { throw .outputNotFinite }
+            try visit(i &+ 1, y)
             i &+= 1
         }
         return try value(target)
     }
 
-    /// x·scale + offset per axis, clamped to ±clip when clip > 0. Rejects NaN and ±∞ samples.
+    /// True when none of the `count` floats is NaN or ±∞ (exponent bits all ones): an integer max over the
+    /// magnitudes' bit patterns, which the compiler vectorises (a float reduction it may not reorder).
+    static func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+        let bits = UnsafeRawPointer(p).assumingMemoryBound(to: UInt32.self)
+        var m: UInt32 = 0
+        var i = 0
+        while i < count { m = max(m, bits[i] & 0x7FFF_FFFF); i &+= 1 }
+        return m < 0x7F80_0000
+    }
+
+    /// Samples clamped to ±rawClip (g), then x·scale + offset per axis, clamped to ±clip when clip > 0.
+    /// Rejects NaN and ±∞ samples.
     static func copyInput(_ samples: UnsafePointer<Float>, count n: Int, header h: SessionHeader,
                                   into x: UnsafeMutablePointer<Float>) throws(RelConError)
     {
         let scale = SIMD3<Float>(h.inputScale0, h.inputScale1, h.inputScale2)
         let offset = SIMD3<Float>(h.inputOffset0, h.inputOffset1, h.inputOffset2)
         let clip = h.inputClip
+        let raw = h.rawClip
         var t = 0
         while t < n {
             let s = SIMD3<Float>(samples[3 &* t], samples[3 &* t &+ 1], samples[3 &* t &+ 2])
             guard s[0].isFinite, s[1].isFinite, s[2].isFinite else { throw .inputNotFinite }
-            var v = s * scale + offset
+            var v = s.clamped(lowerBound: SIMD3(repeating: -raw), upperBound: SIMD3(repeating: raw)) * scale + offset
             if clip > 0 { v = v.clamped(lowerBound: SIMD3(repeating: -clip), upperBound: SIMD3(repeating: clip)) }
             x[3 &* t] = v[0]; x[3 &* t &+ 1] = v[1]; x[3 &* t &+ 2] = v[2]
             t &+= 1

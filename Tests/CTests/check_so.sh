@@ -18,7 +18,9 @@ bad=$(echo "$syms" | grep -v '^relcon_' | grep -v '^RELCON_' || true)
 if [ -n "$bad" ]; then echo "check_so: non-relcon symbols exported:" >&2; echo "$bad" >&2; fail=1; fi
 for f in relcon_version relcon_version_string relcon_status_string relcon_inspect relcon_meta relcon_session_init relcon_embed \
          relcon_head_count relcon_head_info relcon_head_class_name relcon_classify relcon_regress \
-         relcon_classify_recording relcon_regress_recording relcon_selftest; do
+         relcon_classify_recording relcon_regress_recording relcon_selftest relcon_resample_info relcon_resample \
+         relcon_stream_arena_bytes relcon_stream_init relcon_stream_push_f32 relcon_stream_push_i16 relcon_stream_gap \
+         relcon_stream_session; do
   echo "$syms" | grep -qx "$f" || { echo "check_so: missing export $f" >&2; fail=1; }
 done
 soname=$(readelf -d "$so" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')

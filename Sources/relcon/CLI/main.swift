@@ -29,8 +29,12 @@ struct RecordingOptions: ParsableArguments {
     @Argument(help: "Recording: CSV (t,x,y,z or x,y,z with --rate; '#' comments and a header line allowed) or NPY ((N,3) x,y,z with --rate, or (N,4) t,x,y,z).")
     var recording: String
 
-    @Option(help: "Sample rate of the recording in Hz (required without timestamps; overrides them).")
+    @Option(parsing: .unconditional,
+            help: "Sample rate of the recording in Hz, 1–5000 (required without timestamps; overrides them).")
     var rate: Double?
+
+    @Option(help: "Unit of the timestamps: s, ms, us or ns.")
+    var timeUnit: TimeUnit = .s
 
     @Option(help: "Units of x,y,z: g, m/s2 or mg.")
     var units: Units = .g
@@ -40,7 +44,20 @@ struct RecordingOptions: ParsableArguments {
 
     func validate() throws {
         if let h = hop, h <= 0 { throw ValidationError("--hop must be a positive number of samples") }
-        if let r = rate, !(r.isFinite && r > 0) { throw ValidationError("--rate must be a positive number of Hz") }
+        try validateRate(rate)
+    }
+}
+
+extension TimeUnit: ExpressibleByArgument {}
+
+/// --rate: a number of Hz within the resampler's range (include/relcon.h, RELCON_RESAMPLE_*_RATE_HZ).
+func validateRate(_ rate: Double?, option: String = "--rate") throws {
+    guard let r = rate else { return }
+    let lo = RELCON_RESAMPLE_MIN_RATE_HZ, hi = RELCON_RESAMPLE_MAX_RATE_HZ
+    guard r.isFinite, r >= lo, r <= hi else {
+        var hint = ""
+        if r.isFinite, r > 0, r < lo { hint = " (a period in seconds? pass the rate in Hz)" }
+        throw ValidationError("\(option) must be a number of Hz within \(fmt(lo))–\(fmt(hi)), got \(r)\(hint)")
     }
 }
 
@@ -54,7 +71,7 @@ struct PreparedRecording {
     var note: String
 
     init(_ opts: RecordingOptions, info: relcon_model_info) throws {
-        var rec = try RecordingReader.read(path: opts.recording, rate: opts.rate)
+        var rec = try RecordingReader.read(path: opts.recording, rate: opts.rate, timeUnit: opts.timeUnit)
         let sourceRate = rec.rate
         let r = try rec.convert(units: opts.units, targetRate: Double(info.sample_rate_hz))
         window = Int(info.window_samples)
@@ -114,7 +131,7 @@ struct Inspect: ParsableCommand {
                 "input_clip": Double(info.input_clip),
                 "n_layers": info.n_layers, "n_tensors": info.n_tensors, "n_parameters": info.n_parameters,
                 "n_samples": info.n_samples, "macs": info.macs, "blob_bytes": info.blob_bytes,
-                "file_bytes": b.count, "arena_bytes": info.arena_bytes,
+                "file_bytes": b.fileBytes, "arena_bytes": info.arena_bytes,
             ]
             d["metadata"] = Dictionary(meta, uniquingKeysWith: { a, _ in a })
             d["heads"] = heads.json
@@ -323,18 +340,20 @@ struct Resample: ParsableCommand {
         abstract: "Resample a recording (anti-aliased) and write it as t,x,y,z CSV in g: what embed and classify feed the model.")
 
     @Argument(help: "Recording (CSV or NPY, as for embed).") var recording: String
-    @Option(help: "Sample rate of the recording in Hz (required without timestamps; overrides them).") var rate: Double?
+    @Option(parsing: .unconditional, help: "Sample rate of the recording in Hz, 1–5000 (required without timestamps; overrides them).")
+    var rate: Double?
+    @Option(help: "Unit of the timestamps: s, ms, us or ns.") var timeUnit: TimeUnit = .s
     @Option(help: "Units of x,y,z: g, m/s2 or mg.") var units: Units = .g
-    @Option(help: "Output rate in Hz.") var to: Double
+    @Option(parsing: .unconditional, help: "Output rate in Hz.") var to: Double
     @Option(help: "Output CSV, written atomically; default: stdout.") var out: String?
 
     func validate() throws {
-        if !(to.isFinite && to > 0) { throw ValidationError("--to must be a positive number of Hz") }
-        if let r = rate, !(r.isFinite && r > 0) { throw ValidationError("--rate must be a positive number of Hz") }
+        if !(to.isFinite && to > 0 && to <= 100_000) { throw ValidationError("--to must be a number of Hz in (0, 100000], got \(to)") }
+        try validateRate(rate)
     }
 
     func run() throws {
-        var rec = try RecordingReader.read(path: recording, rate: rate)
+        var rec = try RecordingReader.read(path: recording, rate: rate, timeUnit: timeUnit)
         let source = rec.rate
         let r = try rec.convert(units: units, targetRate: to)
         var csv = "# resampled by relcon from \(fmt(source)) Hz to \(fmt(to)) Hz\(r.map { " (x\($0.up)/\($0.down))" } ?? " (unchanged)"), g\nt,x,y,z\n"

@@ -97,14 +97,38 @@ public enum NPY {
 }
 
 /// Writes `data` to `path` atomically: a temporary file in the same folder, then rename(2).
+/// Errors name `path` (the user's), never the temporary file. An existing read-only `path` is not replaced
+/// (rename(2) would replace it: the folder's permission decides, not the file's); nor is a folder.
 public func writeAtomically(_ data: Data, to path: String) throws {
+    var st = stat()
+    if lstat(path, &st) == 0 {
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw CLIError("cannot write \(path): is a directory") }
+        if (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0 || access(path, W_OK) != 0 {
+            throw CLIError("cannot write \(path): the file is read-only (not replaced)")
+        }
+    }
     let tmp = path + ".tmp.\(getpid())"
-    guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-        throw CLIError("cannot write \(tmp)")
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+    guard fd >= 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    var ok = true
+    var err: Int32 = 0
+    data.withUnsafeBytes { raw in
+        var off = 0
+        while off < raw.count {
+            let w = write(fd, raw.baseAddress! + off, raw.count - off)
+            if w <= 0 { ok = false; err = errno; break }
+            off += w
+        }
+    }
+    if ok && fsync(fd) != 0 { ok = false; err = errno }
+    if close(fd) != 0 && ok { ok = false; err = errno }
+    guard ok else {
+        unlink(tmp)
+        throw CLIError("cannot write \(path): \(String(cString: strerror(err)))")
     }
     if rename(tmp, path) != 0 {
-        let err = String(cString: strerror(errno))
+        let e = String(cString: strerror(errno))
         unlink(tmp)
-        throw CLIError("cannot rename \(tmp) to \(path): \(err)")
+        throw CLIError("cannot write \(path): \(e)")
     }
 }

@@ -55,21 +55,54 @@ public struct Recording: Sendable {
             return nil
         }
         let r = try Resampler(inputRate: rate, outputRate: targetRate)
-        x = r.process(x); y = r.process(y); z = r.process(z)
+        let c = try r.process(channels: [x, y, z])
+        x = c[0]; y = c[1]; z = c[2]
         rate = targetRate
         return r
     }
 }
 
+/// Unit of a recording's timestamps.
+public enum TimeUnit: String, CaseIterable, Sendable {
+    case s, ms, us, ns
+    public var seconds: Double {
+        switch self { case .s: return 1; case .ms: return 1e-3; case .us: return 1e-6; case .ns: return 1e-9 }
+    }
+}
+
+/// The rates the resampler takes (include/relcon.h, RELCON_RESAMPLE_MIN/MAX_RATE_HZ).
+public let minRateHz = 1.0, maxRateHz = 5000.0
+
+/// One line naming the likely cause of a rate implied by timestamps that is outside minRateHz...maxRateHz.
+func impliedRateError(_ path: String, rate fs: Double, samples n: Int, span: Double, unit: TimeUnit) -> CLIError {
+    let base = "\(path): timestamps imply \(String(format: "%.6g", fs)) Hz (\(n) samples over \(String(format: "%.6g", span)) s), outside \(Int(minRateHz))–\(Int(maxRateHz)) Hz"
+    for (u, f) in [(TimeUnit.ms, 1e3), (.us, 1e6), (.ns, 1e9)] where unit == .s {
+        if fs * f >= minRateHz && fs * f <= maxRateHz {
+            return CLIError("\(base): timestamps look like \(u == .ms ? "milliseconds" : u == .us ? "microseconds" : "nanoseconds"): pass --time-unit \(u.rawValue)")
+        }
+    }
+    if unit != .s, fs / (1 / unit.seconds) >= minRateHz, fs / (1 / unit.seconds) <= maxRateHz {
+        return CLIError("\(base): timestamps look like seconds: drop --time-unit \(unit.rawValue)")
+    }
+    return CLIError("\(base): check the timestamps or pass --rate HZ")
+}
+
 public enum RecordingReader {
     /// Reads a CSV (`t,x,y,z` or, with `rate`, `x,y,z`) or an NPY file ((N,3) x,y,z with `rate`, or (N,4)
     /// t,x,y,z). `rate` overrides the rate derived from timestamps.
-    public static func read(path: String, rate: Double?) throws -> Recording {
+    public static func read(path: String, rate: Double?, timeUnit: TimeUnit = .s) throws -> Recording {
         guard let data = FileManager.default.contents(atPath: path) else {
             if !FileManager.default.fileExists(atPath: path) { throw CLIError("cannot open \(path): no such file") }
             throw CLIError("cannot read \(path)")
         }
-        if let r = rate, !(r.isFinite && r > 0) { throw CLIError("--rate must be a positive number of Hz, got \(r)") }
+        return try parse(data, path: path, rate: rate, timeUnit: timeUnit)
+    }
+
+    /// The bytes of a recording file (what `read` does after reading it; the CLI fuzz harness calls this).
+    public static func parse(_ data: Data, path: String, rate: Double?, timeUnit: TimeUnit = .s) throws -> Recording {
+        if let r = rate, !(r.isFinite && r >= minRateHz && r <= maxRateHz) {
+            throw CLIError("--rate must be a number of Hz within \(Int(minRateHz))–\(Int(maxRateHz)), got \(r)")
+        }
         let rows: [[Double]]
         let width: Int
         if data.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) {   // \x93NUMPY
@@ -86,7 +119,7 @@ public enum RecordingReader {
         var t0 = 0.0
         var fs: Double
         if width == 4 {
-            t0 = rows[0][0]
+            t0 = rows[0][0] * timeUnit.seconds
             for i in 1..<n where !(rows[i][0] > rows[i - 1][0]) {
                 throw CLIError("\(path): timestamps must increase (sample \(i + 1): \(rows[i][0]) after \(rows[i - 1][0]))")
             }
@@ -94,7 +127,11 @@ public enum RecordingReader {
                 fs = r
             } else {
                 guard n >= 2 else { throw CLIError("\(path): one sample cannot give a sample rate (pass --rate)") }
-                fs = Double(n - 1) / (rows[n - 1][0] - rows[0][0])
+                let span = (rows[n - 1][0] - rows[0][0]) * timeUnit.seconds
+                fs = Double(n - 1) / span
+                guard fs.isFinite, fs >= minRateHz, fs <= maxRateHz else {
+                    throw impliedRateError(path, rate: fs, samples: n, span: span, unit: timeUnit)
+                }
             }
         } else {
             guard let r = rate else {

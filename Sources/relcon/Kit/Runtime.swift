@@ -40,11 +40,28 @@ public final class Blob: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeMutableRawBufferPointer
 
+    /// Reads the header first (192 bytes), then only the header's total_bytes (docs/blob-format.md): a huge file
+    /// that is not a blob costs one small read, a blob followed by other data is read up to its end.
     public init(path: String) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let fh = FileHandle(forReadingAtPath: path) else {
             if !FileManager.default.fileExists(atPath: path) { throw CLIError("cannot open \(path): no such file") }
             throw CLIError("cannot read \(path)")
+        }
+        defer { try? fh.close() }
+        let size = (try? fh.seekToEnd()).map(Int.init) ?? 0
+        try? fh.seek(toOffset: 0)
+        fileBytes = size
+        let head = (try? fh.read(upToCount: 192)) ?? Data()
+        var want = head.count
+        if head.count >= 20, head.starts(with: [0x52, 0x4C, 0x43, 0x4E]) {   // "RLCN"
+            let total = head.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian) }
+            want = max(head.count, min(total, size))
+        }
+        var data = head
+        if want > head.count {
+            guard let rest = try? fh.read(upToCount: want - head.count) else { throw CLIError("cannot read \(path)") }
+            data.append(rest)
         }
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
         data.withUnsafeBytes { src in
@@ -53,7 +70,9 @@ public final class Blob: @unchecked Sendable {
         bytes = buf
         count = data.count
     }
+    /// Bytes read (at most the header's total_bytes) and the file's size.
     public let count: Int
+    public let fileBytes: Int
     deinit { bytes.deallocate() }
 
     /// relcon_inspect: validates the whole blob and sizes the arena for windows of up to `samples` (0 = contract).
