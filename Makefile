@@ -24,7 +24,7 @@ LDLIBS := -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
 APT_PACKAGES := libopenblas-dev libcmocka-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps venv build fixtures test test-python test-swift test-c check-so demo embed-recording bench bench-compare bench-ab clean test-cli cli firmware-sim
+.PHONY: all deps venv build fixtures test test-own-data test-python test-swift test-c check-so demo embed-recording bench bench-compare bench-ab clean test-cli cli firmware-sim
 
 all: build
 
@@ -192,9 +192,14 @@ test: deps venv
 	$(MAKE) test-swift
 	$(MAKE) test-c
 	$(MAKE) test-cli
+	$(MAKE) test-own-data
 	$(MAKE) test-arm
 	$(MAKE) test-install
 	@echo "make test: all suites passed"
+
+# docs/own-data.md followed verbatim on real recordings rewritten into a user's layout (Tests/own_data/walkthrough.sh).
+test-own-data: venv build cli
+	Tests/own_data/walkthrough.sh
 
 clean:
 	rm -rf .build/ctests .build/fixtures .build/demo
