@@ -37,7 +37,7 @@ $cc -O2 -std=c11 examples/embed_recording/embed_recording.c $dyn_flags -lm -o "$
   { cat "$tmp/cc.log" >&2; fail "cc ... \$(pkg-config --cflags --libs relcon)"; }
 $cc -O2 -std=c11 examples/embed_recording/embed_recording.c $st_flags -lm -static -o "$tmp/embed_static" 2> "$tmp/cc.log" ||
   { cat "$tmp/cc.log" >&2; fail "cc ... \$(pkg-config --static --cflags --libs relcon) -static"; }
-readelf -d "$tmp/embed_dyn" | grep -q "NEEDED.*\[librelcon.so.$major\]" || fail "the dynamic example does not need librelcon.so.$major"
+grep -q "NEEDED.*\[librelcon.so.$major\]" <<<"$(readelf -d "$tmp/embed_dyn")" || fail "the dynamic example does not need librelcon.so.$major"
 readelf -d "$tmp/embed_static" 2>/dev/null | grep -q NEEDED && fail "the -static example still needs shared libraries"
 if [ -f "$rec" ]; then
   LD_LIBRARY_PATH=$lib "$tmp/embed_dyn" models/relcon-compact-int8.blob "$rec" --hop 512 --out "$tmp/dyn.csv" > /dev/null

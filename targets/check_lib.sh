@@ -22,7 +22,7 @@ if [ -n "$bad" ]; then echo "check_lib [$target]: $lib defines non-relcon_ globa
 api="relcon_version relcon_version_string relcon_status_string relcon_inspect relcon_meta relcon_session_init relcon_embed
      relcon_head_count relcon_head_info relcon_head_class_name relcon_classify relcon_regress relcon_classify_recording
      relcon_regress_recording relcon_selftest"
-for f in $api; do echo "$globals" | grep -qx "$f" || { echo "check_lib [$target]: $lib lacks $f" >&2; fail=1; }; done
+for f in $api; do grep -qx "$f" <<<"$globals" || { echo "check_lib [$target]: $lib lacks $f" >&2; fail=1; }; done
 undef=$(${tp}nm -u "$lib" | awk '{print $NF}' | grep -v ':$' | sort -u)
 extra=$(echo "$undef" | grep -Ev "$allowed" | grep -v '^$' || true)
 if [ -n "$extra" ]; then echo "check_lib [$target]: $lib needs symbols the target does not provide:" >&2; echo "$extra" >&2; fail=1; fi
@@ -35,7 +35,7 @@ if [ -n "$so" ]; then
   exports=$(${tp}nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^$')
   bad=$(echo "$exports" | grep -v '^relcon_' || true)
   [ -z "$bad" ] || { echo "check_lib [$target]: $so exports non-relcon_ symbols: $bad" >&2; fail=1; }
-  for f in $api; do echo "$exports" | grep -qx "$f" || { echo "check_lib [$target]: $so lacks export $f" >&2; fail=1; }; done
+  for f in $api; do grep -qx "$f" <<<"$exports" || { echo "check_lib [$target]: $so lacks export $f" >&2; fail=1; }; done
   needed=$(${tp}readelf -d "$so" | sed -n 's/.*NEEDED.*\[\(.*\)\].*/\1/p' | tr '\n' ' ')
   for d in $needed; do case "$d" in libc.so.6|libm.so.6) ;; *) echo "check_lib [$target]: $so needs $d" >&2; fail=1 ;; esac; done
   msg="$msg; $so: SONAME $soname, $(echo "$exports" | wc -l) relcon_* exports, needs $needed"

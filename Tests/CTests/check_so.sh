@@ -21,7 +21,7 @@ for f in relcon_version relcon_version_string relcon_status_string relcon_inspec
          relcon_classify_recording relcon_regress_recording relcon_selftest relcon_resample_info relcon_resample \
          relcon_stream_arena_bytes relcon_stream_init relcon_stream_push_f32 relcon_stream_push_i16 relcon_stream_gap \
          relcon_stream_session; do
-  echo "$syms" | grep -qx "$f" || { echo "check_so: missing export $f" >&2; fail=1; }
+  grep -qx "$f" <<<"$syms" || { echo "check_so: missing export $f" >&2; fail=1; }
 done
 soname=$(readelf -d "$so" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')
 [ "$soname" = "librelcon.so" ] || { echo "check_so: SONAME is '$soname', want librelcon.so" >&2; fail=1; }
