@@ -35,7 +35,7 @@ let package = Package(
         .library(name: "relcon", type: .dynamic, targets: ["RelConRuntime"]),
         // The `relcon` command-line tool (docs/cli.md). Product names must be unique and `relcon` is the
         // library's, so the binary is .build/<config>/relcon-cli (its help calls itself `relcon`).
-        .executable(name: "relcon-cli", targets: ["relcon"]),
+        .executable(name: "relcon-cli", targets: ["RelConCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,17 +89,17 @@ let package = Package(
             path: "Sources/RelConRuntimeHosted",
             swiftSettings: [.define("RELCON_HOSTED"), .unsafeFlags(runtimeFlags)]
         ),
-        // The CLI (docs/cli.md): hosted Swift. RelConCLIKit (readers, resampler, windowing, a thin wrapper over
+        // The CLI (docs/cli.md): hosted Swift. RelConSwift (readers, resampler, windowing, a thin wrapper over
         // the C API) calls the runtime only through include/relcon.h; the symbols come from the hosted twin,
         // linked in statically, so there is one runtime implementation and no .so to locate at run time.
-        .target(name: "RelConCLIKit", dependencies: ["RelConRuntimeHosted", "CRelCon"], path: "Sources/relcon/Kit"),
+        .target(name: "RelConSwift", dependencies: ["RelConRuntimeHosted", "CRelCon"], path: "Sources/RelConSwift"),
         .executableTarget(
-            name: "relcon",
-            dependencies: ["RelConCLIKit", "CRelCon",
+            name: "RelConCLI",
+            dependencies: ["RelConSwift", "CRelCon",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/relcon/CLI"
+            path: "Sources/RelConCLI"
         ),
-        .testTarget(name: "CLITests", dependencies: ["RelConCLIKit", "CRelCon"], path: "Tests/CLITests"),
+        .testTarget(name: "CLITests", dependencies: ["RelConSwift", "CRelCon"], path: "Tests/CLITests"),
         .testTarget(
             name: "RelConRuntimeTests",
             dependencies: ["RelConRuntimeHosted", "CRelCon"],

@@ -101,10 +101,10 @@ test-sanitize-twin: $(SAN)/test_threads_twin
 # and the instrumented twin). `make fuzz-cli FUZZ_SECONDS=N`; its minimised corpus (Tests/Fuzz/cli_corpus) is
 # replayed through relcon-cli by Tests/cli_test.sh.
 FUZZ_TWIN_MODULEMAP := $(FUZZ_TWIN)/release/CRelCon.build/module.modulemap
-$(FUZZ)/fuzz_cli: Tests/Fuzz/fuzz_cli.swift $(wildcard Sources/relcon/Kit/*.swift) $(FUZZ)/twin.stamp
-	nice swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name RelConCLIKit \
+$(FUZZ)/fuzz_cli: Tests/Fuzz/fuzz_cli.swift $(wildcard Sources/RelConSwift/*.swift) $(FUZZ)/twin.stamp
+	nice swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name RelConSwift \
 	  -Xcc -fmodule-map-file=$(FUZZ_TWIN_MODULEMAP) -I Sources/CRelCon/include Tests/Fuzz/fuzz_cli.swift \
-	  $(wildcard Sources/relcon/Kit/*.swift) $(TWIN_OBJS) -o $@
+	  $(wildcard Sources/RelConSwift/*.swift) $(TWIN_OBJS) -o $@
 
 .PHONY: fuzz-cli
 fuzz-cli: $(FUZZ)/fuzz_cli

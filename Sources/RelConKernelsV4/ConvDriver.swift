@@ -1,1 +1,1 @@
-../RelConKernelsV3/ConvDriver.swift
+../KernelsShared/ConvDriver.swift

@@ -1,1 +1,1 @@
-../RelConKernelsV3/Lanes.swift
+../KernelsShared/Lanes.swift

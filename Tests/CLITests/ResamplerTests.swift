@@ -1,8 +1,8 @@
-// Unit tests of the CLI's resampler and readers (Sources/relcon/Kit). The CLI binary itself is tested by
+// Unit tests of the CLI's resampler and readers (Sources/RelConSwift). The CLI binary itself is tested by
 // Tests/cli_test.sh (make test-cli).
 import Foundation
 import Testing
-@testable import RelConCLIKit
+@testable import RelConSwift
 
 /// Amplitude of the frequency-f component of y (sampled at rate, first sample at t0), by least squares on
 /// sin/cos over the given index range.

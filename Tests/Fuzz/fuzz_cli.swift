@@ -1,4 +1,4 @@
-// libFuzzer harness over the CLI's recording readers (CSV, NPY) and the resampler (Sources/relcon/Kit): any bytes,
+// libFuzzer harness over the CLI's recording readers (CSV, NPY) and the resampler (Sources/RelConSwift): any bytes,
 // with a rate and time unit taken from the first byte, through RecordingReader.parse and Recording.convert to
 // 100 Hz. Errors are CLIError / ResamplerError (thrown, one line each in the CLI); nothing may trap or run away.
 // Built by mk/fuzz.mk (fuzz-cli) with the Kit sources and the instrumented runtime twin.

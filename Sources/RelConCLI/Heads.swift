@@ -2,7 +2,7 @@
 // the C API: relcon_head_count/info/class_name, relcon_classify/regress(_recording), relcon_selftest.
 import CRelCon
 import Foundation
-import RelConCLIKit
+import RelConSwift
 
 struct Head {
     var index: UInt32

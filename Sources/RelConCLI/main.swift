@@ -10,7 +10,7 @@
 import ArgumentParser
 import CRelCon
 import Foundation
-import RelConCLIKit
+import RelConSwift
 
 extension Units: ExpressibleByArgument {}
 
