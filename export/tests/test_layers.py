@@ -203,7 +203,7 @@ def test_cli_table_lists_every_subcommand_in_help_order(monkeypatch):
     parser = cli_main.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert list(sub.choices) == [n for names, _ in cli_main.COMMANDS for n in names]
-    assert len(sub.choices) == 16
+    assert len(sub.choices) == 17
     extra = cli_main.COMMANDS[3][1]                        # a module that registers a name the table lacks
     real = extra.register
     monkeypatch.setattr(extra, "register", lambda s: (real(s), s.add_parser("surprise")))

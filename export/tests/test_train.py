@@ -18,7 +18,8 @@ import pytest
 import torch
 
 from relcon_export.cli import main as cli
-from relcon_export.data import sessions
+from relcon_export.cli.train import main as cli_train_main
+from relcon_export.data import pack, sessions
 from relcon_export.data.corpus import StepBatchSampler
 from relcon_export.evaluate.sources import load_checkpoint
 from relcon_export.io import resolve_data_dir
@@ -309,3 +310,69 @@ def test_version_flag(capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["--version"])
     assert e.value.code == 0 and capsys.readouterr().out.strip() == f"relcon-export {relcon_export.__version__}"
+
+
+# ---- the corpus pack and the GPU run (on CPU, a few steps) ----------------------------------------------------
+
+def test_corpus_pack_round_trip_within_half_a_count(corpus, tmp_path):
+    from_pack = tmp_path / "unpacked"
+    header = cli_train_main(["data", "pack", str(corpus), "--out", str(tmp_path / "c.rcpack")])
+    assert header == 0
+    assert cli_train_main(["data", "unpack", str(tmp_path / "c.rcpack"), "--out", str(from_pack)]) == 0
+    originals = sorted(Path(corpus).rglob("*.npz"))
+    assert len(originals) == len(sorted(from_pack.rglob("*.npz")))
+    for path in originals:
+        a, b = sessions.load_session(path), sessions.load_session(from_pack / path.relative_to(corpus))
+        assert a.meta == b.meta and a.fs == b.fs
+        assert np.abs(np.asarray(a.acc) - np.asarray(b.acc)).max() <= 0.5 / pack.SCALE + 1e-7
+        assert np.array_equal(a.label(), b.label())
+        assert np.allclose(a.t(), b.t(), atol=1e-9, rtol=0)
+
+
+def test_corpus_pack_cap_keeps_whole_sessions_of_every_dataset(corpus, tmp_path):
+    full = pack.pack_corpus(corpus, tmp_path / "all.rcpack")
+    size = (tmp_path / "all.rcpack").stat().st_size
+    capped = pack.pack_corpus(corpus, tmp_path / "half.rcpack", max_mib=size / 2 / (1 << 20))
+    assert (tmp_path / "half.rcpack").stat().st_size <= size / 2
+    assert 0 < len(capped["sessions"]) < len(full["sessions"])
+    assert len(capped["sessions"]) + len(capped["left_out"]) == len(full["sessions"])
+    assert {m["meta"]["dataset"] for m in capped["sessions"]} == {m["meta"]["dataset"] for m in full["sessions"]}
+
+
+def test_corpus_pack_refuses_damage(corpus, tmp_path):
+    pack.pack_corpus(corpus, tmp_path / "c.rcpack")
+    raw = (tmp_path / "c.rcpack").read_bytes()
+    (tmp_path / "magic.rcpack").write_bytes(b"X" + raw[1:])
+    with pytest.raises(ValueError, match="bad magic"):
+        pack.unpack_corpus(tmp_path / "magic.rcpack", tmp_path / "u1")
+    (tmp_path / "short.rcpack").write_bytes(raw[: len(raw) - 100])
+    with pytest.raises(ValueError, match="truncated|corrupt"):
+        pack.unpack_corpus(tmp_path / "short.rcpack", tmp_path / "u2")
+    with pytest.raises(ValueError, match="--max-mib"):
+        pack.pack_corpus(corpus, tmp_path / "x.rcpack", max_mib=1e-6)
+
+
+def test_gpu_run_runs_a_few_steps_on_cpu_and_resumes(corpus, tmp_path):
+    pack.pack_corpus(corpus, tmp_path / "c.rcpack")
+    args = ["gpu-run", "--pack", str(tmp_path / "c.rcpack"), "--out", str(tmp_path / "gpu"), "--device", "cpu",
+            "--max-steps", "2", "--batch", "8", "--distance-batch", "8", "--encoder", "tiny", "--c", "4",
+            "--window", "128", "--hop", "128", "--distance-embed-dim", "8", "--distance-kernel-size", "7",
+            "--split", "0.6,0.2,0.2", "--no-progress"]
+    assert cli_train_main(args) == 0
+    report = json.loads((tmp_path / "gpu" / "gpu_run.json").read_text())
+    assert report["distance"]["step"] == 2 and report["relcon"]["step"] == 2
+    assert report["relcon"]["batch_size"] == 8 and report["relcon"]["anchors_per_s"] > 0
+    assert report["hardware"]["device"] == "cpu"
+    for f in ("distance/best.pt", "distance/latest.pt", "relcon/latest.pt", "relcon/config.json", "corpus/.unpacked"):
+        assert (tmp_path / "gpu" / f).is_file(), f
+    # a second call continues both stages from their latest.pt (the pack is not unpacked again)
+    assert cli_train_main([*args[:8], "4", *args[9:]]) == 0
+    report = json.loads((tmp_path / "gpu" / "gpu_run.json").read_text())
+    assert report["distance"]["step"] == 4 and report["relcon"]["step"] == 4
+
+
+def test_max_minutes_stops_pretraining_cleanly(corpus, distance, tmp_path):
+    run = Run(cfg_for("relcon", corpus, distance, tmp_path / "r", steps=10_000, max_minutes=1e-9))
+    result = run.train()
+    assert result["stopped_early"] and result["step"] == 1
+    assert (tmp_path / "r" / "latest.pt").is_file()

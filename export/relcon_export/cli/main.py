@@ -24,7 +24,7 @@ COMMANDS = (
     (("ship",), ship),
     (("recording",), recording),
     (("evaluate",), evaluate),
-    (("data", "distance", "pretrain", "pack", "bench-pretrain"), train),
+    (("data", "distance", "pretrain", "pack", "bench-pretrain", "gpu-run"), train),
 )
 
 

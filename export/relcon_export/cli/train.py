@@ -3,11 +3,14 @@
     relcon-export data prepare --out corpus [--data-dir ../shared/data] [--datasets wisdm,hapt]
     relcon-export data convert rec.csv --subject P01 --units m/s2 --out corpus
     relcon-export data info corpus
+    relcon-export data pack corpus --out corpus.rcpack --max-mib 48   # small enough to travel (data/pack.py)
+    relcon-export data unpack corpus.rcpack --out corpus
     relcon-export distance train --corpus corpus --out runs/distance
     relcon-export distance ablate --checkpoint runs/distance/best.pt --corpus corpus
     relcon-export pretrain --corpus corpus --distance runs/distance/best.pt --out runs/relcon [--resume]
     relcon-export pack runs/relcon --out models/comparison/relcon     # encoder.pt + config/splits/log
     relcon-export bench-pretrain [--configs reference,compact]
+    relcon-export gpu-run --pack corpus.rcpack --out runs/gpu --minutes 10   # distance model + RelCon on one GPU
 
 Every field of PretrainConfig / DistanceTrainConfig is a flag (`lr` -> `--lr`, booleans as `--x/--no-x`).
 `python -m relcon_export.cli.train <subcommand>` runs just these (main() below), without importing the other
@@ -28,10 +31,12 @@ from relcon_export.cli.common import run, subcommand_parser
 from relcon_export.data.corpus import Corpus
 from relcon_export.data.recordings import DATASETS
 from relcon_export.data.ingest import IngestOptions, convert_file, ingest, summary_json
+from relcon_export.data.pack import pack_corpus, unpack_corpus
 from relcon_export.data.sessions import prepare_corpus
 from relcon_export.io import resolve_data_dir
 from relcon_export.train.bench_pretrain import main as bench_main
 from relcon_export.train.distance_training import DistanceTrainConfig, ablate, train_distance
+from relcon_export.train.gpu_run import GpuRunConfig, gpu_run
 from relcon_export.train.pretrain import PretrainConfig, pack_run, pretrain, resolve_resume
 
 
@@ -108,6 +113,21 @@ def _data_info(args) -> int:
 
 
 # -- distance --------------------------------------------------------------------------------------------
+
+
+def _data_pack(args) -> int:
+    pack_corpus(args.corpus, args.out, args.max_mib, args.seed, log=print)
+    return 0
+
+
+def _data_unpack(args) -> int:
+    unpack_corpus(args.pack, args.out, log=print)
+    return 0
+
+
+def _gpu_run(args) -> int:
+    gpu_run(dataclass_from_args(GpuRunConfig, args)[0])
+    return 0
 
 
 def _distance_train(args) -> int:
@@ -203,6 +223,16 @@ def register(subparsers) -> None:
     q.add_argument("--window", type=int, default=256)
     q.add_argument("--hop", type=int, default=256)
     q.set_defaults(func=_data_info)
+    q = sub.add_parser("pack", help="a corpus as one compact file that travels (int16 counts of 1/2048 g, LZMA)")
+    q.add_argument("corpus")
+    q.add_argument("--out", required=True, help="pack file to write (e.g. corpus.rcpack)")
+    q.add_argument("--max-mib", type=float, default=0.0, help="size cap: whole sessions, every dataset (0 = all)")
+    q.add_argument("--seed", type=int, default=0, help="order of the sessions kept under the cap")
+    q.set_defaults(func=_data_pack)
+    q = sub.add_parser("unpack", help="a corpus pack -> session files")
+    q.add_argument("pack")
+    q.add_argument("--out", required=True, help="corpus directory to write")
+    q.set_defaults(func=_data_unpack)
 
     p = subparsers.add_parser("distance", help="train the motif distance model; sparsemax/softmax ablation")
     sub = p.add_subparsers(dest="distance_command", metavar="<action>")
@@ -239,6 +269,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("bench-pretrain", help="anchors/s and distance-model time share per config")
     p.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments of relcon_export.bench_pretrain")
     p.set_defaults(func=_bench)
+
+    p = subparsers.add_parser("gpu-run", help="distance model + RelCon on one GPU in a time budget (bf16, "
+                                              "largest batch); a few steps on CPU")
+    add_dataclass_flags(p, GpuRunConfig)
+    p.set_defaults(func=_gpu_run)
 
 
 def main(argv: list[str] | None = None) -> int:

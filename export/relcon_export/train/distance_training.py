@@ -35,7 +35,7 @@ from relcon_export.train.distance import (DistanceConfig, MotifDistance, candida
                                           reconstruction_loss)
 from relcon_export.train.model import ENCODERS, ResNet1D
 from relcon_export.train.plots import plot_run
-from relcon_export.train.pretrain import CsvLog, progress_bar
+from relcon_export.train.pretrain import CsvLog, autocast_for, progress_bar
 
 
 def _opt(default, help: str, runtime: bool = False):
@@ -68,11 +68,16 @@ class DistanceTrainConfig:
     val_every: int = _opt(0, "validate every N steps; 0 = once per epoch and at the end", runtime=True)
     val_batches: int = _opt(8, "fixed validation batches", runtime=True)
     ckpt_every: int = _opt(200, "write latest.pt every N steps", runtime=True)
-    quality_batches: int = _opt(2, "candidate sets (of batch_size anchors, c = quality_c) for the "
+    quality_batches: int = _opt(2, "candidate sets (of quality_anchors anchors, c = quality_c) for the "
                                    "neighbour-quality metric on every validation; 0 = off", runtime=True)
+    quality_anchors: int = _opt(64, "anchors per candidate set of the quality metric (each one's candidates: the "
+                                "other anchors + quality_c of its own; 64 = RelCon's batch)", runtime=True)
     quality_c: int = _opt(20, "within-subject candidates per anchor of the quality metric (RelCon's c)",
                           runtime=True)
     progress: bool = _opt(True, "tqdm progress bar", runtime=True)
+    amp: str = _opt("auto", "auto (bf16 on cuda, off on cpu) | off | bf16", runtime=True)
+    max_minutes: float = _opt(0.0, "stop cleanly after this many minutes of training (validation, best.pt, latest.pt "
+                              "and the summary as at the end; --resume continues); 0 = no limit", runtime=True)
 
     def distance_config(self) -> DistanceConfig:
         return DistanceConfig(embed_dim=self.embed_dim, kernel_size=self.kernel_size, n_residual=self.n_residual,
@@ -90,6 +95,11 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda but torch sees no CUDA device")
     device = torch.device(cfg.device)
+    if cfg.amp not in ("auto", "off", "bf16"):
+        raise ValueError(f"--amp must be auto, off or bf16, got '{cfg.amp}'")
+    autocast, amp = autocast_for(cfg.amp, device)
+    if cfg.max_minutes < 0:
+        raise ValueError(f"--max-minutes must be >= 0, got {cfg.max_minutes:g}")
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
@@ -128,7 +138,7 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
                                                  indent=2))
     atomic_write(out / "splits.json", json.dumps(splits, indent=1, sort_keys=True))
     quality = NeighbourQuality(corpus, {s for s, k in splits.items() if k == "val"}, cfg.quality_c,
-                               cfg.batch_size, cfg.quality_batches, cfg.seed + 2, device)
+                               cfg.quality_anchors, cfg.quality_batches, cfg.seed + 2, device)
     references = quality.references()
 
     @torch.no_grad()
@@ -164,9 +174,11 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
     bar = progress_bar(cfg.progress, total, step)
     net.train()
     t_prev, loss_v = time.perf_counter(), None
+    t_start, start_step, stopped_early = t_prev, step, False
     for batch in loader:
         anchor, cand = batch["anchor"].to(device), batch["cand"].to(device)
-        loss = reconstruction_loss(net, anchor, cand)                 # summed SSE over the batch
+        with autocast():
+            loss = reconstruction_loss(net, anchor, cand).float()     # summed SSE over the batch
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -176,7 +188,9 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
         row = {"step": step, "epoch": round(step / per_epoch, 4), "loss": loss_v, "step_s": round(now - t_prev, 4),
                "val_loss": "", "nn_top1": ""}
         t_prev = now
-        if step % val_every == 0 or step == total:
+        out_of_time = bool(cfg.max_minutes) and now - t_start >= cfg.max_minutes * 60 and step < total
+        final = step == total or out_of_time
+        if step % val_every == 0 or final:
             val = validate()
             if val is not None:
                 row["val_loss"] = val
@@ -192,13 +206,19 @@ def train_distance(cfg: DistanceTrainConfig, resume: bool = False) -> dict:
         log.write(row)
         bar.update(1)
         bar.set_postfix(loss=f"{loss_v:.2f}")
-        if step % cfg.ckpt_every == 0 or step == total:
+        if step % cfg.ckpt_every == 0 or final:
             save_checkpoint(state(), out / "latest.pt")
+        if out_of_time:
+            stopped_early = True
+            bar.write(f"--max-minutes {cfg.max_minutes:g}: stopped at step {step} of {total} (--resume continues)")
+            break
     bar.close()
     log.close()
     if not (out / "best.pt").exists():               # no validation subjects: the last state is the best
         save_checkpoint(state(), out / "best.pt")
-    summary = {"step": step, "loss": loss_v, "best_val": best, "out": str(out),
+    summary = {"step": step, "total_steps": total, "loss": loss_v, "best_val": best, "out": str(out),
+               "amp": amp, "seconds": round(time.perf_counter() - t_start, 2), "steps_this_run": step - start_step,
+               "stopped_early": stopped_early, "batch_size": cfg.batch_size,
                "nearest_same_activity": {"distance_model": last_quality, **(references or {})}}
     atomic_write(out / "summary.json", json.dumps(summary, indent=2))
     plot_run(out / "log.csv", out / "curves.png", quality_refs=references)

@@ -93,6 +93,8 @@ class PretrainConfig:
     val_batches: int = _opt(4, "validation batches (fixed windows and candidates)", runtime=True)
     progress: bool = _opt(True, "tqdm progress bar", runtime=True)
     stop_after: int = _opt(0, "testing: hard-exit after this many steps of this run, like a kill", runtime=True)
+    max_minutes: float = _opt(0.0, "stop cleanly after this many minutes of training (validation and latest.pt as "
+                              "at the end; --resume continues); 0 = no limit", runtime=True)
 
     def validate(self) -> None:
         method = get_method(self.method)
@@ -206,8 +208,9 @@ def resolve_resume(cfg: PretrainConfig, given: set[str]) -> PretrainConfig:
 # Training
 
 
-def _autocast(cfg: PretrainConfig, device: torch.device):
-    amp = cfg.amp if cfg.amp != "auto" else ("bf16" if device.type == "cuda" else "off")
+def autocast_for(amp: str, device: torch.device):
+    """(context factory, resolved precision) for --amp: auto is bf16 on CUDA and off on CPU."""
+    amp = amp if amp != "auto" else ("bf16" if device.type == "cuda" else "off")
     if amp == "off":
         return nullcontext, amp
     if device.type != "cuda":
@@ -277,7 +280,7 @@ class Run:
             else None
         self.optimizer = torch.optim.Adam(self.objective.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(cfg, self.total))
-        self.autocast, self.amp = _autocast(cfg, self.device)
+        self.autocast, self.amp = autocast_for(cfg.amp, self.device)
         self.scaler = torch.amp.GradScaler("cuda") if self.amp == "fp16" else None
         self.step, self.best_val = 0, math.inf
         self.dcache = DistanceCache(self, cfg.distance_cache) if (self.distnet and cfg.distance_cache) else None
@@ -434,7 +437,8 @@ class Run:
         per_step_windows = cfg.batch_size * self.method.windows_per_anchor(cfg.c)
         start_step, last = self.step, {}
         self.objective.train()
-        t_prev = time.perf_counter()
+        t_prev = t_start = time.perf_counter()
+        self.stopped_early = False
         for batch in loader:
             batch = self._to_device(batch)
             loss, t_dist = self.loss(self.model, batch)
@@ -453,11 +457,15 @@ class Run:
                 torch.cuda.synchronize()
             now = time.perf_counter()
             dt, t_prev = now - t_prev, now
+            out_of_time = bool(cfg.max_minutes) and now - t_start >= cfg.max_minutes * 60 and self.step < self.total
+            if cfg.max_minutes and self.size > 1:                               # every rank, every step:
+                out_of_time = broadcast_float(float(out_of_time)) > 0.5        # rank 0's clock decides for all
+            final = self.step == self.total or out_of_time
             row = {"step": self.step, "epoch": round(self.step / self.per_epoch, 4), "loss": loss_value,
                    "lr": self.scheduler.get_last_lr()[0], "step_s": round(dt, 4),
                    "anchors_per_s": round(cfg.batch_size / dt, 2), "windows_per_s": round(per_step_windows / dt, 2),
                    "distance_share": round(t_dist / dt, 4), "val_loss": ""}
-            if cfg.val_every and (self.step % cfg.val_every == 0 or self.step == self.total):
+            if cfg.val_every and (self.step % cfg.val_every == 0 or final):
                 val = self.validate() if self.rank == 0 else None
                 if val is not None:
                     row["val_loss"] = val
@@ -475,12 +483,17 @@ class Run:
                     tb.add_scalar("val_loss", row["val_loss"], self.step)
             bar.update(1)
             bar.set_postfix(loss=f"{loss_value:.4f}", win_s=f"{per_step_windows / dt:.0f}")
-            if self.step % cfg.ckpt_every == 0 or self.step == self.total:
+            if self.step % cfg.ckpt_every == 0 or final:
                 if self.rank == 0:
                     save_checkpoint(self.state(), self.out / "latest.pt")
                 if self.size > 1:
                     dist.barrier()
             last = row
+            if out_of_time:
+                self.stopped_early = True
+                bar.write(f"--max-minutes {cfg.max_minutes:g}: stopped at step {self.step} of {self.total} "
+                          "(latest.pt; --resume continues)")
+                break
             if cfg.stop_after and self.step - start_step >= cfg.stop_after and self.step < self.total:
                 log.close()
                 bar.close()
@@ -490,7 +503,9 @@ class Run:
         log.close()
         if tb:
             tb.close()
-        return {"step": self.step, "loss": last.get("loss"), "best_val": self.best_val, "out": str(self.out)}
+        return {"step": self.step, "total_steps": self.total, "loss": last.get("loss"), "best_val": self.best_val,
+                "out": str(self.out), "seconds": round(time.perf_counter() - t_start, 2),
+                "steps_this_run": self.step - start_step, "stopped_early": self.stopped_early}
 
 
 class DistanceCache:
