@@ -207,3 +207,4 @@ clean:
 include mk/lint.mk
 include mk/arm.mk
 include mk/install.mk
+include mk/gpu.mk
