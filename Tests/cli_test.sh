@@ -300,6 +300,112 @@ expect_error "--out in a missing folder" 1 "cannot write $T/nodir/emb.csv: No su
 ls "$T"/nodir* >/dev/null 2>&1 && bad "temporary file left" || ok "no temporary file left"
 
 
+# ---- issue 14: '-' for standard input, separators, --json (JSON Lines: one object per window/check/run + a summary)
+"$PY" - "$T" <<'PYEOF'
+import sys
+d = sys.argv[1]
+rows = [l for l in open(f"{d}/syn100.csv").read().splitlines() if l and l[0].isdigit()]
+for name, sep in (("tab", "\t"), ("semi", ";"), ("space", "  ")):
+    open(f"{d}/syn100_{name}.txt", "w").write(f"t{sep}x{sep}y{sep}z\n" + "".join(r.replace(",", sep) + "\n" for r in rows))
+open(f"{d}/mixed.txt", "w").write(rows[0] + "\n" + rows[1].replace(",", "\t") + "\n")
+open(f"{d}/deccomma.txt", "w").write("t;x;y;z\n" + "".join(r.replace(",", "#").replace(".", ",").replace("#", ";") + "\n" for r in rows[:300]))
+open(f"{d}/pipes.txt", "w").write("".join(r.replace(",", "|") + "\n" for r in rows[:300]))
+with open(f"{d}/ms_xyz.csv", "w") as f:
+    for i, r in enumerate(rows):
+        t, x, y, z = r.split(",")
+        f.write(f"{1733000000000 + 10 * i},{x},{y},{z}\n")
+PYEOF
+run "embed file" 0 embed "$FIX/tiny.blob" "$T/syn100.csv" --hop 64 && cp "$T/out" "$T/emb_file.csv"
+"$CLI" embed "$FIX/tiny.blob" - --hop 64 <"$T/syn100.csv" >"$T/emb_stdin.csv" 2>"$T/err" && cmp -s "$T/emb_file.csv" "$T/emb_stdin.csv" \
+    && ok "embed - (stdin) = embed FILE" || bad "embed from stdin: $(cat "$T/err")"
+"$CLI" classify "$FIX/tiny.blob" - <"$T/syn100.csv" >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] && grep -q "no heads" "$T/err" && ok "classify - reads stdin (then: no heads)" || bad "classify -: $(cat "$T/err")"
+"$CLI" embed "$FIX/tiny.blob" - <"$T/nan.csv" >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^relcon: stdin line 2: column 2 is not finite" "$T/err" \
+    && ok "stdin errors name stdin: $(cat "$T/err")" || bad "stdin error: $(cat "$T/err")"
+"$CLI" embed "$FIX/tiny.blob" - --time-unit ms --hop 64 <"$T/ms_xyz.csv" >"$T/out" 2>"$T/err" && cmp -s <(cut -d, -f2- "$T/out") <(cut -d, -f2- "$T/emb_file.csv") \
+    && ok "stdin with --time-unit ms: the same embeddings" || bad "stdin --time-unit ms: $(cat "$T/err")"
+"$CLI" resample - --to 50 <"$T/syn100.csv" >"$T/out" 2>"$T/err" && [ "$(grep -c '^[0-9]' "$T/out")" -eq 600 ] \
+    && ok "resample - (stdin)" || bad "resample from stdin: $(cat "$T/err")"
+"$CLI" embed --help >"$T/out" 2>&1; grep -q "'-' for standard input" "$T/out" && ok "embed --help says which input takes '-'" || bad "embed --help: no '-'"
+for name in tab semi space; do
+    run "embed $name-separated" 0 embed "$FIX/tiny.blob" "$T/syn100_$name.txt" --hop 64 && cmp -s "$T/out" "$T/emb_file.csv" \
+        && ok "embed $name-separated = comma-separated" || bad "embed $name-separated differs"
+done
+expect_error "mixed separators" 1 "line 2: separated by tabs, but the first sample line by commas" embed "$FIX/tiny.blob" "$T/mixed.txt"
+expect_error "decimal commas" 1 "decimal comma" embed "$FIX/tiny.blob" "$T/deccomma.txt"
+expect_error "unknown separator" 1 "holds no samples \(no line of 3 or 4 numbers separated by commas, semicolons, tabs or spaces\)" embed "$FIX/tiny.blob" "$T/pipes.txt"
+expect_error "--json --out .csv" 2 "--out with --json must end in .jsonl" embed "$FIX/tiny.blob" "$T/syn100.csv" --json --out "$T/x.csv"
+
+run "embed --json" 0 embed "$FIX/tiny.blob" "$T/syn50.csv" --hop 64 --json && cp "$T/out" "$T/emb.jsonl"
+run "embed --json --out" 0 embed "$FIX/tiny.blob" "$T/syn50.csv" --hop 64 --json --out "$T/emb2.jsonl"
+if cmp -s "$T/emb.jsonl" "$T/emb2.jsonl" && "$PY" - "$T" <<'PYEOF'
+import json, sys, numpy as np
+d = sys.argv[1]
+lines = [json.loads(l) for l in open(f"{d}/emb.jsonl")]
+win, summ = lines[:-1], lines[-1]
+csv = np.loadtxt(f"{d}/emb50.csv", delimiter=",", skiprows=1)
+assert summ["type"] == "summary" and summ["windows"] == len(win) == len(csv), (summ, len(win))
+assert summ["source_rate_hz"] == 50 and summ["rate_hz"] == 100 and summ["resampled"] == {"up": 2, "down": 1}
+assert summ["embedding_dim"] == 32 and summ["hop"] == 64 and summ["window_samples"] == 256
+assert all(w["type"] == "window" and w["index"] == i and w["start"] == 64 * i for i, w in enumerate(win))
+z = np.array([w["embedding"] for w in win])
+assert np.allclose(z, csv[:, 1:], rtol=1e-6, atol=1e-7) and np.allclose([w["t_start"] for w in win], csv[:, 0], atol=1e-3)
+# the JSON floats are the f32 values exactly: float32(json) printed again with %.7g gives the CSV's text
+assert np.array_equal(np.float32(z).astype(np.float64), z)
+PYEOF
+then ok "embed --json: one object per window + summary; = the CSV; f32-exact floats"; else bad "embed --json"; fi
+for d in "$FIX" "$HEADS_FIXTURES" .build/fixtures; do [ -n "$d" ] && [ -f "$d/tiny_int8_heads.blob" ] && HB="$d/tiny_int8_heads.blob" && break; done
+if [ -n "${HB:-}" ]; then
+    run "classify csv" 0 classify "$HB" "$T/syn50.csv" --hop 64 && cp "$T/out" "$T/cls.csv"
+    run "classify --json" 0 classify "$HB" "$T/syn50.csv" --hop 64 --json && cp "$T/out" "$T/cls.jsonl"
+    for h in $("$PY" -c "import json; print(' '.join(x['name'] for x in json.load(open('/dev/stdin'))['heads']))" < <("$CLI" inspect "$HB" --json)); do
+        run "classify --json $h" 0 classify "$HB" "$T/syn50.csv" --hop 64 --json --head "$h" && cp "$T/out" "$T/cls_$h.jsonl"
+    done
+    if "$PY" - "$T" <<'PYEOF'
+import json, sys, glob, collections
+d = sys.argv[1]
+csv = [l.split(",") for l in open(f"{d}/cls.csv").read().splitlines() if l and l[0].isdigit()]
+lines = [json.loads(l) for l in open(f"{d}/cls.jsonl")]
+win, s = lines[:-1], lines[-1]
+assert s["type"] == "summary" and s["kind"] == "classifier" and s["windows"] == len(win) == len(csv) == s["vote_windows"]
+assert [w["class"] for w in win] == [r[2] for r in csv] and all(f"{w['probability']:.4f}" == r[3] for w, r in zip(win, csv))
+assert all(abs(sum(w["probabilities"]) - 1) < 1e-5 and w["probabilities"][w["class_index"]] == w["probability"] for w in win)
+assert s["votes"] == [collections.Counter(w["class_index"] for w in win)[k] for k in range(len(s["classes"]))]
+assert s["class"] == s["classes"][s["class_index"]] and s["votes"][s["class_index"]] == max(s["votes"])
+kinds = set()
+for f in glob.glob(f"{d}/cls_*.jsonl"):
+    ls = [json.loads(l) for l in open(f)]
+    kinds.add(ls[-1]["kind"])
+    if ls[-1]["kind"] == "regressor":
+        vals = [w["value"] for w in ls[:-1]]
+        assert abs(ls[-1]["mean"] - sum(vals) / len(vals)) <= 1e-4 * max(1, abs(ls[-1]["mean"])) and "unit" in ls[-1]
+assert kinds == {"classifier", "regressor"}, kinds
+PYEOF
+    then ok "classify --json: windows = the CSV's, votes = the windows' tops; regressor mean"; else bad "classify --json"; fi
+    run "selftest --json" 0 selftest "$HB" --json && "$PY" -c "
+import json; ls = [json.loads(l) for l in open('$T/out')]
+assert all(l['type'] == 'check' and l['status'] in ('ok', 'skip') for l in ls[:-1]) and len(ls) > 10, ls
+s = ls[-1]; assert s['type'] == 'summary' and s['ok'] and s['failed'] == 0 and s['passed'] == len(ls) - 1 - s['skipped'], s
+assert any('shipped self-test vector' in l['check'] for l in ls[:-1])
+" && ok "selftest --json: $(tail -1 "$T/out")" || bad "selftest --json"
+else
+    echo "skip classify/selftest --json: no tiny_int8_heads.blob (make fixtures)"
+fi
+"$CLI" selftest "$T/corrupt.blob" --json >"$T/out" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && "$PY" -c "
+import json; ls = [json.loads(l) for l in open('$T/out')]
+assert ls[-1]['type'] == 'summary' and not ls[-1]['ok'] and ls[-1]['failed'] >= 1 and ls[-2]['status'] == 'FAIL'
+" && ok "selftest --json of a corrupt blob: exit 1, FAIL object, summary ok false" || bad "selftest --json corrupt: rc $rc"
+run "bench --json" 0 bench "$FIX/tiny_int8.blob" --runs 7 --json && "$PY" -c "
+import json; ls = [json.loads(l) for l in open('$T/out')]
+runs, s = ls[:-1], ls[-1]
+assert [r['index'] for r in runs] == list(range(7)) and all(r['type'] == 'run' and r['latency_us'] > 0 for r in runs)
+assert s['type'] == 'summary' and s['runs'] == 7 and s['weight_dtype'] == 'int8' and s['samples'] == 256
+assert s['latency_us']['p50'] <= s['latency_us']['max'] == max(r['latency_us'] for r in runs) and s['arena_bytes'] > 0
+" && ok "bench --json: 7 run objects + summary" || bad "bench --json: $(cat "$T/out")"
+
+
 # ---- the CLI fuzz corpus (Tests/Fuzz/cli_corpus, mk/fuzz.mk) replayed through the binary: every input is a
 # recording (first byte: the harness's rate/unit selector, dropped here); exit 0 or 1, never a signal, one line
 # on stderr when it fails
