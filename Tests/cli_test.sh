@@ -220,6 +220,49 @@ if [ -f "$LIBDIR/librelcon.so" ] && command -v "${CC:-cc}" >/dev/null; then
                 && grep -q "heap calls after boot: 0" "$T/out"
             then ok "firmware_sim streams a 50 Hz recording $counts"; else bad "firmware_sim 50 Hz $counts: $(cat "$T/err")"; fi
         done
+        # the Python binding's Stream (relcon_export.runtime, issue 14) = the C stream of firmware_sim, line for line:
+        # the same 25-sample bursts with their timestamps, as float g and as int16 counts
+        for counts in "" "--counts 4096"; do
+            "$T/firmware_sim" "$fwb" "$T/syn50.csv" --hop 64 $counts >"$T/fw.out" 2>"$T/err"
+            if RELCON_LIB="$LIBDIR/librelcon.so" "$PY" - "$fwb" "$T/syn50.csv" "$T/fw.out" $counts <<'PYEOF'
+import re, sys, numpy as np
+from relcon_export.runtime import Session
+blob, rec, out = sys.argv[1:4]
+lsb = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+a = np.loadtxt(rec, delimiter=",", comments="#", skiprows=2)
+t, x = a[:, 0], a[:, 1:].astype(np.float32)
+s = Session(blob)
+st = s.stream(50, hop=64, count_scale=np.float32(1.0 / lsb) if lsb else None)
+parts = []
+for i in range(0, len(x), 25):                                  # FW_FIFO_WATERMARK bursts, each with its timestamp
+    if lsb:
+        c = np.clip(np.rint(x[i:i + 25].astype(np.float64) * lsb), -32768, 32767).astype(np.int16)
+        parts.append(st.push_counts(c, t_first=t[i]))
+    else:
+        parts.append(st.push(x[i:i + 25], t_first=t[i]))
+mine = []
+for r in parts:
+    for j in range(len(r)):
+        if s.heads and s.heads[0].kind == "classifier":
+            p = r.head(0)[j]
+            k = int(np.argmax(p))
+            res = f"{s.heads[0].classes[k]} ({p[k]:.3f})"
+        elif s.heads:
+            res = f"{r.head(0)[j]:.4g}"
+        else:
+            res = f"{np.sqrt(np.sum(r.embedding[j].astype(np.float64) ** 2)):.4f}"
+        mine.append(f"{r.start[j] / 50:.2f} {r.end[j] / 50:.2f} {res}")
+theirs = []
+for line in open(out):
+    m = re.match(r"^\s*(-?\d+\.\d\d)\s+(-?\d+\.\d\d)\s{2}(.*?)\s{2,}", line)
+    if m and not line.startswith(("boot", "summary")):
+        theirs.append(f"{m[1]} {m[2]} {m[3].strip()}")
+assert len(theirs) > 5 and mine == theirs, (len(mine), len(theirs), [p for p in zip(mine, theirs) if p[0] != p[1]][:3])
+print(f"  {len(mine)} windows, e.g. {mine[0]}")
+PYEOF
+            then ok "Python Stream = firmware_sim's C stream $counts (window times, class, probability)"
+            else bad "Python Stream vs firmware_sim $counts: $(cat "$T/err")"; fi
+        done
         "$T/firmware_sim" "$FIX/tiny.blob" "$T/syn50.csv" --rate 1e6 >"$T/out" 2>"$T/err"
         [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok "firmware_sim refuses --rate 1e6: $(cat "$T/err")" \
             || bad "firmware_sim --rate 1e6: $(cat "$T/err")"
@@ -355,7 +398,7 @@ assert np.allclose(z, csv[:, 1:], rtol=1e-6, atol=1e-7) and np.allclose([w["t_st
 assert np.array_equal(np.float32(z).astype(np.float64), z)
 PYEOF
 then ok "embed --json: one object per window + summary; = the CSV; f32-exact floats"; else bad "embed --json"; fi
-for d in "$FIX" "$HEADS_FIXTURES" .build/fixtures; do [ -n "$d" ] && [ -f "$d/tiny_int8_heads.blob" ] && HB="$d/tiny_int8_heads.blob" && break; done
+for d in "$FIX" "$HFIX"; do [ -f "$d/tiny_int8_heads.blob" ] && HB="$d/tiny_int8_heads.blob" && break; done
 if [ -n "${HB:-}" ]; then
     run "classify csv" 0 classify "$HB" "$T/syn50.csv" --hop 64 && cp "$T/out" "$T/cls.csv"
     run "classify --json" 0 classify "$HB" "$T/syn50.csv" --hop 64 --json && cp "$T/out" "$T/cls.jsonl"
