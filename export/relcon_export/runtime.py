@@ -581,7 +581,8 @@ class Stream:
         return float(err.value)
 
     def run(self, samples, chunk: int = 0, t_first: float | None = None) -> StreamResults:
-        """A whole recording pushed in chunks of `chunk` samples (0: one push), as a sensor FIFO would."""
+        """A whole recording pushed in chunks of `chunk` samples (0: one push), as a sensor FIFO would; integer arrays
+        go through push_counts. t_first: the timestamp of samples[0] (the later chunks continue it)."""
         a = np.asarray(samples)
         if chunk <= 0:
             return self.push_counts(a, t_first) if np.issubdtype(a.dtype, np.integer) else self.push(a, t_first)

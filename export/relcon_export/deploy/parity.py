@@ -9,8 +9,8 @@ among the calibration windows:
 - embedding cosine similarity (mean, min, 1st percentile) and max / mean absolute error of the int8 and f16
   embeddings against PyTorch fp32 (eval mode, BatchNorm not folded), computed by the real runtime (librelcon.so through
   relcon_export.runtime: the device's kernels, what firmware executes); the int8 ones are also checked bit for bit
-  against the NumPy integer reference (relcon_export.deploy.intref) on --attribution-windows windows, and the f16 ones against the
-  f32 graph with the f16 weights (fold.run_graph_torch) within a tolerance;
+  against the NumPy integer reference (relcon_export.deploy.intref) on --attribution-windows windows, and the f16
+  ones against the f32 graph with the f16 weights (fold.run_graph_torch);
 - per-layer error attribution on a subset: for every int8 value, the relative RMS error of its dequantised
   value against the float graph (cumulative), and the error the layer adds by itself (its float operator applied
   to the dequantised int8 inputs vs its dequantised int8 output: local);
