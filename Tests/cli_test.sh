@@ -221,10 +221,9 @@ if [ -f "$LIBDIR/librelcon.so" ] && command -v "${CC:-cc}" >/dev/null; then
             then ok "firmware_sim streams a 50 Hz recording $counts"; else bad "firmware_sim 50 Hz $counts: $(cat "$T/err")"; fi
         done
         # the Python binding's Stream (relcon_export.runtime, issue 14) = the C stream of firmware_sim, line for line:
-        # the same 25-sample bursts with their timestamps, as float g and as int16 counts
-        for counts in "" "--counts 4096"; do
-            "$T/firmware_sim" "$fwb" "$T/syn50.csv" --hop 64 $counts >"$T/fw.out" 2>"$T/err"
-            if RELCON_LIB="$LIBDIR/librelcon.so" "$PY" - "$fwb" "$T/syn50.csv" "$T/fw.out" $counts <<'PYEOF'
+        # the same 25-sample bursts with their timestamps, as float g and as int16 counts (fw_compare REC, here and
+        # on a real recording below)
+        cat >"$T/fwcmp.py" <<'PYEOF'
 import re, sys, numpy as np
 from relcon_export.runtime import Session
 blob, rec, out = sys.argv[1:4]
@@ -260,9 +259,16 @@ for line in open(out):
 assert len(theirs) > 5 and mine == theirs, (len(mine), len(theirs), [p for p in zip(mine, theirs) if p[0] != p[1]][:3])
 print(f"  {len(mine)} windows, e.g. {mine[0]}")
 PYEOF
-            then ok "Python Stream = firmware_sim's C stream $counts (window times, class, probability)"
-            else bad "Python Stream vs firmware_sim $counts: $(cat "$T/err")"; fi
-        done
+        fw_compare() {
+            local rec=$1 counts
+            for counts in "" "--counts 4096"; do
+                "$T/firmware_sim" "$fwb" "$rec" --hop 64 $counts >"$T/fw.out" 2>"$T/err"
+                if RELCON_LIB="$LIBDIR/librelcon.so" "$PY" "$T/fwcmp.py" "$fwb" "$rec" "$T/fw.out" $counts; then
+                    ok "Python Stream = firmware_sim's C stream on $(basename "$rec") $counts (window times, class, probability)"
+                else bad "Python Stream vs firmware_sim on $rec $counts: $(cat "$T/err")"; fi
+            done
+        }
+        fw_compare "$T/syn50.csv"
         "$T/firmware_sim" "$FIX/tiny.blob" "$T/syn50.csv" --rate 1e6 >"$T/out" 2>"$T/err"
         [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok "firmware_sim refuses --rate 1e6: $(cat "$T/err")" \
             || bad "firmware_sim --rate 1e6: $(cat "$T/err")"
@@ -281,6 +287,7 @@ if [ -d "$DATA" ] && [ -x "$EXPORT" ]; then
             && ok "embed real recording at $fs Hz: $(cat "$T/out")"
     done
     run "resample hapt 50->100" 0 resample "$T/hapt50.csv" --to 100 --out "$T/hapt50to100.csv" && ok "resample 50 -> 100 Hz"
+    if declare -F fw_compare >/dev/null; then fw_compare "$T/hapt50.csv"; fi
     if "$PY" - "$T" <<'EOF'
 import sys, numpy as np
 d = sys.argv[1]
