@@ -151,7 +151,7 @@ public enum RecordingReader {
     }
 
     /// Text: 3 or 4 numbers per line, separated by commas, semicolons, tabs or spaces (the separator of the first
-    /// sample line, for every line; runs of spaces/tabs count as one). Blank lines and lines starting with '#' are
+    /// sample line, for every line; tabs and spaces are one kind, any run of them counts as one). Blank lines and lines starting with '#' are
     /// skipped; lines without any number are allowed only before the first sample (headers). Every row must have the
     /// width of the first one, and every value must be finite.
     static func parseCSV(_ data: Data, path: String) throws -> ([[Double]], Int) {
@@ -159,10 +159,10 @@ public enum RecordingReader {
         var rows: [[Double]] = []
         var width = 0
         var lineNo = 0
-        var sep: Character? = nil                     // " ": runs of spaces and tabs
+        var sep: Character? = nil                     // " ": runs of spaces and tabs (TSV included)
         let anySep: (Character) -> Bool = { $0 == "," || $0 == ";" || $0 == "\t" || $0 == " " }
         let sepName: (Character) -> String = { c in
-            c == "," ? "commas" : c == ";" ? "semicolons" : c == "\t" ? "tabs" : "spaces"
+            c == "," ? "commas" : c == ";" ? "semicolons" : c == "\t" ? "tabs" : "spaces or tabs"
         }
         for sub in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNo += 1
@@ -171,7 +171,7 @@ public enum RecordingReader {
             if sep == nil {
                 let tokens = line.split(whereSeparator: anySep)
                 if !tokens.contains(where: { Double($0) != nil }) { continue }   // a header
-                sep = line.contains(";") ? ";" : line.contains("\t") ? "\t" : line.contains(",") ? "," : " "
+                sep = line.contains(";") ? ";" : line.contains(",") ? "," : " "
             }
             let fields: [String]
             if sep == " " {
