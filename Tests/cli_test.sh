@@ -447,6 +447,11 @@ fi
 import json; ls = [json.loads(l) for l in open('$T/out')]
 assert ls[-1]['type'] == 'summary' and not ls[-1]['ok'] and ls[-1]['failed'] >= 1 and ls[-2]['status'] == 'FAIL'
 " && ok "selftest --json of a corrupt blob: exit 1, FAIL object, summary ok false" || bad "selftest --json corrupt: rc $rc"
+"$CLI" selftest "$T/nope.blob" --json >"$T/out" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && "$PY" -c "
+import json; ls = [json.loads(l) for l in open('$T/out')]
+assert ls[-1]['type'] == 'summary' and not ls[-1]['ok'] and ls[-2]['status'] == 'FAIL' and 'no such file' in ls[-2]['check']
+" && ok "selftest --json of a missing blob: FAIL object, summary ok false" || bad "selftest --json missing blob: rc $rc $(cat "$T/out")"
 run "bench --json" 0 bench "$FIX/tiny_int8.blob" --runs 7 --json && "$PY" -c "
 import json; ls = [json.loads(l) for l in open('$T/out')]
 runs, s = ls[:-1], ls[-1]

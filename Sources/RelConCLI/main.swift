@@ -272,7 +272,13 @@ struct Selftest: ParsableCommand {
         defer { out.summary(blob) }
         let v = relcon_version()
         report(v / 10000 == UInt32(RELCON_VERSION_MAJOR), "library \(libraryVersion()) matches header \(RELCON_VERSION_MAJOR).\(RELCON_VERSION_MINOR).\(RELCON_VERSION_PATCH)")
-        let b = try Blob(path: blob)
+        let b: Blob
+        do {
+            b = try Blob(path: blob)
+        } catch {
+            out.check(.fail, "read: \(error)")
+            throw error
+        }
         let info: relcon_model_info
         do {
             info = try b.inspect()
