@@ -220,6 +220,55 @@ if [ -f "$LIBDIR/librelcon.so" ] && command -v "${CC:-cc}" >/dev/null; then
                 && grep -q "heap calls after boot: 0" "$T/out"
             then ok "firmware_sim streams a 50 Hz recording $counts"; else bad "firmware_sim 50 Hz $counts: $(cat "$T/err")"; fi
         done
+        # the Python binding's Stream (relcon_export.runtime, issue 14) = the C stream of firmware_sim, line for line:
+        # the same 25-sample bursts with their timestamps, as float g and as int16 counts (fw_compare REC, here and
+        # on a real recording below)
+        cat >"$T/fwcmp.py" <<'PYEOF'
+import re, sys, numpy as np
+from relcon_export.runtime import Session
+blob, rec, out = sys.argv[1:4]
+lsb = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+a = np.loadtxt(rec, delimiter=",", comments="#", skiprows=2)
+t, x = a[:, 0], a[:, 1:].astype(np.float32)
+s = Session(blob)
+st = s.stream(50, hop=64, count_scale=np.float32(1.0 / lsb) if lsb else None)
+parts = []
+for i in range(0, len(x), 25):                                  # FW_FIFO_WATERMARK bursts, each with its timestamp
+    if lsb:
+        c = np.clip(np.rint(x[i:i + 25].astype(np.float64) * lsb), -32768, 32767).astype(np.int16)
+        parts.append(st.push_counts(c, t_first=t[i]))
+    else:
+        parts.append(st.push(x[i:i + 25], t_first=t[i]))
+mine = []
+for r in parts:
+    for j in range(len(r)):
+        if s.heads and s.heads[0].kind == "classifier":
+            p = r.head(0)[j]
+            k = int(np.argmax(p))
+            res = f"{s.heads[0].classes[k]} ({p[k]:.3f})"
+        elif s.heads:
+            res = f"{r.head(0)[j]:.4g}"
+        else:
+            res = f"{np.sqrt(np.sum(r.embedding[j].astype(np.float64) ** 2)):.4f}"
+        mine.append(f"{r.start[j] / 50:.2f} {r.end[j] / 50:.2f} {res}")
+theirs = []
+for line in open(out):
+    m = re.match(r"^\s*(-?\d+\.\d\d)\s+(-?\d+\.\d\d)\s{2}(.*?)\s{2,}", line)
+    if m and not line.startswith(("boot", "summary")):
+        theirs.append(f"{m[1]} {m[2]} {m[3].strip()}")
+assert len(theirs) > 5 and mine == theirs, (len(mine), len(theirs), [p for p in zip(mine, theirs) if p[0] != p[1]][:3])
+print(f"  {len(mine)} windows, e.g. {mine[0]}")
+PYEOF
+        fw_compare() {
+            local rec=$1 counts
+            for counts in "" "--counts 4096"; do
+                "$T/firmware_sim" "$fwb" "$rec" --hop 64 $counts >"$T/fw.out" 2>"$T/err"
+                if RELCON_LIB="$LIBDIR/librelcon.so" "$PY" "$T/fwcmp.py" "$fwb" "$rec" "$T/fw.out" $counts; then
+                    ok "Python Stream = firmware_sim's C stream on $(basename "$rec") $counts (window times, class, probability)"
+                else bad "Python Stream vs firmware_sim on $rec $counts: $(cat "$T/err")"; fi
+            done
+        }
+        fw_compare "$T/syn50.csv"
         "$T/firmware_sim" "$FIX/tiny.blob" "$T/syn50.csv" --rate 1e6 >"$T/out" 2>"$T/err"
         [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok "firmware_sim refuses --rate 1e6: $(cat "$T/err")" \
             || bad "firmware_sim --rate 1e6: $(cat "$T/err")"
@@ -238,6 +287,7 @@ if [ -d "$DATA" ] && [ -x "$EXPORT" ]; then
             && ok "embed real recording at $fs Hz: $(cat "$T/out")"
     done
     run "resample hapt 50->100" 0 resample "$T/hapt50.csv" --to 100 --out "$T/hapt50to100.csv" && ok "resample 50 -> 100 Hz"
+    if declare -F fw_compare >/dev/null; then fw_compare "$T/hapt50.csv"; fi
     if "$PY" - "$T" <<'EOF'
 import sys, numpy as np
 d = sys.argv[1]
@@ -298,6 +348,117 @@ expect_error "--out read-only" 1 "cannot write $T/ro/emb.csv: .*read-only" embed
 [ "$(cat "$T/ro/emb.csv")" = keep ] && ok "read-only --out untouched" || bad "read-only --out replaced"
 expect_error "--out in a missing folder" 1 "cannot write $T/nodir/emb.csv: No such file" embed "$FIX/tiny.blob" "$T/r600.csv" --rate 100 --out "$T/nodir/emb.csv"
 ls "$T"/nodir* >/dev/null 2>&1 && bad "temporary file left" || ok "no temporary file left"
+
+
+# ---- issue 14: '-' for standard input, separators, --json (JSON Lines: one object per window/check/run + a summary)
+"$PY" - "$T" <<'PYEOF'
+import sys
+d = sys.argv[1]
+rows = [l for l in open(f"{d}/syn100.csv").read().splitlines() if l and l[0].isdigit()]
+for name, sep in (("tab", "\t"), ("semi", ";"), ("space", "  ")):
+    open(f"{d}/syn100_{name}.txt", "w").write(f"t{sep}x{sep}y{sep}z\n" + "".join(r.replace(",", sep) + "\n" for r in rows))
+open(f"{d}/mixed.txt", "w").write(rows[0] + "\n" + rows[1].replace(",", "\t") + "\n")
+open(f"{d}/deccomma.txt", "w").write("t;x;y;z\n" + "".join(r.replace(",", "#").replace(".", ",").replace("#", ";") + "\n" for r in rows[:300]))
+open(f"{d}/pipes.txt", "w").write("".join(r.replace(",", "|") + "\n" for r in rows[:300]))
+with open(f"{d}/ms_xyz.csv", "w") as f:
+    for i, r in enumerate(rows):
+        t, x, y, z = r.split(",")
+        f.write(f"{1733000000000 + 10 * i},{x},{y},{z}\n")
+PYEOF
+run "embed file" 0 embed "$FIX/tiny.blob" "$T/syn100.csv" --hop 64 && cp "$T/out" "$T/emb_file.csv"
+"$CLI" embed "$FIX/tiny.blob" - --hop 64 <"$T/syn100.csv" >"$T/emb_stdin.csv" 2>"$T/err" && cmp -s "$T/emb_file.csv" "$T/emb_stdin.csv" \
+    && ok "embed - (stdin) = embed FILE" || bad "embed from stdin: $(cat "$T/err")"
+"$CLI" classify "$FIX/tiny.blob" - <"$T/syn100.csv" >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] && grep -q "no heads" "$T/err" && ok "classify - reads stdin (then: no heads)" || bad "classify -: $(cat "$T/err")"
+"$CLI" embed "$FIX/tiny.blob" - <"$T/nan.csv" >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^relcon: stdin line 2: column 2 is not finite" "$T/err" \
+    && ok "stdin errors name stdin: $(cat "$T/err")" || bad "stdin error: $(cat "$T/err")"
+"$CLI" embed "$FIX/tiny.blob" - --time-unit ms --hop 64 <"$T/ms_xyz.csv" >"$T/out" 2>"$T/err" && cmp -s <(cut -d, -f2- "$T/out") <(cut -d, -f2- "$T/emb_file.csv") \
+    && ok "stdin with --time-unit ms: the same embeddings" || bad "stdin --time-unit ms: $(cat "$T/err")"
+"$CLI" resample - --to 50 <"$T/syn100.csv" >"$T/out" 2>"$T/err" && [ "$(grep -c '^[0-9]' "$T/out")" -eq 600 ] \
+    && ok "resample - (stdin)" || bad "resample from stdin: $(cat "$T/err")"
+"$CLI" embed --help >"$T/out" 2>&1; grep -q "'-' for standard input" "$T/out" && ok "embed --help says which input takes '-'" || bad "embed --help: no '-'"
+for name in tab semi space; do
+    run "embed $name-separated" 0 embed "$FIX/tiny.blob" "$T/syn100_$name.txt" --hop 64 && cmp -s "$T/out" "$T/emb_file.csv" \
+        && ok "embed $name-separated = comma-separated" || bad "embed $name-separated differs"
+done
+expect_error "mixed separators" 1 "line 2: separated by tabs, but the first sample line by commas" embed "$FIX/tiny.blob" "$T/mixed.txt"
+expect_error "decimal commas" 1 "decimal comma" embed "$FIX/tiny.blob" "$T/deccomma.txt"
+expect_error "unknown separator" 1 "holds no samples \(no line of 3 or 4 numbers separated by commas, semicolons, tabs or spaces\)" embed "$FIX/tiny.blob" "$T/pipes.txt"
+expect_error "--json --out .csv" 2 "--out with --json must end in .jsonl" embed "$FIX/tiny.blob" "$T/syn100.csv" --json --out "$T/x.csv"
+
+run "embed --json" 0 embed "$FIX/tiny.blob" "$T/syn50.csv" --hop 64 --json && cp "$T/out" "$T/emb.jsonl"
+run "embed --json --out" 0 embed "$FIX/tiny.blob" "$T/syn50.csv" --hop 64 --json --out "$T/emb2.jsonl"
+if cmp -s "$T/emb.jsonl" "$T/emb2.jsonl" && "$PY" - "$T" <<'PYEOF'
+import json, sys, numpy as np
+d = sys.argv[1]
+lines = [json.loads(l) for l in open(f"{d}/emb.jsonl")]
+win, summ = lines[:-1], lines[-1]
+csv = np.loadtxt(f"{d}/emb50.csv", delimiter=",", skiprows=1)
+assert summ["type"] == "summary" and summ["windows"] == len(win) == len(csv), (summ, len(win))
+assert summ["source_rate_hz"] == 50 and summ["rate_hz"] == 100 and summ["resampled"] == {"up": 2, "down": 1}
+assert summ["embedding_dim"] == 32 and summ["hop"] == 64 and summ["window_samples"] == 256
+assert all(w["type"] == "window" and w["index"] == i and w["start"] == 64 * i for i, w in enumerate(win))
+z = np.array([w["embedding"] for w in win])
+assert np.allclose(z, csv[:, 1:], rtol=1e-6, atol=1e-7) and np.allclose([w["t_start"] for w in win], csv[:, 0], atol=1e-3)
+# the JSON floats are the f32 values exactly: float32(json) printed again with %.7g gives the CSV's text
+assert np.array_equal(np.float32(z).astype(np.float64), z)
+PYEOF
+then ok "embed --json: one object per window + summary; = the CSV; f32-exact floats"; else bad "embed --json"; fi
+for d in "$FIX" "$HFIX"; do [ -f "$d/tiny_int8_heads.blob" ] && HB="$d/tiny_int8_heads.blob" && break; done
+if [ -n "${HB:-}" ]; then
+    run "classify csv" 0 classify "$HB" "$T/syn50.csv" --hop 64 && cp "$T/out" "$T/cls.csv"
+    run "classify --json" 0 classify "$HB" "$T/syn50.csv" --hop 64 --json && cp "$T/out" "$T/cls.jsonl"
+    for h in $("$PY" -c "import json; print(' '.join(x['name'] for x in json.load(open('/dev/stdin'))['heads']))" < <("$CLI" inspect "$HB" --json)); do
+        run "classify --json $h" 0 classify "$HB" "$T/syn50.csv" --hop 64 --json --head "$h" && cp "$T/out" "$T/cls_$h.jsonl"
+    done
+    if "$PY" - "$T" <<'PYEOF'
+import json, sys, glob, collections
+d = sys.argv[1]
+csv = [l.split(",") for l in open(f"{d}/cls.csv").read().splitlines() if l and l[0].isdigit()]
+lines = [json.loads(l) for l in open(f"{d}/cls.jsonl")]
+win, s = lines[:-1], lines[-1]
+assert s["type"] == "summary" and s["kind"] == "classifier" and s["windows"] == len(win) == len(csv) == s["vote_windows"]
+assert [w["class"] for w in win] == [r[2] for r in csv] and all(f"{w['probability']:.4f}" == r[3] for w, r in zip(win, csv))
+assert all(abs(sum(w["probabilities"]) - 1) < 1e-5 and w["probabilities"][w["class_index"]] == w["probability"] for w in win)
+assert s["votes"] == [collections.Counter(w["class_index"] for w in win)[k] for k in range(len(s["classes"]))]
+assert s["class"] == s["classes"][s["class_index"]] and s["votes"][s["class_index"]] == max(s["votes"])
+kinds = set()
+for f in glob.glob(f"{d}/cls_*.jsonl"):
+    ls = [json.loads(l) for l in open(f)]
+    kinds.add(ls[-1]["kind"])
+    if ls[-1]["kind"] == "regressor":
+        vals = [w["value"] for w in ls[:-1]]
+        assert abs(ls[-1]["mean"] - sum(vals) / len(vals)) <= 1e-4 * max(1, abs(ls[-1]["mean"])) and "unit" in ls[-1]
+assert kinds == {"classifier", "regressor"}, kinds
+PYEOF
+    then ok "classify --json: windows = the CSV's, votes = the windows' tops; regressor mean"; else bad "classify --json"; fi
+    run "selftest --json" 0 selftest "$HB" --json && "$PY" -c "
+import json; ls = [json.loads(l) for l in open('$T/out')]
+assert all(l['type'] == 'check' and l['status'] in ('ok', 'skip') for l in ls[:-1]) and len(ls) > 10, ls
+s = ls[-1]; assert s['type'] == 'summary' and s['ok'] and s['failed'] == 0 and s['passed'] == len(ls) - 1 - s['skipped'], s
+assert any('shipped self-test vector' in l['check'] for l in ls[:-1])
+" && ok "selftest --json: $(tail -1 "$T/out")" || bad "selftest --json"
+else
+    echo "skip classify/selftest --json: no tiny_int8_heads.blob (make fixtures)"
+fi
+"$CLI" selftest "$T/corrupt.blob" --json >"$T/out" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && "$PY" -c "
+import json; ls = [json.loads(l) for l in open('$T/out')]
+assert ls[-1]['type'] == 'summary' and not ls[-1]['ok'] and ls[-1]['failed'] >= 1 and ls[-2]['status'] == 'FAIL'
+" && ok "selftest --json of a corrupt blob: exit 1, FAIL object, summary ok false" || bad "selftest --json corrupt: rc $rc"
+"$CLI" selftest "$T/nope.blob" --json >"$T/out" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && "$PY" -c "
+import json; ls = [json.loads(l) for l in open('$T/out')]
+assert ls[-1]['type'] == 'summary' and not ls[-1]['ok'] and ls[-2]['status'] == 'FAIL' and 'no such file' in ls[-2]['check']
+" && ok "selftest --json of a missing blob: FAIL object, summary ok false" || bad "selftest --json missing blob: rc $rc $(cat "$T/out")"
+run "bench --json" 0 bench "$FIX/tiny_int8.blob" --runs 7 --json && "$PY" -c "
+import json; ls = [json.loads(l) for l in open('$T/out')]
+runs, s = ls[:-1], ls[-1]
+assert [r['index'] for r in runs] == list(range(7)) and all(r['type'] == 'run' and r['latency_us'] > 0 for r in runs)
+assert s['type'] == 'summary' and s['runs'] == 7 and s['weight_dtype'] == 'int8' and s['samples'] == 256
+assert s['latency_us']['p50'] <= s['latency_us']['max'] == max(r['latency_us'] for r in runs) and s['arena_bytes'] > 0
+" && ok "bench --json: 7 run objects + summary" || bad "bench --json: $(cat "$T/out")"
 
 
 # ---- the CLI fuzz corpus (Tests/Fuzz/cli_corpus, mk/fuzz.mk) replayed through the binary: every input is a

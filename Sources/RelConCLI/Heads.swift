@@ -64,7 +64,8 @@ func headsDescription(_ b: Blob) -> HeadsDescription {
     return HeadsDescription(text: "\(hs.count)" + text, json: json)
 }
 
-func classifyRecording(session: Session, prep: PreparedRecording, headName: String?) throws {
+func classifyRecording(session: Session, prep: PreparedRecording, headName: String?, json: Bool = false,
+                       path: String = "") throws {
     let b = session.blob
     let hs = try heads(b)
     guard !hs.isEmpty else { throw CLIError("\(b.path) has no heads; use `relcon embed` for embeddings") }
@@ -78,17 +79,38 @@ func classifyRecording(session: Session, prep: PreparedRecording, headName: Stri
         head = hs[0]
     }
     let w = UInt32(prep.window)
-    print("# \(b.meta("model_name") ?? "?"), head \(head.name); \(prep.recording.count) samples \(prep.note); windows of \(prep.window), hop \(prep.hop)")
+    var summary = prep.summary(path)
+    summary["type"] = "summary"
+    summary["blob"] = b.path
+    summary["model_name"] = b.meta("model_name") ?? NSNull()
+    summary["head"] = head.name
+    summary["kind"] = head.isClassifier ? "classifier" : "regressor"
+    if !json {
+        print("# \(b.meta("model_name") ?? "?"), head \(head.name); \(prep.recording.count) samples \(prep.note); windows of \(prep.window), hop \(prep.hop)")
+    }
+    func window(_ i: Int, _ start: Int) -> [String: Any] {
+        ["type": "window", "index": i, "start": start, "t_start": prep.startTime(start),
+         "t_end": prep.startTime(start + prep.window)]
+    }
     try prep.samples.withUnsafeBufferPointer { s in
         guard let base = s.baseAddress else { return }
         if head.isClassifier {
             var probs = [Float](repeating: 0, count: Int(head.nOutputs))
-            print("t_start,t_end,class,probability")
-            for start in prep.starts {
+            if !json { print("t_start,t_end,class,probability") }
+            for (i, start) in prep.starts.enumerated() {
                 var top: UInt32 = 0
                 try probs.withUnsafeMutableBufferPointer { p in
                     try checkStatus(relcon_classify(session.rawSession, base + 3 * start, w, head.index, p.baseAddress,
                                                     UInt32(p.count), &top), "classify window at sample \(start)")
+                }
+                if json {
+                    var d = window(i, start)
+                    d["class"] = head.classNames[Int(top)]
+                    d["class_index"] = Int(top)
+                    d["probability"] = Double(probs[Int(top)])
+                    d["probabilities"] = JSONOut.floats(probs)
+                    try JSONOut.line(d)
+                    continue
                 }
                 print(String(format: "%.2f,%.2f,", prep.startTime(start), prep.startTime(start + prep.window))
                       + head.classNames[Int(top)] + String(format: ",%.4f", Double(probs[Int(top)])))
@@ -100,16 +122,33 @@ func classifyRecording(session: Session, prep: PreparedRecording, headName: Stri
                                                           UInt32(prep.hop), head.index, v.baseAddress, UInt32(v.count),
                                                           &top, &windows), "classify_recording")
             }
+            if json {
+                summary["class"] = head.classNames[Int(top)]
+                summary["class_index"] = Int(top)
+                summary["classes"] = head.classNames
+                summary["votes"] = votes.map { Int($0) }
+                summary["vote_windows"] = Int(windows)
+                try JSONOut.line(summary)
+                return
+            }
             let tally = zip(head.classNames, votes).filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
                 .map { "\($0.0) \($0.1)" }.joined(separator: ", ")
             print("# recording: \(head.classNames[Int(top)]) (majority vote of \(windows) windows: \(tally))")
         } else {
             let unit = head.unit ?? ""
-            print("t_start,t_end,\(head.target ?? "value"),unit")
-            for start in prep.starts {
+            if !json { print("t_start,t_end,\(head.target ?? "value"),unit") }
+            for (i, start) in prep.starts.enumerated() {
                 var value: Float = 0
                 try checkStatus(relcon_regress(session.rawSession, base + 3 * start, w, head.index, &value),
                                 "regress window at sample \(start)")
+                if json {
+                    var d = window(i, start)
+                    d["value"] = JSONOut.number(Double(value))
+                    d["target"] = head.target ?? "value"
+                    d["unit"] = unit
+                    try JSONOut.line(d)
+                    continue
+                }
                 print(String(format: "%.2f,%.2f,%.5g,", prep.startTime(start), prep.startTime(start + prep.window),
                              Double(value)) + unit)
             }
@@ -117,24 +156,54 @@ func classifyRecording(session: Session, prep: PreparedRecording, headName: Stri
             var windows: UInt32 = 0
             try checkStatus(relcon_regress_recording(session.rawSession, base, UInt32(prep.recording.count),
                                                      UInt32(prep.hop), head.index, &mean, &windows), "regress_recording")
+            if json {
+                summary["target"] = head.target ?? "value"
+                summary["unit"] = unit
+                summary["mean"] = JSONOut.number(Double(mean))
+                summary["vote_windows"] = Int(windows)
+                try JSONOut.line(summary)
+                return
+            }
             print("# recording: \(head.target ?? "value") \(String(format: "%.5g", Double(mean))) \(unit) (mean of \(windows) windows)")
         }
     }
 }
 
-/// Runs the blob's shipped self-test vector and the heads on one window; returns the number of failed checks.
-func blobSelftest(_ b: Blob) -> Int {
-    var failures = 0
+/// The checks of `relcon selftest`: one "ok  " / "FAIL" / "skip" line each, or with --json one JSON object each
+/// and a summary object.
+final class CheckReport {
+    enum Status: String { case ok, fail = "FAIL", skip }
+    let json: Bool
+    private(set) var passed = 0, failed = 0, skipped = 0
+    init(json: Bool) { self.json = json }
+
+    func check(_ st: Status, _ what: String) {
+        switch st { case .ok: passed += 1; case .fail: failed += 1; case .skip: skipped += 1 }
+        if json {
+            if let line = try? JSONOut.text(["type": "check", "status": st.rawValue, "check": what]) { print(line) }
+        } else {
+            print("\(st.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(what)")
+        }
+    }
+
+    func summary(_ blob: String) {
+        guard json else { return }
+        if let line = try? JSONOut.text(["type": "summary", "blob": blob, "passed": passed, "failed": failed,
+                                         "skipped": skipped, "ok": failed == 0]) { print(line) }
+    }
+}
+
+/// Runs the blob's shipped self-test vector and the heads on one window, reporting each check to `out`.
+func blobSelftest(_ b: Blob, _ out: CheckReport) {
     do {
         let s = try Session(blob: b)
         var err: Float = 0
         let st = relcon_selftest(s.rawSession, &err)
         switch st {
-        case .RELCON_OK: print("ok   shipped self-test vector: max relative error \(err)")
-        case .RELCON_E_NOT_FOUND: print("skip shipped self-test vector: the blob has none")
+        case .RELCON_OK: out.check(.ok, "shipped self-test vector: max relative error \(err)")
+        case .RELCON_E_NOT_FOUND: out.check(.skip, "shipped self-test vector: the blob has none")
         default:
-            print("FAIL shipped self-test vector: \(String(cString: relcon_status_string(st))) (max relative error \(err))")
-            failures += 1
+            out.check(.fail, "shipped self-test vector: \(String(cString: relcon_status_string(st))) (max relative error \(err))")
         }
         let hs = try heads(b)
         let w = Int(s.info.window_samples)
@@ -150,19 +219,15 @@ func blobSelftest(_ b: Blob) -> Int {
                     }
                     let sum = probs.reduce(0, +)
                     let ok = probs.allSatisfy { $0.isFinite && $0 >= 0 } && abs(sum - 1) < 1e-4 && Int(top) < probs.count
-                    print("\(ok ? "ok  " : "FAIL") head \(h.name): \(h.nOutputs) probabilities sum to \(sum), top \(h.classNames[Int(top)])")
-                    if !ok { failures += 1 }
+                    out.check(ok ? .ok : .fail, "head \(h.name): \(h.nOutputs) probabilities sum to \(sum), top \(h.classNames[Int(top)])")
                 } else {
                     var v: Float = 0
                     try checkStatus(relcon_regress(s.rawSession, x.baseAddress, UInt32(w), h.index, &v), "regress")
-                    print("\(v.isFinite ? "ok  " : "FAIL") head \(h.name): \(h.target ?? "value") = \(v) \(h.unit ?? "")")
-                    if !v.isFinite { failures += 1 }
+                    out.check(v.isFinite ? .ok : .fail, "head \(h.name): \(h.target ?? "value") = \(v) \(h.unit ?? "")")
                 }
             }
         }
     } catch {
-        print("FAIL heads / self-test vector: \(error)")
-        failures += 1
+        out.check(.fail, "heads / self-test vector: \(error)")
     }
-    return failures
 }

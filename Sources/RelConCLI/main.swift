@@ -1,10 +1,13 @@
 // relcon: command-line tool for RelCon blobs (docs/cli.md).
 //
 //   relcon inspect BLOB [--samples N] [--json]
-//   relcon embed BLOB RECORDING [--rate HZ] [--units g|m/s2|mg] [--hop N] [--out FILE.csv|FILE.npy]
-//   relcon classify BLOB RECORDING [--head NAME] ...
-//   relcon selftest BLOB
-//   relcon bench BLOB [--samples N] [--runs K]
+//   relcon embed BLOB RECORDING [--rate HZ] [--time-unit s|ms|us|ns] [--units g|m/s2|mg] [--hop N]
+//                [--out FILE.csv|FILE.npy|FILE.jsonl] [--json]
+//   relcon classify BLOB RECORDING [--head NAME] [--json] ...
+//   relcon selftest BLOB [--json]
+//   relcon bench BLOB [--samples N] [--runs K] [--json]
+//   relcon resample RECORDING --to HZ ...
+// RECORDING "-" reads standard input (embed, classify, resample); --json writes JSON Lines (JSON.swift).
 //
 // Exit status: 0 success; 1 a runtime, input or self-test failure (one line on stderr); 2 a usage error.
 import ArgumentParser
@@ -26,7 +29,7 @@ struct RelconCommand: ParsableCommand {
 // MARK: - Shared options
 
 struct RecordingOptions: ParsableArguments {
-    @Argument(help: "Recording: CSV (t,x,y,z or x,y,z with --rate; '#' comments and a header line allowed) or NPY ((N,3) x,y,z with --rate, or (N,4) t,x,y,z).")
+    @Argument(help: "Recording, or '-' for standard input: text (t,x,y,z or x,y,z with --rate; separated by commas, semicolons, tabs or spaces; '#' comments and a header line allowed) or NPY ((N,3) x,y,z with --rate, or (N,4) t,x,y,z).")
     var recording: String
 
     @Option(parsing: .unconditional,
@@ -64,6 +67,8 @@ func validateRate(_ rate: Double?, option: String = "--rate") throws {
 /// A recording converted to the contract of `info`, ready to window.
 struct PreparedRecording {
     var recording: Recording
+    var sourceRate: Double
+    var ratio: (up: Int, down: Int)?
     var samples: [Float]
     var starts: [Int]
     var window: Int
@@ -82,6 +87,8 @@ struct PreparedRecording {
         samples = rec.interleaved()
         starts = windowStarts(count: rec.count, window: window, hop: hop)
         recording = rec
+        self.sourceRate = sourceRate
+        ratio = r.map { ($0.up, $0.down) }
         if let r {
             note = "resampled \(fmt(sourceRate)) Hz -> \(fmt(r.effectiveOutputRate)) Hz (x\(r.up)/\(r.down), Kaiser-sinc low-pass)"
         } else {
@@ -90,6 +97,13 @@ struct PreparedRecording {
     }
 
     func startTime(_ start: Int) -> Double { recording.t0 + Double(start) / recording.rate }
+
+    /// What the --json summaries say about the input.
+    func summary(_ path: String) -> [String: Any] {
+        ["recording": path, "samples": recording.count, "source_rate_hz": sourceRate, "rate_hz": recording.rate,
+         "resampled": ratio.map { ["up": $0.up, "down": $0.down] as Any } ?? NSNull(),
+         "window_samples": window, "hop": hop, "windows": starts.count]
+    }
 }
 
 func fmt(_ x: Double, _ digits: Int = 3) -> String {
@@ -135,8 +149,7 @@ struct Inspect: ParsableCommand {
             ]
             d["metadata"] = Dictionary(meta, uniquingKeysWith: { a, _ in a })
             d["heads"] = heads.json
-            let data = try JSONSerialization.data(withJSONObject: d, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOut.text(d, pretty: true))
             return
         }
         let name = b.meta("model_name") ?? "?"
@@ -162,15 +175,17 @@ struct Inspect: ParsableCommand {
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Embed a recording window by window (resampled to the contract rate, scaled to g).",
-        discussion: "Rows: t_start (seconds), then the embedding. CSV to stdout, or --out FILE.csv / FILE.npy (float64, (windows, 1+dim)), written atomically.")
+        discussion: "Rows: t_start (seconds), then the embedding. CSV to stdout, or --out FILE.csv / FILE.npy (float64, (windows, 1+dim)), written atomically. --json: JSON Lines, one {\"type\": \"window\", ...} object per window and a {\"type\": \"summary\", ...} object (to stdout, or --out FILE.jsonl).")
 
     @Argument(help: "Blob file.") var blob: String
     @OptionGroup var rec: RecordingOptions
-    @Option(help: "Output file (.csv or .npy), written atomically; default: CSV on stdout.") var out: String?
+    @Option(help: "Output file (.csv, .npy, or .jsonl with --json), written atomically; default: stdout.") var out: String?
+    @Flag(help: "JSON Lines: one object per window (t_start, t_end, embedding), then a summary object.") var json = false
 
     func validate() throws {
-        if let o = out, !(o.hasSuffix(".csv") || o.hasSuffix(".npy")) {
-            throw ValidationError("--out must end in .csv or .npy")
+        if let o = out {
+            let ok = json ? o.hasSuffix(".jsonl") || o.hasSuffix(".json") : o.hasSuffix(".csv") || o.hasSuffix(".npy")
+            if !ok { throw ValidationError(json ? "--out with --json must end in .jsonl or .json" : "--out must end in .csv or .npy") }
         }
     }
 
@@ -182,17 +197,34 @@ struct Embed: ParsableCommand {
         var rows: [Double] = []
         rows.reserveCapacity(prep.starts.count * (dim + 1))
         var csv = "t_start," + (0..<dim).map { "e\($0)" }.joined(separator: ",") + "\n"
+        var lines = ""
         var emb = [Float](repeating: 0, count: dim)
         try prep.samples.withUnsafeBufferPointer { s in
-            for start in prep.starts {
+            for (i, start) in prep.starts.enumerated() {
                 try emb.withUnsafeMutableBufferPointer { o in try session.embed(s, offset: start, n: prep.window, into: o) }
                 let t = prep.startTime(start)
+                if json {
+                    lines += try JSONOut.text(["type": "window", "index": i, "start": start, "t_start": t,
+                                               "t_end": prep.startTime(start + prep.window),
+                                               "embedding": JSONOut.floats(emb)]) + "\n"
+                    continue
+                }
                 rows.append(t)
                 rows.append(contentsOf: emb.map(Double.init))
                 csv += String(format: "%.3f", t)
                 for v in emb { csv += "," + String(format: "%.7g", Double(v)) }
                 csv += "\n"
             }
+        }
+        if json {
+            var sum = prep.summary(rec.recording)
+            sum["type"] = "summary"
+            sum["blob"] = blob
+            sum["model_name"] = b.meta("model_name") ?? NSNull()
+            sum["embedding_dim"] = dim
+            lines += try JSONOut.text(sum) + "\n"
+            if let o = out { try writeAtomically(Data(lines.utf8), to: o) } else { FileHandle.standardOutput.write(Data(lines.utf8)) }
+            return
         }
         guard let o = out else {
             FileHandle.standardOutput.write(Data(csv.utf8))
@@ -213,12 +245,14 @@ struct Classify: ParsableCommand {
     @Argument(help: "Blob file.") var blob: String
     @OptionGroup var rec: RecordingOptions
     @Option(help: "Head name (default: the blob's first head).") var head: String?
+    @Flag(help: "JSON Lines: one object per window (t_start, t_end, class, probability, probabilities / value), then a summary object (the vote or mean).")
+    var json = false
 
     func run() throws {
         let b = try Blob(path: blob)
         let session = try Session(blob: b)
         let prep = try PreparedRecording(rec, info: session.info)
-        try classifyRecording(session: session, prep: prep, headName: head)
+        try classifyRecording(session: session, prep: prep, headName: head, json: json, path: rec.recording)
     }
 }
 
@@ -229,22 +263,28 @@ struct Selftest: ParsableCommand {
         abstract: "Validate, start a session, check determinism, finite outputs and error statuses (and the blob's own self-test vector when the runtime has one). Exit 0 when all pass, 1 otherwise.")
 
     @Argument(help: "Blob file.") var blob: String
+    @Flag(help: "JSON Lines: one {\"type\": \"check\", \"status\": \"ok\"|\"FAIL\"|\"skip\", \"check\": ...} object per check, then a summary object.")
+    var json = false
 
     func run() throws {
-        var failures = 0
-        func report(_ ok: Bool, _ what: String) {
-            print("\(ok ? "ok  " : "FAIL") \(what)")
-            if !ok { failures += 1 }
-        }
+        let out = CheckReport(json: json)
+        func report(_ ok: Bool, _ what: String) { out.check(ok ? .ok : .fail, what) }
+        defer { out.summary(blob) }
         let v = relcon_version()
         report(v / 10000 == UInt32(RELCON_VERSION_MAJOR), "library \(libraryVersion()) matches header \(RELCON_VERSION_MAJOR).\(RELCON_VERSION_MINOR).\(RELCON_VERSION_PATCH)")
-        let b = try Blob(path: blob)
+        let b: Blob
+        do {
+            b = try Blob(path: blob)
+        } catch {
+            out.check(.fail, "read: \(error)")
+            throw error
+        }
         let info: relcon_model_info
         do {
             info = try b.inspect()
             report(true, "inspect: valid, \(dtypeName(info.weight_dtype)), \(info.embedding_dim)-d, \(info.window_samples) samples at \(fmt(Double(info.sample_rate_hz))) Hz")
         } catch {
-            print("FAIL inspect: \(error)")
+            out.check(.fail, "inspect: \(error)")
             throw error
         }
         let w = Int(info.window_samples)
@@ -276,9 +316,9 @@ struct Selftest: ParsableCommand {
         } catch {
             report(false, "\(error)")
         }
-        failures += blobSelftest(b)
-        if failures > 0 { throw CLIError("selftest: \(failures) check(s) failed (\(blob))") }
-        print("selftest: all checks passed")
+        blobSelftest(b, out)
+        if out.failed > 0 { throw CLIError("selftest: \(out.failed) check(s) failed (\(blob))") }
+        if !json { print("selftest: all checks passed") }
     }
 }
 
@@ -302,6 +342,8 @@ struct Bench: ParsableCommand {
     @Argument(help: "Blob file.") var blob: String
     @Option(help: "Window length in samples (default: the contract window).") var samples: UInt32 = 0
     @Option(help: "Timed runs (after 3 warm-up runs).") var runs: Int = 50
+    @Flag(help: "JSON Lines: one {\"type\": \"run\", \"latency_us\": ...} object per timed run, then a summary object.")
+    var json = false
 
     func validate() throws {
         if runs <= 0 { throw ValidationError("--runs must be positive") }
@@ -324,9 +366,23 @@ struct Bench: ParsableCommand {
                 }
             }
         }
+        let inOrder = lat
         lat.sort()
         let info = session.info
         let p50 = percentile(lat, 50)
+        if json {
+            for (i, t) in inOrder.enumerated() { try JSONOut.line(["type": "run", "index": i, "latency_us": t]) }
+            var d: [String: Any] = ["type": "summary", "blob": blob, "samples": n, "runs": runs, "warmup_runs": 3]
+            d["model_name"] = b.meta("model_name") ?? NSNull()
+            d["weight_dtype"] = dtypeName(info.weight_dtype)
+            d["latency_us"] = ["p50": p50, "p90": percentile(lat, 90), "max": lat.last ?? 0] as [String: Double]
+            d["macs"] = info.macs
+            d["gmac_per_s_p50"] = Double(info.macs) / p50 / 1e3
+            d["arena_bytes"] = info.arena_bytes
+            d["blob_bytes"] = info.blob_bytes
+            try JSONOut.line(d)
+            return
+        }
         print("\(blob): \(b.meta("model_name") ?? "?"), \(dtypeName(info.weight_dtype)), \(n) samples, \(runs) runs")
         print("latency us: p50 \(fmt(p50, 1))  p90 \(fmt(percentile(lat, 90), 1))  max \(fmt(lat.last ?? .nan, 1))")
         print("MACs \(info.macs) (\(fmt(Double(info.macs) / p50 / 1e3, 2)) GMAC/s at p50); arena \(info.arena_bytes) B; blob \(info.blob_bytes) B")
@@ -339,7 +395,7 @@ struct Resample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resample a recording (anti-aliased) and write it as t,x,y,z CSV in g: what embed and classify feed the model.")
 
-    @Argument(help: "Recording (CSV or NPY, as for embed).") var recording: String
+    @Argument(help: "Recording (text or NPY, as for embed), or '-' for standard input.") var recording: String
     @Option(parsing: .unconditional, help: "Sample rate of the recording in Hz, 1–5000 (required without timestamps; overrides them).")
     var rate: Double?
     @Option(help: "Unit of the timestamps: s, ms, us or ns.") var timeUnit: TimeUnit = .s

@@ -88,9 +88,14 @@ func impliedRateError(_ path: String, rate fs: Double, samples n: Int, span: Dou
 }
 
 public enum RecordingReader {
-    /// Reads a CSV (`t,x,y,z` or, with `rate`, `x,y,z`) or an NPY file ((N,3) x,y,z with `rate`, or (N,4)
-    /// t,x,y,z). `rate` overrides the rate derived from timestamps.
+    /// Reads a CSV (`t,x,y,z` or, with `rate`, `x,y,z`; separated by commas, semicolons, tabs or spaces) or an NPY
+    /// file ((N,3) x,y,z with `rate`, or (N,4) t,x,y,z). `rate` overrides the rate derived from timestamps.
+    /// `path` "-" reads standard input (messages then say "stdin").
     public static func read(path: String, rate: Double?, timeUnit: TimeUnit = .s) throws -> Recording {
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            return try parse(data, path: "stdin", rate: rate, timeUnit: timeUnit)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             if !FileManager.default.fileExists(atPath: path) { throw CLIError("cannot open \(path): no such file") }
             throw CLIError("cannot read \(path)")
@@ -111,7 +116,9 @@ public enum RecordingReader {
             (rows, width) = try parseCSV(data, path: path)
         }
         let n = rows.count
-        guard n > 0 else { throw CLIError("\(path) holds no samples") }
+        guard n > 0 else {
+            throw CLIError("\(path) holds no samples (no line of 3 or 4 numbers separated by commas, semicolons, tabs or spaces)")
+        }
         var x = [Double](), y = [Double](), z = [Double]()
         x.reserveCapacity(n); y.reserveCapacity(n); z.reserveCapacity(n)
         let c0 = width == 4 ? 1 : 0
@@ -143,29 +150,51 @@ public enum RecordingReader {
         return Recording(t0: t0, rate: fs, x: x, y: y, z: z)
     }
 
-    /// CSV: comma-separated numbers, 3 or 4 per line. Blank lines and lines starting with '#' are skipped;
-    /// non-numeric lines are allowed only before the first sample (headers). Every row must have the width of
-    /// the first one, and every value must be finite.
+    /// Text: 3 or 4 numbers per line, separated by commas, semicolons, tabs or spaces (the separator of the first
+    /// sample line, for every line; tabs and spaces are one kind, any run of them counts as one). Blank lines and lines starting with '#' are
+    /// skipped; lines without any number are allowed only before the first sample (headers). Every row must have the
+    /// width of the first one, and every value must be finite.
     static func parseCSV(_ data: Data, path: String) throws -> ([[Double]], Int) {
         guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(path) is not a UTF-8 text file") }
         var rows: [[Double]] = []
         var width = 0
         var lineNo = 0
+        var sep: Character? = nil                     // " ": runs of spaces and tabs (TSV included)
+        let anySep: (Character) -> Bool = { $0 == "," || $0 == ";" || $0 == "\t" || $0 == " " }
+        let sepName: (Character) -> String = { c in
+            c == "," ? "commas" : c == ";" ? "semicolons" : c == "\t" ? "tabs" : "spaces or tabs"
+        }
         for sub in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNo += 1
             let line = sub.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+            if sep == nil {
+                let tokens = line.split(whereSeparator: anySep)
+                if !tokens.contains(where: { Double($0) != nil }) { continue }   // a header
+                sep = line.contains(";") ? ";" : line.contains(",") ? "," : " "
+            }
+            let fields: [String]
+            if sep == " " {
+                fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            } else {
+                fields = line.split(separator: sep!, omittingEmptySubsequences: false)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }
+            }
             let values = fields.map { Double($0) }
-            if values.contains(where: { $0 == nil }) {
-                if rows.isEmpty && !fields.contains(where: { Double($0) != nil && !$0.isEmpty }) { continue }   // header
-                throw CLIError("\(path) line \(lineNo): not a number in \"\(line.prefix(80))\"")
+            if let bad = values.firstIndex(where: { $0 == nil }) {
+                if sep != ",", Double(fields[bad].replacingOccurrences(of: ",", with: ".")) != nil {
+                    throw CLIError("\(path) line \(lineNo): \"\(fields[bad])\" has a decimal comma; write numbers with a decimal point")
+                }
+                let other = fields[bad].first(where: { anySep($0) && $0 != " " }) ?? fields[bad].first(where: anySep)
+                if let o = other {
+                    throw CLIError("\(path) line \(lineNo): separated by \(sepName(o)), but the first sample line by \(sepName(sep!)) (one separator per file: commas, semicolons, tabs or spaces)")
+                }
+                throw CLIError("\(path) line \(lineNo): not a number in \"\(line.prefix(80))\" (expected 3 or 4 numbers separated by commas, semicolons, tabs or spaces)")
             }
             let v = values.map { $0! }
             if width == 0 {
                 guard v.count == 3 || v.count == 4 else {
-                    throw CLIError("\(path) line \(lineNo): \(v.count) columns; expected t,x,y,z (4) or x,y,z (3)")
+                    throw CLIError("\(path) line \(lineNo): \(v.count) columns separated by \(sepName(sep!)); expected t,x,y,z (4) or x,y,z (3)")
                 }
                 width = v.count
             } else if v.count != width {

@@ -165,6 +165,22 @@ private func ratio(_ fin: Double, _ fout: Double) throws -> (Int, Int) {
         }
     }
 
+    @Test func separatorsCommaSemicolonTabSpaces() throws {
+        let comma = try RecordingReader.read(path: tmp("s0.csv", "t,x,y,z\n0.00,1,2,3\n0.02,4,5,6\n"), rate: nil)
+        for (name, text) in [("s1.txt", "t;x;y;z\n0.00;1;2;3\n0.02;4;5;6\n"),
+                             ("s2.tsv", "t\tx\ty\tz\n0.00\t1\t2\t3\n0.02\t4\t5\t6\n"),
+                             ("s3.txt", "t x y z\n  0.00   1 2\t3\n0.02 4  5 6 \n")] {
+            let r = try RecordingReader.read(path: tmp(name, text), rate: nil)
+            #expect(r.x == comma.x && r.y == comma.y && r.z == comma.z && r.rate == comma.rate, "\(name)")
+        }
+        func message(_ name: String, _ text: String) -> String {
+            do { _ = try RecordingReader.read(path: tmp(name, text), rate: nil); return "" } catch { return "\(error)" }
+        }
+        #expect(message("m.txt", "0,1,2,3\n0.02\t1\t2\t3\n").contains("separated by tabs, but the first sample line by commas"))
+        #expect(message("d.txt", "0;1,5;2;3\n").contains("decimal comma"))
+        #expect(message("p.txt", "0|1|2|3\n0.02|1|2|3\n").contains("holds no samples (no line of 3 or 4 numbers separated by"))
+    }
+
     @Test func npyRoundTripAndUnits() throws {
         let values: [Double] = [0, 9.80665, 0, 0.01, 0, 9.80665]
         let data = NPY.encode(rows: 2, cols: 3, values: values)

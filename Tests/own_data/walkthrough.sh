@@ -37,6 +37,13 @@ grep -E '^S02\.csv' out.log | awk '{ if ($9 != 1) exit 1 }' || fail "ingest: S02
 grep -q "my_activity .*macro-F1 held-out" out.log || fail "ship: no held-out fit printed"
 for p in f32 f16 int8; do [ -f my_model/my-model-$p.blob ] || fail "ship: my_model/my-model-$p.blob missing"; done
 grep -q "still device ->" out.log || fail "the Python binding did not classify"
+grep -qE "^stream: [1-9][0-9]* windows, 1 restart\(s\) after a gap" out.log || fail "the Python stream: $(grep '^stream' out.log)"
+"$PY" -c "
+import json; ls = [json.loads(l) for l in open('S01.jsonl')]
+s = ls[-1]
+assert s['type'] == 'summary' and s['source_rate_hz'] == 50 and s['rate_hz'] == 100 and s['head'] == 'my_activity'
+assert s['windows'] == len(ls) - 1 > 10 and sum(s['votes']) == s['vote_windows'] and s['class'] in s['classes']
+" || fail "classify --json of S01.tsv from stdin: $(tail -1 S01.jsonl)"
 
 # 3. the binding equals the CLI on the same windows (100 Hz g CSV cut from the corpus, so no resampling differs)
 "$PY" - <<'PYEOF' || fail "Python binding != relcon-cli"
@@ -58,6 +65,25 @@ assert np.array_equal(cli.view(np.uint32), py.view(np.uint32)), np.abs(cli - py)
 print("binding == CLI on", len(py), "windows")
 PYEOF
 
+# ... and the binding's stream (sensor rate, bursts, resampled inside librelcon) equals the CLI's --json on S05
+.build/release/relcon-cli classify my_model/my-model-int8.blob my_recordings/S05.csv --time-unit ms --units m/s2 \
+    --head my_activity --json > S05.jsonl
+"$PY" - <<'PYEOF' || fail "Python Stream != relcon-cli classify --json"
+import json, numpy as np
+from relcon_export.runtime import Session
+cli = [json.loads(l) for l in open("S05.jsonl")][:-1]
+rec = np.loadtxt("my_recordings/S05.csv", delimiter=",", skiprows=1)
+t, g = rec[:, 0] * 1e-3, (rec[:, 1:] * (1 / 9.80665)).astype(np.float32)   # the CLI's unit conversion, in double
+s = Session("my_model/my-model-int8.blob")
+st = s.stream(50, hop=256)                                                # the CLI's default hop: one window
+r = st.run(g, chunk=25, t_first=t[0])
+assert 10 < len(r) <= len(cli), (len(r), len(cli))
+p_cli = np.array([w["probabilities"] for w in cli[:len(r)]], np.float32)
+assert np.array_equal(r.head("my_activity").view(np.uint32), p_cli.view(np.uint32)), np.abs(r.head(0) - p_cli).max()
+assert np.allclose(r.t_start, [w["t_start"] for w in cli[:len(r)]], atol=1e-6)
+print("stream == CLI on", len(r), "windows")
+PYEOF
+
 # 4. the classic mistakes, refused with their cause (exit 2, one line)
 set +e
 "$EXPORT" data ingest my_recordings/ --time-unit s --units m/s2 --out bad1 2> err1; rc1=$?
@@ -66,4 +92,4 @@ set -e
 [ $rc1 = 2 ] && grep -q "look like milliseconds: pass --time-unit ms" err1 || fail "ms read as s not refused: $(cat err1)"
 [ $rc2 = 2 ] && grep -q "looks like m/s2: pass --units m/s2" err2 || fail "m/s2 read as g not refused: $(cat err2)"
 [ ! -e bad1 ] && [ ! -e bad2 ] || fail "a refused ingest wrote files"
-echo "own-data walkthrough: docs/own-data.md followed verbatim: ok (ingest, evaluate, ship, CLI, binding == CLI, refusals)"
+echo "own-data walkthrough: docs/own-data.md followed verbatim: ok (ingest, evaluate, ship, CLI, --json, stream, binding == CLI, refusals)"

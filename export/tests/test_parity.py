@@ -11,6 +11,7 @@ import pytest
 from relcon_export.deploy import parity
 from relcon_export.deploy.fixtures import random_encoder
 from relcon_export.deploy.quantize import QuantConfig, default_variant, variant_name
+from relcon_export.runtime import load_library
 from relcon_export.train.model import named_config
 
 
@@ -36,6 +37,7 @@ def test_small_report(tmp_path):
 
     try:
         split = parity.make_split(45, 8)
+        load_library()
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     assert len(split.x) == 45 and split.x.shape[1:] == (256, 3)
@@ -48,6 +50,9 @@ def test_small_report(tmp_path):
     assert (tmp_path / "p.json").is_file()
     d = res["variants"][default_variant()]
     assert d["cos_mean"] > 0.999 and res["f16"]["cos_mean"] > 0.9999
+    # computed by librelcon.so; its int8 equals the integer reference bit for bit, its f16 the f32 graph closely
+    assert res["device_check"]["int8_bit_exact_vs_intref"] == {default_variant(): True, "percentile+pc+u8": True}
+    assert res["device_check"]["f16_rel_err_vs_graph"] < 1e-5
     assert len(res["attribution"]) == 15 and res["attribution"][0]["op"] == "QUANTIZE"
     assert {r["dtype"] for r in res["attribution"]} == {"i8", "u7", "f32"}          # the default: u7 activations
     assert res["variants"]["percentile+pc+u8"]["cos_mean"] > 0.999 and res["default"] == "percentile+pc"
@@ -65,3 +70,9 @@ def test_variant_names():
     for bad in ("percentile+u7", "percentile+u8+pc", "percentile+pc+pc", "bogus", "percentile+x"):
         with pytest.raises(ValueError, match="variant"):
             parity._variant(bad)
+
+
+def test_parity_names_the_missing_library(monkeypatch, tmp_path):
+    monkeypatch.setenv("RELCON_LIB", str(tmp_path / "nope" / "librelcon.so"))
+    with pytest.raises(FileNotFoundError, match="real runtime.*swift build -c release"):
+        parity.device_session(b"")

@@ -12,7 +12,8 @@ import pytest
 from relcon_export.format.golden import read_golden
 from relcon_export.data.recordings import read_hapt, resample
 from relcon_export.deploy.intref import embed_blob
-from relcon_export.runtime import RelconError, Session, load_library, version
+from relcon_export.runtime import RelconError, Session, Stream, StreamResults, load_library, resample_info, version
+from relcon_export.runtime import resample as rt_resample
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "Tests" / "Fixtures"
@@ -113,3 +114,136 @@ def test_shipped_model_heads_selftest_and_recording(hapt_windows):
         assert n == 24 and abs(mean - float(np.mean(vals.astype(np.float64)))) <= 1e-5 * max(1.0, abs(mean))
         with pytest.raises(ValueError, match="regressor, not a classifier"):
             s.classify(windows, reg.name)
+
+
+# ---- the stream (relcon_stream_*) ---------------------------------------------------------------------------
+
+def _stream_blobs():
+    """Blobs with heads: the shipped models (int8 and f32) when present, else the heads fixtures of `make
+    fixtures` (.build/fixtures)."""
+    out = [MODELS / f"relcon-compact-{p}.blob" for p in ("int8", "f32")]
+    out += [REPO / ".build" / "fixtures" / f"tiny_{p}heads.blob" for p in ("int8_", "")]
+    return [p for p in out if p.is_file()]
+
+
+@pytest.fixture(scope="module")
+def hapt50(root):
+    """90 s of UCI HAPT subject 06 at its native 50 Hz, in g (float32)."""
+    rec = next(iter(read_hapt(root, subjects=["06"])))
+    assert rec.fs == 50
+    return np.ascontiguousarray(rec.acc[: 50 * 90], dtype=np.float32)
+
+
+def _expected_windows(info, n, w, hop):
+    """Windows of a segment of n inputs the stream may emit: every tap of the last output inside the segment."""
+    half = info["taps"] // 2
+    k0 = 0
+    count = 0
+    while True:
+        k = k0 + w - 1
+        ok = k < n if info["up"] == info["down"] else k * info["down"] // info["up"] + half < n
+        if not ok:
+            return count
+        count += 1
+        k0 += hop
+
+
+def _check_against_batch(s: Session, r, y: np.ndarray, hop: int, ratio: float, origin: float = 0.0):
+    """Stream results r of one segment == Session.embed / classify / regress on the windows of y (the segment
+    resampled by relcon_resample), bit for bit."""
+    w = s.info.window_samples
+    win = np.stack([y[j * hop: j * hop + w] for j in range(len(r))])
+    assert np.array_equal(r.embedding.view(np.uint32), s.embed(win).view(np.uint32))
+    for h in s.heads:
+        if h.kind == "classifier":
+            probs, top = s.classify(win, h.name)
+            assert np.array_equal(r.head(h.name).view(np.uint32), probs.view(np.uint32)), h.name
+        else:
+            assert np.array_equal(r.head(h.name).astype(np.float32).view(np.uint32),
+                                  s.regress(win, h.name).view(np.uint32)), h.name
+    np.testing.assert_allclose(r.start, origin + np.arange(len(r)) * hop * ratio, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(r.end - r.start, w * ratio, rtol=1e-12)
+
+
+@pytest.mark.parametrize("chunk", [1, 25, 1000, 0])
+def test_stream_equals_batch_on_a_real_recording(hapt50, chunk):
+    blobs = _stream_blobs()
+    if not blobs:
+        pytest.skip("no blob with heads (models/ or `make fixtures`)")
+    for path in blobs:
+        s = Session(path)
+        st = s.stream(50, hop=128)
+        r = st.run(hapt50, chunk=chunk)
+        d = resample_info(50, s.info.sample_rate_hz)
+        y = rt_resample(hapt50, 50, s.info.sample_rate_hz)
+        assert len(r) == _expected_windows(d, len(hapt50), s.info.window_samples, 128) > 10, path
+        assert r.restarted.tolist() == [True] + [False] * (len(r) - 1)
+        assert r.index.tolist() == list(range(len(r)))
+        assert r.embedding.shape == (len(r), s.info.embedding_dim)
+        assert r.head_outputs.shape == (len(r), sum(h.n_outputs for h in s.heads))
+        _check_against_batch(s, r, y, 128, d["down"] / d["up"])
+        np.testing.assert_allclose(r.t_start, r.start / 50)
+        assert st.selftest() == s.selftest()
+
+
+def test_stream_int16_counts_gaps_and_timestamps(hapt50):
+    blobs = _stream_blobs()
+    if not blobs:
+        pytest.skip("no blob with heads (models/ or `make fixtures`)")
+    s = Session(blobs[0])
+    scale = np.float32(1 / 4096)
+    counts = np.clip(np.round(hapt50 * 4096), -32768, 32767).astype(np.int16)
+    g = (counts.astype(np.float32) * scale).astype(np.float32)            # the runtime's count*scale + 0 in f32
+    d = resample_info(50, s.info.sample_rate_hz)
+    ratio = d["down"] / d["up"]
+    cut = 2000
+    # an explicit gap: two segments, each its own resampled batch
+    st = Stream(s, 50, hop=100, count_scale=1 / 4096)
+    a = st.run(counts[:cut], chunk=25)
+    st.gap()
+    b = st.run(counts[cut:], chunk=25)
+    _check_against_batch(s, a, rt_resample(g[:cut], 50, s.info.sample_rate_hz), 100, ratio)
+    _check_against_batch(s, b, rt_resample(g[cut:], 50, s.info.sample_rate_hz), 100, ratio, origin=cut)
+    assert b.restarted[0] and not b.restarted[1:].any() and b.index[0] == len(a)
+    # a timestamp jump of 10 s is a gap too; times are from the first timestamp
+    st = Stream(s, 50, hop=100, count_scale=[1 / 4096] * 3, count_offset=0)
+    a2 = st.push_counts(counts[:cut], t_first=1000.0)
+    b2 = st.push_counts(counts[cut:], t_first=1000.0 + cut / 50 + 10)
+    assert st.time_origin == 1000.0
+    assert np.array_equal(a2.embedding, a.embedding) and np.array_equal(b2.embedding, b.embedding)
+    assert b2.restarted[0] and b2.start[0] == pytest.approx(cut + 500)
+    np.testing.assert_allclose(b2.t_start, 1000.0 + b2.start / 50)
+    # the same samples as float g, timestamps that continue exactly: one segment, no restart
+    st = Stream(s, 50, hop=100)
+    f1 = st.push(g[:cut], t_first=5.0)
+    f2 = st.push(g[cut:], t_first=5.0 + cut / 50)
+    assert not f2.restarted.any()
+    whole = StreamResults.concat([f1, f2], s.info.embedding_dim, f1.head_outputs.shape[1], s.heads)
+    _check_against_batch(s, whole, rt_resample(g, 50, s.info.sample_rate_hz), 100, ratio)
+
+
+def test_stream_statuses(hapt50):
+    s = Session(FIXTURES / "tiny_int8.blob")
+    with pytest.raises(RelconError, match="RELCON_E_INVALID_ARGUMENT"):
+        s.stream(1e6)
+    with pytest.raises(RelconError, match="RELCON_E_INVALID_ARGUMENT"):
+        s.stream(50, hop=s.info.window_samples + 1)
+    with pytest.raises(ValueError, match="finite"):
+        s.stream(50, count_scale=np.nan)
+    st = s.stream(50, hop=64)
+    x = hapt50[:1000].copy()
+    x[700, 2] = np.inf
+    with pytest.raises(RelconError, match="RELCON_E_INPUT_NOT_FINITE") as e:
+        st.push(x)
+    assert e.value.consumed == 700 and len(e.value.results) > 0
+    rest = st.push(x[701:])                                                   # the stream goes on
+    assert len(rest) > 0 and rest.index[0] == e.value.results.index[-1] + 1
+    with pytest.raises(ValueError, match="shape"):
+        st.push(np.zeros((10, 2), np.float32))
+    with pytest.raises(ValueError, match="int16"):
+        st.push_counts(np.full((4, 3), 40000))
+    with pytest.raises(ValueError, match="integers"):
+        st.push_counts(np.zeros((4, 3), np.float32))
+    assert len(st.push(np.zeros((0, 3), np.float32))) == 0
+    with pytest.raises(RelconError, match="RELCON_E_INVALID_ARGUMENT"):
+        rt_resample(hapt50, 0.5, 100)

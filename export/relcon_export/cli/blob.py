@@ -48,20 +48,27 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("export", help="fold a checkpoint (or a random model) into a blob",
-                              description="Fold BatchNorm and write a relcon blob (docs/blob-format.md).")
+def add_encoder_source_args(p: argparse.ArgumentParser, random_default: str) -> None:
+    """--checkpoint | --random-init, --trust-checkpoint, --config, --seed: where `export` and `onnx` take the encoder
+    from (load_encoder_checkpoint / random_encoder)."""
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", type=Path, help="torch file: a state_dict, or a dict with key 'net' "
-                                                      "(reference format) or 'model'")
+    src.add_argument("--checkpoint", type=Path, help="encoder checkpoint (torch file: a state_dict, or a dict with "
+                                                      "key 'net' or 'model'); the architecture is read from it")
     src.add_argument("--random-init", action="store_true",
-                     help="export a randomly initialised encoder with randomised BatchNorm statistics")
+                     help="a randomly initialised encoder with randomised BatchNorm statistics (--config, --seed)")
     p.add_argument("--trust-checkpoint", action="store_true",
                    help="load the checkpoint with full unpickling (weights_only=False); only for files you trust")
     p.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
     p.add_argument("--config", choices=("reference", "compact", "tiny"),
                    help="architecture; with --checkpoint the default is what the checkpoint says (its encoder "
-                        "config, a config.json beside it, else its weights' shapes); --random-init: reference")
+                        "config, a config.json beside it, else its weights' shapes) and a --config given is checked "
+                        f"against it; --random-init: default {random_default}")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("export", help="fold a checkpoint (or a random model) into a blob",
+                              description="Fold BatchNorm and write a relcon blob (docs/blob-format.md).")
+    add_encoder_source_args(p, "reference")
     p.add_argument("--widths", type=_int_list, help="custom architecture, e.g. 32,64,128")
     p.add_argument("--blocks", type=_int_list, help="residual blocks per stage, e.g. 2,2,2")
     p.add_argument("--kernels", type=_int_list, help="conv kernel per stage, e.g. 3,4,4")
@@ -77,14 +84,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("onnx", help="the encoder as an ONNX model (checked against PyTorch with ONNX Runtime)",
                               description="Write the encoder as ONNX: samples (N, T, 3) in g -> embedding (N, D); "
                                           "kept only if ONNX Runtime matches PyTorch (deploy.onnx_export).")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", type=Path, help="encoder checkpoint (architecture read from it)")
-    src.add_argument("--random-init", action="store_true", help="a randomly initialised encoder (--config, --seed)")
-    p.add_argument("--trust-checkpoint", action="store_true",
-                   help="load the checkpoint with full unpickling (weights_only=False); only for files you trust")
-    p.add_argument("--config", choices=("reference", "compact", "tiny"), help="architecture (checked against "
-                   "the checkpoint; --random-init: default compact)")
-    p.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
+    add_encoder_source_args(p, "compact")
     p.add_argument("--out", type=Path, required=True, help=".onnx file to write (atomically)")
     p.add_argument("--window", type=int, default=256, help="samples per window, T (default 256)")
     p.add_argument("--sample-rate", type=float, default=100.0, help="contract sample rate in Hz (default 100)")

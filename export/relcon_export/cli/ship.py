@@ -15,7 +15,8 @@ from relcon_export.deploy.ship import ship
 def _run(args: argparse.Namespace) -> int:
     rep = ship(args.checkpoint, args.out_dir, args.name, seed=args.seed, data_dir=args.data_dir,
                max_windows=args.max_windows, act_bits=args.act_bits, trust_checkpoint=args.trust_checkpoint,
-               own_heads=[_head_spec(h) for h in args.head or ()], public_heads=args.public_heads)
+               own_heads=[_head_spec(h) for h in args.head or ()], public_heads=args.public_heads,
+               check_device=args.device_check)
     for h, r in rep["heads"].items():
         if "macro_f1" in r["relcon"]:
             val = r["relcon"].get("val_f1")
@@ -28,6 +29,13 @@ def _run(args: argparse.Namespace) -> int:
                   f"{r['relcon']['loso_mae_predicting_training_mean']:.3f}")
     for p, b in rep["blobs"].items():
         print(f"wrote {args.out_dir}/{b['file']} ({b['bytes']} bytes)")
+        dc = b.get("device_check")
+        if dc:
+            parts = [f"{h} top class = probe's on {r['top_class_agreement']:.1%} of {r['windows']}"
+                     if "top_class_agreement" in r else f"{h} max |diff| {r['max_abs_diff']:.3g}"
+                     for h, r in dc["heads"].items()]
+            print(f"  librelcon.so: self-test ok (max rel. error {dc['selftest_max_rel_error']:.2g}); "
+                  + "; ".join(parts))
     return 0
 
 
@@ -56,5 +64,8 @@ def register(sub) -> None:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--max-windows", type=int, default=12000,
                    help="labelled windows per activity benchmark used for the heads (seeded subsample)")
+    p.add_argument("--device-check", action=argparse.BooleanOptionalAction, default=True,
+                   help="run every written blob in librelcon.so (self-test vector, heads vs the fitted probes on "
+                        "held-out windows); default on, needs `swift build -c release`")
     add_act_bits_arg(p)
     p.set_defaults(func=_run)

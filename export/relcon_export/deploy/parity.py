@@ -6,9 +6,11 @@
 What it measures, on real UCI HAPT windows (256 samples at 100 Hz, the 6 activities, 30 subjects) that are not
 among the calibration windows:
 
-- embedding cosine similarity (mean, min, 1st percentile) and max / mean absolute error of the int8 embeddings
-  (NumPy integer reference, relcon_export.deploy.intref, i.e. exactly what a conforming runtime computes) and of the f16
-  embeddings (f32 graph with the f16 weights) against PyTorch fp32 (eval mode, BatchNorm not folded);
+- embedding cosine similarity (mean, min, 1st percentile) and max / mean absolute error of the int8 and f16
+  embeddings against PyTorch fp32 (eval mode, BatchNorm not folded), computed by the real runtime (librelcon.so through
+  relcon_export.runtime: the device's kernels, what firmware executes); the int8 ones are also checked bit for bit
+  against the NumPy integer reference (relcon_export.deploy.intref) on --attribution-windows windows, and the f16
+  ones against the f32 graph with the f16 weights (fold.run_graph_torch);
 - per-layer error attribution on a subset: for every int8 value, the relative RMS error of its dequantised
   value against the float graph (cumulative), and the error the layer adds by itself (its float operator applied
   to the dequantised int8 inputs vs its dequantised int8 output: local);
@@ -42,6 +44,7 @@ from relcon_export.deploy.quantize import METHODS, QuantConfig, default_variant,
 from relcon_export.evaluate import probes
 from relcon_export.format.spec import DTYPE_NAMES
 from relcon_export.io import atomic_write
+from relcon_export.runtime import Session, load_library
 
 TARGETS = {"int8_cosine": 0.999, "int8_f1_points": 0.5, "f16_cosine": 0.9999}
 
@@ -64,6 +67,21 @@ def make_split(n_windows: int, n_cal: int, seed: int = 0) -> Split:
     ev = np.sort(np.random.default_rng([seed, 0xE7A1]).choice(rest, size=min(n_windows, len(rest)), replace=False))
     tm = lambda a: np.ascontiguousarray(a.transpose(0, 2, 1), dtype=np.float32)
     return Split(tm(ws.x[cal_idx]), tm(ws.x[ev]), ws.y[ev], ws.subject[ev])
+
+
+def device_session(data: bytes) -> Session:
+    """A librelcon session over the blob's bytes: the real runtime, not a re-implementation. FileNotFoundError naming
+    the fix when librelcon.so is not built."""
+    try:
+        load_library()
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"the parity report runs the blobs through the real runtime: {e}") from None
+    return Session(data)
+
+
+def device_embeddings(data: bytes, windows: np.ndarray) -> np.ndarray:
+    """(N, T, 3) windows -> (N, D) float32 embeddings computed by librelcon.so (relcon_embed)."""
+    return device_session(data).embed(windows)
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -178,20 +196,24 @@ def run_parity(model, split: Split, variants: list[str], out_dir: Path, name: st
     res = {"title": title, "n_windows": int(len(split.x)), "n_calibration": int(len(split.cal)),
            "n_subjects": int(len(set(split.subject.tolist()))), "variants": {}, "targets": TARGETS}
     zs = {"fp32": ref}
-    f16 = BlobBuilder.from_encoder(model, "f16", model_name="parity", training_data="-").pack(strict=True)[1]
-    z16 = np.concatenate([run_graph_torch(f16.layers, f16.tensors,
-                                          contract_input(split.x[b:b + 128], f16.contract))[:, 0, :]
-                          for b in range(0, len(split.x), 128)])
+    f16_bytes, f16 = BlobBuilder.from_encoder(model, "f16", model_name="parity", training_data="-").pack(strict=True)
+    z16 = device_embeddings(f16_bytes, split.x)                    # the runtime's f16 kernels
+    n_ref = min(n_attr, len(split.x))
+    z16_graph = run_graph_torch(f16.layers, f16.tensors, contract_input(split.x[:n_ref], f16.contract))[:, 0, :]
     res["f16"] = embedding_metrics(z16, ref) | {"blob_bytes": f16.total_bytes}
+    res["device_check"] = {"windows": n_ref, "f16_rel_err_vs_graph": float(
+        np.abs(z16[:n_ref] - z16_graph).max() / max(np.abs(z16_graph).max(), 1e-30))}
     zs["f16"] = z16
     log(f"f16: {res['f16']}")
     default_key = None
     for spec in variants:
         cfg = _variant(spec)
         t = time.time()
-        blob = BlobBuilder.from_encoder(model, "int8", split.cal, config=cfg, model_name="parity",
-                                        training_data="-").pack(strict=True)[1]   # read from its bytes
-        z8 = embed_blob(blob, split.x)
+        data, blob = BlobBuilder.from_encoder(model, "int8", split.cal, config=cfg, model_name="parity",
+                                              training_data="-").pack(strict=True)   # blob: read from its bytes
+        z8 = device_embeddings(data, split.x)                                     # what the device computes
+        same = np.array_equal(z8[:n_ref].view(np.uint32), embed_blob(blob, split.x[:n_ref]).view(np.uint32))
+        res["device_check"].setdefault("int8_bit_exact_vs_intref", {})[spec] = bool(same)
         zs[spec] = z8
         m = embedding_metrics(z8, ref) | {"blob_bytes": blob.total_bytes,
                                           "arena_bytes_256": blob.arena_bytes(256)["arena_bytes"]}
@@ -257,8 +279,13 @@ def write_report(res: dict, out_dir: Path, name: str) -> None:
         f"Written by `relcon-export parity` ({res['seconds']:.0f} s). {res['n_windows']} real UCI HAPT windows "
         f"(256 samples at 100 Hz, 6 activities, {res['n_subjects']} subjects), none of them among the "
         f"{res['n_calibration']} calibration windows. Reference: the PyTorch fp32 encoder in eval mode (BatchNorm not "
-        "folded). int8 = the NumPy integer reference (`relcon_export.deploy.intref`), i.e. the bit-exact result every "
-        "conforming runtime computes; f16 = the f32 graph with the f16 weights.", "",
+        "folded). int8 and f16 embeddings are computed by the real runtime (`librelcon.so` through "
+        "`relcon_export.runtime`: what the device executes). On the first "
+        f"{res['device_check']['windows']} windows the runtime's int8 embeddings equal the NumPy integer reference "
+        "(`relcon_export.deploy.intref`) bit for bit: "
+        + ", ".join(f"{k} {ok(v)}" for k, v in res["device_check"]["int8_bit_exact_vs_intref"].items())
+        + f"; its f16 embeddings differ from the f32 graph with the f16 weights by at most "
+        f"{res['device_check']['f16_rel_err_vs_graph']:.2g} of the largest value.", "",
         f"![parity]({name}.png)", "",
         "## Embeddings vs PyTorch fp32", "",
         "| precision | cosine mean | cosine min | cosine p1 | max abs err | mean abs err | max err / max abs | "

@@ -12,6 +12,10 @@ Heads (probes on the frozen embedding, StandardScaler folded in):
   activity_wrist  WISDM 2019 watch (wrist), 18 activities } the better macro-F1 on validation subjects
   walking_speed   Mobilise-D lower-back walking speed (m/s), per window inside reference walking bouts (ridge)
   cadence         Mobilise-D lower-back cadence (steps/min), same windows (ridge)
+Every blob is then checked with the real runtime (librelcon.so through relcon_export.runtime, what the device
+executes): its self-test vector passes, and its heads on up to 128 held-out windows per head are compared with the
+fitted probes on the PyTorch embeddings (top-class agreement, regression error); --no-device-check skips this when
+librelcon.so is not built.
 Activity heads use at most --max-windows windows per benchmark (a seeded subsample). Metrics are measured with
 subjects held out (the pretraining run's test subjects when it recorded a split, otherwise a seeded subject split),
 for this checkpoint and for a randomly initialised encoder of the same shape; the shipped heads are then refitted
@@ -34,6 +38,7 @@ from relcon_export.deploy.quantize import DEFAULT_ACT_BITS, QuantConfig, calibra
 from relcon_export.evaluate import metrics, probes
 from relcon_export.evaluate.sources import embed, load_checkpoint, make_source
 from relcon_export.io import atomic_write, cache_dir as cache_root, resolve_data_dir
+from relcon_export.runtime import Session, load_library
 
 HEADS = (("activity", "hapt"), ("activity_wrist", "wisdm"))
 REGRESSORS = (("walking_speed", "mobgap"), ("cadence", "mobgap"))      # head name = mobgap target
@@ -133,6 +138,34 @@ def _regression(z, ws, target) -> tuple[dict, Head]:
             "subjects": ws.subjects()}, head
 
 
+DEVICE_CHECK_WINDOWS = 128
+
+
+def _require_runtime() -> None:
+    try:
+        load_library()
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"ship checks every blob with the real runtime: {e}; or pass --no-device-check") \
+            from None
+
+
+def device_check(path: Path, checks: list) -> dict:
+    """Runs the written blob in librelcon.so: its self-test vector (RelconError when it fails) and every head on its
+    check windows, against what the fitted probe computes on the PyTorch fp32 embeddings. checks: (head name,
+    kind, windows (N, T, 3), expected top classes (N,) or values (N,))."""
+    s = Session(path)
+    out = {"selftest_max_rel_error": s.selftest(), "heads": {}}
+    for name, kind, x, want in checks:
+        if kind == "classifier":
+            _, top = s.classify(x, name)
+            out["heads"][name] = {"windows": int(len(x)), "top_class_agreement": float(np.mean(top == want))}
+        else:
+            v = s.regress(x, name).astype(np.float64)
+            out["heads"][name] = {"windows": int(len(x)), "max_abs_diff": float(np.abs(v - want).max()),
+                                  "target_std": float(np.std(want))}
+    return out
+
+
 def _num(v) -> str:
     return f"{v:.2f}" if isinstance(v, (int, float)) else "?"
 
@@ -202,12 +235,16 @@ def model_card(rep: dict) -> str:
 
 def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: str | None = None,
          cache_dir: str | None = "", max_windows: int = 12000, act_bits: int | None = None,
-         trust_checkpoint: bool = False, own_heads=(), public_heads: bool = True) -> dict:
+         trust_checkpoint: bool = False, own_heads=(), public_heads: bool = True,
+         check_device: bool = True) -> dict:
     """act_bits: the int8 blob's unsigned activations, 7 (u7, format version 3) or 8 (u8, version 2); None: the
     default, quantize.DEFAULT_ACT_BITS. own_heads: (head name, labelled corpus folder) pairs: classifier heads fitted
     on your labels (data.labelled.corpus_windowset) exactly like the public ones; the int8 blob is then calibrated on
-    the first such corpus. public_heads=False ships only those (no public data needed)."""
+    the first such corpus. public_heads=False ships only those (no public data needed). check_device: run every
+    blob in librelcon.so afterwards (device_check; FileNotFoundError up front when the library is not built)."""
     qconfig = QuantConfig(act_bits=DEFAULT_ACT_BITS if act_bits is None else act_bits)   # ValueError before work
+    if check_device:
+        _require_runtime()
 
     cache_dir = cache_root() if cache_dir == "" else cache_dir          # "" = the default cache, None = no cache
     t0 = time.time()
@@ -227,6 +264,8 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
               "heads": {}}
     encoder = src.encoder()
     heads = []
+    checks = []          # (head, kind, windows (N, T, 3), what the fitted probe gives on the fp32 embeddings)
+    tm = lambda a: np.ascontiguousarray(a.transpose(0, 2, 1), dtype=np.float32)
     classifiers = [(h, b, None) for h, b in (HEADS if public_heads else ())] + \
         [(n, p, own_sets[n]) for n, p in own_heads]
     for head_name, bench, own in classifiers:
@@ -239,6 +278,8 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
                                       "relcon": _classifier_metrics(z, ws, tr, va, te),
                                       "random_init": _classifier_metrics(zr, ws, tr, va, te)}
         heads.append(_ship_classifier(head_name, z, ws, seed, report["heads"][head_name]["relcon"]["kind"]))
+        pick = np.flatnonzero(te)[:DEVICE_CHECK_WINDOWS]
+        checks.append((head_name, "classifier", tm(ws.x[pick]), _logits(heads[-1].linears, z[pick]).argmax(1)))
     gait = benchmarks.load("mobgap", root, cache_dir=cache_dir) if public_heads else None
     zg = embed(encoder, gait.x, desc="embed mobgap") if public_heads else None
     zgr = embed(rnd.encoder(seed), gait.x, desc="embed mobgap (random init)") if public_heads else None
@@ -247,6 +288,8 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
         mr, _ = _regression(zgr, gait, target)
         report["heads"][target] = {"dataset": bench, "unit": head.unit, "relcon": m, "random_init": mr}
         heads.append(head)
+        n = min(len(gait.x), DEVICE_CHECK_WINDOWS)
+        checks.append((target, "regressor", tm(gait.x[:n]), _logits(head.linears, zg[:n])[:, 0]))
 
     if own_heads:                         # int8 calibration on the user's own data (their sensor, their activities)
         first = own_sets[own_heads[0][0]]
@@ -270,6 +313,8 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
                                            calibration_note=calib_note if precision == "int8" else "")
         blob = builder.set_heads(heads).add_selftest().write(path)          # packed once
         report["blobs"][precision] = {"file": path.name, "bytes": blob.total_bytes}
+        if check_device:
+            report["blobs"][precision]["device_check"] = device_check(path, checks)
     report["wall_s"] = round(time.time() - t0, 1)
     atomic_write(out / f"{name}.json", json.dumps(report, indent=1, default=str) + "\n")
     atomic_write(out / f"{name}.md", model_card(report))
