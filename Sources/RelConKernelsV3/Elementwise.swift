@@ -3,16 +3,15 @@
 //   ADD     y = clamp((x·M + r·Mr + 2^(s−1)) >> s, lo, hi)
 // in 64-bit lanes (vpmuldq products, the rounding shift and clamp of `I8Shift`, shared with the CONV1D epilogue), bit-exact
 // with `Requant.affine` / `Requant.requantize`, which the last C mod 8 channels use. Arguments travel in a
-// `rlck_conv` (the runtime's portable loops are Sources/RelConRuntime/Kernels/Ops+I8.swift):
-//   x, x_signed, length_in (L), channels_in (C), y, out_lo, out_hi, shift [C], and
-//   AFFINE: mult = A [C], bias = B [C] (i32);  ADD: mult = M [C], residual = r, res_signed, mult_res = Mr [C].
+// `rlck_eltwise` (relcon_kernels.h; the runtime's portable loops: Sources/RelConRuntime/Kernels/Affine+I8.swift
+// and Add+I8.swift).
 // Layout channels-last [L][C]; channel blocks outermost, so their parameters stay in registers.
 
 import CRelConKernels
 import _Builtin_intrinsics.intel
 
-@export(interface) public func affineI8(_ a: UnsafePointer<rlck_conv>) { ElementwiseI8.run(a, add: false) }
-@export(interface) public func addI8(_ a: UnsafePointer<rlck_conv>) { ElementwiseI8.run(a, add: true) }
+@export(interface) public func affineI8(_ a: UnsafePointer<rlck_eltwise>) { ElementwiseI8.run(a, add: false) }
+@export(interface) public func addI8(_ a: UnsafePointer<rlck_eltwise>) { ElementwiseI8.run(a, add: true) }
 
 enum ElementwiseI8 {
     /// Four channels' parameters in i64 lanes.
@@ -50,16 +49,16 @@ enum ElementwiseI8 {
         return signed ? _mm256_cvtepi8_epi64(v) : _mm256_cvtepu8_epi64(v)
     }
 
-    static func run(_ a: UnsafePointer<rlck_conv>, add: Bool) {
+    static func run(_ a: UnsafePointer<rlck_eltwise>, add: Bool) {
         let p = a.pointee
         guard let x = p.x, let y = p.y, let m = p.mult, let sh = p.shift else { return }
-        let res = add ? p.residual : nil
-        let mr = add ? p.mult_res : nil
+        let res = add ? p.r : nil
+        let mr = add ? p.mult_r : nil
         if add, res == nil || mr == nil { return }
-        let b = add ? nil : p.bias?.assumingMemoryBound(to: Int32.self)
+        let b = add ? nil : p.bias
         if !add, b == nil { return }
-        let len = Int(p.length_in), ch = Int(p.channels_in)
-        let xs = p.x_signed != 0, rs = p.res_signed != 0
+        let len = Int(p.length), ch = Int(p.channels)
+        let xs = p.x_signed != 0, rs = p.r_signed != 0
         let lo32 = p.out_lo, hi32 = p.out_hi
         let lo = _mm256_set1_epi64x(Int64(lo32)), hi = _mm256_set1_epi64x(Int64(hi32))
         // Low byte of each i64 lane of q0 to bytes 0-3, of q1 to bytes 4-7 (per 128-bit half, then OR of halves).

@@ -1,6 +1,7 @@
 // Kernels for x86-64-v3 (AVX2, FMA, F16C): this module is compiled with -Xcc -march=x86-64-v3 and only ever
 // called after the runtime has checked the CPU (relcon_kernels.h, rlck_detect_isa). Entry points are
 // @export(interface): clients call the symbol, they never get a copy of the body compiled with their own flags.
+// The runtime reaches them through the module's kernel table, v3Kernels() (the bench of shapes calls them directly).
 //
 //   fp32  8 lanes of f32, fused multiply-add
 //   fp16  8 lanes; weights widened from binary16 with F16C (vcvtph2ps), exact
@@ -11,6 +12,13 @@
 
 import CRelConKernels
 import _Builtin_intrinsics.intel
+
+/// This level's kernel table (relcon_kernels.h, `rlck_kernels`): the one symbol the runtime calls
+/// (Sources/RelConRuntime/Kernels/Dispatch.swift). Every entry is this module's; the level below is portable.
+@export(interface) public func v3Kernels() -> rlck_kernels {
+    rlck_kernels(conv_f32: { convF32($0) }, conv_f16: { convF16($0) }, conv_i8: { convI8($0) },
+                 affine_i8: { affineI8($0) }, add_i8: { addI8($0) }, keeps: nil, fallback: Int32(RLCK_ISA_PORTABLE))
+}
 
 @export(interface) public func convF32(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF32.self) }
 @export(interface) public func convF16(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF16.self) }

@@ -14,11 +14,36 @@
 //           i8 activations (the residual stream)  vpdpbusd of |x| (≤ 128 as u8) and w with x's sign (vpsignb)
 //         runs shorter than 32 bytes (the stem: 7 taps × 3 axes) stay on the widening lane (LaneI8S), as on v3
 //
-// Which shapes run here at all is Dispatch.swift's static rule (Kernels.route): the runtime sends a CONV1D
-// to v3 where these lanes were measured slower (docs/performance.md, "ISA levels").
+// Which shapes run here at all is this module's static rule (`v4Keeps`, in its kernel table v4Kernels()): the
+// runtime sends a CONV1D to v3 where these lanes were measured slower (docs/performance.md, "ISA levels").
 
 import CRelConKernels
 import _Builtin_intrinsics.intel
+
+/// This level's kernel table (relcon_kernels.h, `rlck_kernels`): the one symbol the runtime calls
+/// (Sources/RelConRuntime/Kernels/Dispatch.swift). int8 AFFINE / ADD are left to the level below, v3 (its AVX2
+/// loops: v4 implies v3), and so is every CONV1D that `keeps` declines.
+@export(interface) public func v4Kernels() -> rlck_kernels {
+    rlck_kernels(conv_f32: { convF32($0) }, conv_f16: { convF16($0) }, conv_i8: { convI8($0) },
+                 affine_i8: nil, add_i8: nil, keeps: { v4Keeps($0, $1) }, fallback: Int32(RLCK_ISA_V3))
+}
+
+/// Whether one CONV1D runs on these lanes (1) or on v3's (0): a static rule of the shape, the same for every
+/// call (docs/performance.md, "ISA levels"). The run is K·Cin elements with dilation 1, else Cin. v4 takes
+///   fp32/fp16  Cout a multiple of 4 (every channel then in a 4 × 4 block, whose last partial chunk is a masked
+///              load) or runs that are a multiple of 16 floats (whole zmm chunks). Otherwise the last Cout mod 4
+///              channels would end each output with a scalar tail where v3's 8-float chunks may fit;
+///   int8       runs of at least 16 bytes (shorter ones take the same zero-filled-copy path on both levels).
+/// `make bench-shapes`, v4 ÷ v3 per call, paired: every CONV1D of the reference, compact and tiny encoders that
+/// the rule keeps on v4 at 0.22–0.97 (fp32/fp16 0.22–0.94, int8 0.53–0.97); int8 tiny proj 8>16 k1 (run 8) 1.02
+/// → v3. Before the float 4 × 4 blocks (3-channel blocks, so Cout 8 left 2 channels to the scalar-tail path) the
+/// tiny 8>8 k3 fp32 was 1.95 on v4.
+@export(interface) public func v4Keeps(_ a: UnsafePointer<rlck_conv>, _ kind: Int32) -> Int32 {
+    let p = a.pointee
+    let run = p.dilation == 1 || p.kernel == 1 ? p.kernel &* p.channels_in : p.channels_in
+    if kind == Int32(RLCK_CONV_I8) { return run >= 16 ? 1 : 0 }
+    return p.channels_out % 4 == 0 || run % 16 == 0 ? 1 : 0
+}
 
 @export(interface) public func convF32(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF32.self) }
 @export(interface) public func convF16(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF16.self) }

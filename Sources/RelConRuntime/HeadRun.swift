@@ -50,8 +50,8 @@ extension Session {
     static func runHead(_ session: UnsafeMutableRawPointer, _ h: SessionHeader, _ head: SessionHead,
                         samples: UnsafePointer<Float>, n: UInt32) throws(RelConError) -> UnsafeMutablePointer<Float>
     {
-        let y = try forward(session, header: h, samples: samples, n: n, through: head.value)
-        guard y.length == 1, y.channels == Int(head.outputs), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+        let y = try Executor.forward(session, header: h, samples: samples, n: n, through: head.value)
+        guard y.length == 1, y.channels == Int(head.outputs), y.dtype == .f32 else { throw .sessionInvalid }
         return y.f32
     }
 
@@ -192,13 +192,13 @@ extension Session {
         let expected = (blob.base + Int(y.dataOffset)).assumingMemoryBound(to: Float.self)
         let e: Value
         do throws(RelConError) {
-            e = try forward(session, header: h, samples: samples, n: x.d0, through: h.embedSteps)
+            e = try Executor.forward(session, header: h, samples: samples, n: x.d0, through: h.embedSteps)
         } catch {
             // a non-finite value anywhere: the self-test fails (its documented status), with an infinite error
             if error == .outputNotFinite { out.pointee = .infinity; throw .selftestFailed }
             throw error
         }
-        guard e.length == 1, e.channels == Int(h.embeddingDim), e.dtype == BlobFormat.dtypeF32 else {
+        guard e.length == 1, e.channels == Int(h.embeddingDim), e.dtype == .f32 else {
             throw .sessionInvalid
         }
         let got = e.f32

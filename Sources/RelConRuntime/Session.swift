@@ -9,7 +9,8 @@
 // anything else, and it never reads past the header until the header's own CRC has matched.
 //
 // Steps are the layers [0, output_value) compiled at init (blob offsets of their tensors, channel counts),
-// so relcon_embed never decodes the blob's tables again. The blob's tensor data is used in place.
+// so relcon_embed never decodes the blob's tables again. The blob's tensor data is used in place. Running the
+// steps is the executor's (Graph/Executor.swift); this file holds the control block, its writing and its check.
 //
 // Windows shorter than max_samples reuse the plan made for max_samples. That is correct: every value's
 // length L_v(T) = ⌊(T + A_v)/S_v⌋ (or a constant) never decreases with T, so for n <= max_samples each
@@ -67,7 +68,7 @@ struct ValueRecord {
     var formA: Int64             // LengthForm
     var formS: Int64
     var channels: UInt32
-    var dtype: UInt32            // f32 (1), i8 (3), u8 (5) or u7 (6)
+    var dtype: UInt32            // a ValueType's raw value: f32 (1), i8 (3), u8 (5) or u7 (6)
     var reserved1: UInt64
 
     var form: LengthForm { LengthForm(a: formA, s: formS) }
@@ -115,7 +116,7 @@ enum Session {
         }
         _ = try ArenaPlanner.plan(model, window: window) { (p: ValuePlacement) throws(RelConError) in
             let record = ValueRecord(offset: p.offset, bytes: p.bytes, formA: p.form.a, formS: p.form.s,
-                                     channels: p.channels, dtype: p.dtype, reserved1: 0)
+                                     channels: p.channels, dtype: p.dtype.rawValue, reserved1: 0)
             (valueBase + Int(p.value) &* Int(ArenaPlanner.valueRecordBytes)).storeBytes(of: record, as: ValueRecord.self)
         }
         let bodyBytes = Int(steps) &* Int(ArenaPlanner.stepRecordBytes)
@@ -171,251 +172,8 @@ enum Session {
     {
         let h = try check(UnsafeRawPointer(session))
         guard capacity >= h.embeddingDim else { throw .bufferTooSmall }
-        let y = try forward(session, header: h, samples: samples, n: n, through: h.embedSteps)
-        guard y.length == 1, y.channels == Int(h.embeddingDim), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+        let y = try Executor.forward(session, header: h, samples: samples, n: n, through: h.embedSteps)
+        guard y.length == 1, y.channels == Int(h.embeddingDim), y.dtype == .f32 else { throw .sessionInvalid }
         output.update(from: y.f32, count: y.channels)   // finite: forward checked every f32 value
     }
-
-    /// Runs the embedding's steps [0, embedSteps) on one window and then, when `target` > embedSteps, only the
-    /// head layers on the chain from the embedding to value `target` (Heads.swift). Returns value `target`
-    /// (a buffer in the arena, valid until the next call). Checks n and the samples; the caller checked the
-    /// session (`h`).
-    static func forward(_ session: UnsafeMutableRawPointer, header h: SessionHeader, samples: UnsafePointer<Float>,
-                        n: UInt32, through target: UInt32) throws(RelConError) -> Value
-    {
-        try forward(session, header: h, samples: samples, n: n, through: target, all: false) { _, _ in }
-    }
-
-    /// As above; with `all`, every step [0, target) runs (no head is skipped: the planned schedule, so every
-    /// value is intact when `visit(v, value)` sees it right after the step that writes it).
-    /// Every f32 value a step writes is checked: NaN or ±∞ anywhere is RELCON_E_OUTPUT_NOT_FINITE.
-    static func forward(_ session: UnsafeMutableRawPointer, header h: SessionHeader, samples: UnsafePointer<Float>,
-                        n: UInt32, through target: UInt32, all: Bool,
-                        visit: (UInt32, Value) throws(RelConError) -> Void) throws(RelConError) -> Value
-    {
-        guard target >= h.embedSteps, target <= h.steps else { throw .sessionInvalid }
-        guard n >= h.minSamples else { throw .windowTooShort }
-        guard n <= h.maxSamples else { throw .windowTooLong }
-        guard let blob = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: h.blobAddress)) else {
-            throw .sessionInvalid
-        }
-        let steps = UnsafeRawPointer(session + Int(ArenaPlanner.controlHeaderBytes))
-        let values = steps + Int(h.steps) &* Int(ArenaPlanner.stepRecordBytes)
-        let buffers = session + Int(truncatingIfNeeded: h.controlBytes)
-        let window = Int64(n)
-        // The level relcon_session_init chose for this CPU (CPUID is not re-run per call: under a hypervisor each
-        // CPUID is a VM exit, microseconds). The header CRC has matched, so it is the value init wrote.
-        guard let isa = ISA(rawValue: h.isa) else { throw .sessionInvalid }
-
-        /// Value v: its buffer, length at this window and dtype (checked against the plan, defensively).
-        func value(_ v: UInt32) throws(RelConError) -> Value {
-            guard v <= h.steps else { throw .sessionInvalid }
-            let r = values.loadUnaligned(fromByteOffset: Int(v) &* Int(ArenaPlanner.valueRecordBytes), as: ValueRecord.self)
-            let size: UInt64 = r.dtype == BlobFormat.dtypeF32 ? 4 : 1
-            guard let length = r.form.length(window: window),
-                  r.dtype == BlobFormat.dtypeF32 || r.dtype == BlobFormat.dtypeI8 || r.dtype == BlobFormat.dtypeU8
-                      || r.dtype == BlobFormat.dtypeU7,
-                  UInt64(length) &* UInt64(r.channels) &* size <= r.bytes,
-                  r.offset &+ r.bytes <= h.arenaBytes &- h.controlBytes
-            else { throw .sessionInvalid }
-            return Value(p: buffers + Int(truncatingIfNeeded: r.offset), length: Int(truncatingIfNeeded: length),
-                         channels: Int(truncatingIfNeeded: r.channels), dtype: r.dtype)
-        }
-
-        // Value 0: the scaled, clipped input, [n][3], f32.
-        let x0 = try value(0)
-        guard x0.channels == 3, x0.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
-        try copyInput(samples, count: Int(truncatingIfNeeded: n), header: h, into: x0.f32)
-
-        func step(_ i: UInt32) -> StepRecord {
-            steps.loadUnaligned(fromByteOffset: Int(i) &* Int(ArenaPlanner.stepRecordBytes), as: StepRecord.self)
-        }
-        var i: UInt32 = 0
-        while i < target {
-            if i >= h.embedSteps && !all {
-                // A head layer: run it only if its output lies on the chain target <- ... <- embedding.
-                var v = target
-                var hops: UInt32 = 0
-                while v > h.embedSteps, v != i &+ 1, hops <= Heads.maxChain {
-                    let in0 = step(v &- 1).in0
-                    guard in0 < v else { throw .sessionInvalid }
-                    v = in0
-                    hops &+= 1
-                }
-                if v != i &+ 1 { i &+= 1; continue }
-            }
-            try run(step(i), out: i &+ 1, value: value, blob: blob, blobBytes: h.blobBytes, isa: isa,
-                    f16: h.precision == BlobFormat.dtypeF16)
-            let y = try value(i &+ 1)
-            if y.dtype == BlobFormat.dtypeF32, !allFinite(y.f32, count: y.length &* y.channels) { throw .outputNotFinite }
-            try visit(i &+ 1, y)
-            i &+= 1
-        }
-        return try value(target)
-    }
-
-    /// True when none of the `count` floats is NaN or ±∞ (exponent bits all ones): an integer max over the
-    /// magnitudes' bit patterns, which the compiler vectorises (a float reduction it may not reorder).
-    static func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
-        let bits = UnsafeRawPointer(p).assumingMemoryBound(to: UInt32.self)
-        var m: UInt32 = 0
-        var i = 0
-        while i < count { m = max(m, bits[i] & 0x7FFF_FFFF); i &+= 1 }
-        return m < 0x7F80_0000
-    }
-
-    /// Samples clamped to ±rawClip (g), then x·scale + offset per axis, clamped to ±clip when clip > 0.
-    /// Rejects NaN and ±∞ samples.
-    static func copyInput(_ samples: UnsafePointer<Float>, count n: Int, header h: SessionHeader,
-                                  into x: UnsafeMutablePointer<Float>) throws(RelConError)
-    {
-        let scale = SIMD3<Float>(h.inputScale0, h.inputScale1, h.inputScale2)
-        let offset = SIMD3<Float>(h.inputOffset0, h.inputOffset1, h.inputOffset2)
-        let clip = h.inputClip
-        let raw = h.rawClip
-        var t = 0
-        while t < n {
-            let s = SIMD3<Float>(samples[3 &* t], samples[3 &* t &+ 1], samples[3 &* t &+ 2])
-            guard s[0].isFinite, s[1].isFinite, s[2].isFinite else { throw .inputNotFinite }
-            var v = s.clamped(lowerBound: SIMD3(repeating: -raw), upperBound: SIMD3(repeating: raw)) * scale + offset
-            if clip > 0 { v = v.clamped(lowerBound: SIMD3(repeating: -clip), upperBound: SIMD3(repeating: clip)) }
-            x[3 &* t] = v[0]; x[3 &* t &+ 1] = v[1]; x[3 &* t &+ 2] = v[2]
-            t &+= 1
-        }
-    }
-
-    /// Runs one compiled step.
-    private static func run(_ s: StepRecord, out: UInt32, value: (UInt32) throws(RelConError) -> Value,
-                            blob: UnsafeRawPointer, blobBytes: UInt64, isa: ISA, f16: Bool) throws(RelConError)
-    {
-        let x = try value(s.in0)
-        let y = try value(out)
-        let relu = s.act == 1
-        // The records passed the CRC, so these hold; checking them costs nothing and keeps a division by
-        // zero impossible whatever memory the pointer came from.
-        guard s.stride >= 1 || (s.op != Op.conv1d.rawValue && s.op != Op.maxpool.rawValue),
-              s.dilation >= 1 || s.op != Op.conv1d.rawValue,
-              x.channels == Int(s.channelsIn), y.channels == Int(s.channelsOut)
-        else { throw .sessionInvalid }
-        let kernel = Int(truncatingIfNeeded: s.kernel), stride = Int(truncatingIfNeeded: s.stride)
-        let dilation = Int(truncatingIfNeeded: s.dilation), padLeft = Int(truncatingIfNeeded: s.padLeft)
-        func tensor(_ offset: UInt32) -> UnsafeRawPointer? {
-            guard offset != BlobFormat.none, UInt64(offset) < blobBytes else { return nil }
-            return blob + Int(truncatingIfNeeded: offset)
-        }
-        func f32(_ offset: UInt32) -> UnsafePointer<Float>? { tensor(offset)?.assumingMemoryBound(to: Float.self) }
-        func i32(_ offset: UInt32) -> UnsafePointer<Int32>? { tensor(offset)?.assumingMemoryBound(to: Int32.self) }
-        let shape = Conv1DShape(lengthIn: x.length, channelsIn: x.channels, lengthOut: y.length, channelsOut: y.channels,
-                                kernel: kernel, stride: stride, dilation: dilation, padLeft: padLeft)
-
-        if x.dtype == BlobFormat.dtypeF32 && s.op != Op.quantize.rawValue {
-            // f32 values: every layer of f32/f16 blobs, and the f32 tail of int8 blobs.
-            guard y.dtype == BlobFormat.dtypeF32 || s.op == Op.mean.rawValue else { throw .sessionInvalid }
-            switch Op(rawValue: s.op) {
-            case .conv1d?:
-                guard let w = tensor(s.weight) else { throw .sessionInvalid }
-                var residual: UnsafeRawPointer? = nil
-                if s.in1 != BlobFormat.none {
-                    let r = try value(s.in1)
-                    guard r.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
-                    residual = UnsafeRawPointer(r.p)
-                }
-                var a = shape.args
-                a.x = UnsafeRawPointer(x.p); a.w = w; a.bias = tensor(s.bias); a.residual = residual
-                a.y = y.p; a.relu = relu ? 1 : 0
-                withUnsafePointer(to: &a) { f16 ? Kernels.convF16(isa, $0) : Kernels.convF32(isa, $0) }
-            case .affine?:
-                guard let scale = f32(s.weight), let shift = f32(s.bias) else { throw .sessionInvalid }
-                ElementwiseF32.affine(x: x.f32, scale: scale, shift: shift, length: x.length, channels: x.channels,
-                                      relu: relu, y: y.f32)
-            case .maxpool?:
-                PoolF32.maxpool(x: x.f32, lengthIn: x.length, channels: x.channels, kernel: kernel, stride: stride,
-                                padLeft: padLeft, lengthOut: y.length, y: y.f32)
-            case .add?:
-                let b = try value(s.in1)
-                guard b.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
-                ElementwiseF32.add(a: x.f32, b: b.f32, count: x.length &* x.channels, relu: relu, y: y.f32)
-            case .mean?:
-                PoolF32.mean(x: x.f32, length: x.length, channels: x.channels, y: y.f32)
-            case .linear?:
-                guard let w = tensor(s.weight) else { throw .sessionInvalid }
-                if f16 {
-                    LinearF32.runF16(x: x.f32, channelsIn: x.channels, w: w, bias: f32(s.bias), channelsOut: y.channels,
-                                     relu: relu, y: y.f32)
-                } else {
-                    LinearF32.run(x: x.f32, channelsIn: x.channels, w: w.assumingMemoryBound(to: Float.self),
-                                  bias: f32(s.bias), channelsOut: y.channels, relu: relu, y: y.f32)
-                }
-            case .relu?:
-                ElementwiseF32.relu(x: x.f32, count: x.length &* x.channels, y: y.f32)
-            case .quantize?, nil:
-                throw .sessionInvalid
-            }
-            return
-        }
-
-        // int8 blobs: i8/u8/u7 values (docs/quantization.md §2). A u7 value is clamped to 0...127 by whatever
-        // writes it (or is a RELU / MAXPOOL of an i8 / u7 value: GraphValidator), so a CONV1D reading one may
-        // take the vpmaddubsw lane (x_max).
-        let (lo, hi): (Int32, Int32) = y.dtype == BlobFormat.dtypeU8 ? (0, 255)
-                                     : y.dtype == BlobFormat.dtypeU7 ? (0, 127) : (-127, 127)
-        switch Op(rawValue: s.op) {
-        case .quantize?:
-            guard let mult = f32(s.weight), y.dtype == BlobFormat.dtypeI8 else { throw .sessionInvalid }
-            Int8Ops.quantize(x: x.f32, length: x.length, channels: x.channels, mult: mult, y: y.p)
-        case .conv1d?:
-            guard let w = tensor(s.weight), let m = i32(s.mult), let sh = i32(s.shift), y.dtype != BlobFormat.dtypeF32
-            else { throw .sessionInvalid }
-            var a = shape.args
-            a.x = UnsafeRawPointer(x.p); a.w = w; a.bias = tensor(s.bias); a.y = y.p
-            a.mult = m; a.shift = sh; a.x_signed = x.dtype == BlobFormat.dtypeI8 ? 1 : 0
-            a.x_max = x.dtype == BlobFormat.dtypeU7 ? 127 : 0
-            a.out_lo = lo; a.out_hi = hi
-            if s.in1 != BlobFormat.none {
-                let r = try value(s.in1)
-                guard r.dtype != BlobFormat.dtypeF32, let mr = i32(s.multRes) else { throw .sessionInvalid }
-                a.residual = UnsafeRawPointer(r.p); a.res_signed = r.dtype == BlobFormat.dtypeI8 ? 1 : 0
-                a.mult_res = mr
-            }
-            withUnsafePointer(to: &a) { Kernels.convI8(isa, $0) }
-        case .affine?:
-            guard let aa = i32(s.weight), let bb = i32(s.bias), let sh = i32(s.shift), y.dtype != BlobFormat.dtypeF32
-            else { throw .sessionInvalid }
-            var a = Int8Ops.eltwiseArgs(x: x, mult: aa, shift: sh, lo: lo, hi: hi, y: y.p)
-            a.bias = UnsafeRawPointer(bb)
-            if !withUnsafePointer(to: &a, { Kernels.affineI8(isa, $0) }) {
-                Int8Ops.affine(x: x, a: aa, b: bb, shift: sh, lo: lo, hi: hi, y: y.p)
-            }
-        case .add?:
-            let b = try value(s.in1)
-            guard b.dtype != BlobFormat.dtypeF32, let m = i32(s.mult), let mr = i32(s.multRes), let sh = i32(s.shift),
-                  y.dtype != BlobFormat.dtypeF32
-            else { throw .sessionInvalid }
-            var a = Int8Ops.eltwiseArgs(x: x, mult: m, shift: sh, lo: lo, hi: hi, y: y.p)
-            a.residual = UnsafeRawPointer(b.p); a.res_signed = b.dtype == BlobFormat.dtypeI8 ? 1 : 0; a.mult_res = mr
-            if !withUnsafePointer(to: &a, { Kernels.addI8(isa, $0) }) {
-                Int8Ops.add(x: x, b: b, mult: m, multRes: mr, shift: sh, lo: lo, hi: hi, y: y.p)
-            }
-        case .maxpool?:
-            guard y.dtype == x.dtype else { throw .sessionInvalid }
-            Int8Ops.maxpool(x: x, kernel: kernel, stride: stride, padLeft: padLeft, lengthOut: y.length, y: y.p)
-        case .relu?:
-            guard y.dtype == BlobFormat.dtypeU8 || y.dtype == BlobFormat.dtypeU7 else { throw .sessionInvalid }
-            Int8Ops.relu(x: x, y: y.p)
-        case .mean?:
-            guard let scale = f32(s.scale), y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
-            Int8Ops.mean(x: x, scale: scale, y: y.f32)
-        case .linear?, nil:
-            throw .sessionInvalid
-        }
-    }
-}
-
-/// A value's buffer at the current window.
-struct Value {
-    var p: UnsafeMutableRawPointer
-    var length: Int
-    var channels: Int
-    var dtype: UInt32
-    var f32: UnsafeMutablePointer<Float> { p.assumingMemoryBound(to: Float.self) }
 }

@@ -377,16 +377,16 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom, routed:
         var rng = SeededRandom(35)
         var failures: [String] = []
         for trial in 0..<150 {
-            let dtype = [BlobFormat.dtypeI8, BlobFormat.dtypeU8, BlobFormat.dtypeU7][trial % 3]
+            let dtype = [ValueType.i8, .u8, .u7][trial % 3]
             let ch = [1, 3, 15, 16, 17, 31, 32, 33, 64][trial % 9]
             let length = rng.int(1...20), k = rng.int(1...4), stride = rng.int(1...3), pl = rng.int(0...(k - 1))
             let lout = (length + pl + rng.int(0...(k - 1)) - k) / stride + 1
             guard lout >= 1 else { continue }
             var x: [UInt8] = (0..<length * ch).map { _ in
-                dtype == BlobFormat.dtypeI8 ? UInt8(bitPattern: Int8(rng.int(-127...127)))
-                    : UInt8(rng.int(0...(dtype == BlobFormat.dtypeU7 ? 127 : 255)))
+                dtype == .i8 ? UInt8(bitPattern: Int8(rng.int(-127...127)))
+                    : UInt8(rng.int(0...(dtype == .u7 ? 127 : 255)))
             }
-            if dtype == BlobFormat.dtypeI8, !x.isEmpty { x[0] = 0x81 }      // −127 next to positives
+            if dtype == .i8, !x.isEmpty { x[0] = 0x81 }      // −127 next to positives
             var y = [UInt8](repeating: 0xA5, count: lout * ch + 1)
             x.withUnsafeMutableBytes { xp in
                 y.withUnsafeMutableBytes { yp in
@@ -400,9 +400,9 @@ func checkInt8Conv(_ c: Int8ConvCase, isa: ISA, rng: inout SeededRandom, routed:
                     var want: Int32 = lo < hi ? Int32.min : 0
                     for p in lo..<max(lo, hi) {
                         let b = x[p * ch + c]
-                        want = max(want, dtype == BlobFormat.dtypeI8 ? Int32(Int8(bitPattern: b)) : Int32(b))
+                        want = max(want, dtype == .i8 ? Int32(Int8(bitPattern: b)) : Int32(b))
                     }
-                    let got = dtype == BlobFormat.dtypeI8 ? Int32(Int8(bitPattern: y[t * ch + c])) : Int32(y[t * ch + c])
+                    let got = dtype == .i8 ? Int32(Int8(bitPattern: y[t * ch + c])) : Int32(y[t * ch + c])
                     if got != want { failures.append("trial \(trial) t \(t) c \(c): \(got) != \(want)") }
                 }
             }
@@ -504,19 +504,19 @@ func checkInt8Eltwise(add: Bool, isa: ISA, length: Int, channels: Int, signedX: 
     xm.withUnsafeMutableBytes { xp in rm.withUnsafeMutableBytes { rp in y.withUnsafeMutableBytes { yp in
         m.withUnsafeBufferPointer { mp in bOrMr.withUnsafeBufferPointer { bp in shift.withUnsafeBufferPointer { sp in
             let xv = Value(p: xp.baseAddress!, length: length, channels: channels,
-                           dtype: signedX ? BlobFormat.dtypeI8 : BlobFormat.dtypeU8)
+                           dtype: signedX ? .i8 : .u8)
             let rv = Value(p: rp.baseAddress!, length: length, channels: channels,
-                           dtype: signedR ? BlobFormat.dtypeI8 : BlobFormat.dtypeU8)
+                           dtype: signedR ? .i8 : .u8)
             var a = Int8Ops.eltwiseArgs(x: xv, mult: mp.baseAddress!, shift: sp.baseAddress!, lo: lo, hi: hi,
                                         y: yp.baseAddress!)
             if add {
-                a.residual = UnsafeRawPointer(rp.baseAddress); a.res_signed = signedR ? 1 : 0; a.mult_res = bp.baseAddress
+                a.r = UnsafeRawPointer(rp.baseAddress); a.r_signed = signedR ? 1 : 0; a.mult_r = bp.baseAddress
                 if !withUnsafePointer(to: &a, { Kernels.addI8(isa, $0) }) {
                     Int8Ops.add(x: xv, b: rv, mult: mp.baseAddress!, multRes: bp.baseAddress!, shift: sp.baseAddress!,
                                 lo: lo, hi: hi, y: yp.baseAddress!)
                 }
             } else {
-                a.bias = UnsafeRawPointer(bp.baseAddress)
+                a.bias = bp.baseAddress
                 if !withUnsafePointer(to: &a, { Kernels.affineI8(isa, $0) }) {
                     Int8Ops.affine(x: xv, a: mp.baseAddress!, b: bp.baseAddress!, shift: sp.baseAddress!, lo: lo, hi: hi,
                                    y: yp.baseAddress!)

@@ -1,6 +1,6 @@
 // shapes: paired per-shape timing of the CONV1D kernels of two ISA levels (default v3 against v4), for every
 // CONV1D shape of the RelCon reference, compact and tiny (the test fixtures') encoders at T = 256, in fp32, fp16 and int8: the evidence for
-// the static v4 → v3 routing rule of Sources/RelConRuntime/Kernels/Dispatch.swift (docs/performance.md,
+// the static v4 → v3 routing rule (v4Keeps in Sources/RelConKernelsV4/ISA.swift, the v4 kernel table; docs/performance.md,
 // "ISA levels").
 //
 //   make bench-shapes [SHAPES_ARGS="--iters 400"]        (mk/bench.mk: builds this against the hosted modules)

@@ -1,11 +1,28 @@
-/* Internal to librelcon (not installed, not exported): the argument block every convolution kernel takes, and
- * the CPU feature probe the runtime uses to pick a kernel module once per session.
+/* Internal to librelcon (not installed, not exported): the argument blocks the kernels take (`rlck_conv` for
+ * CONV1D, `rlck_eltwise` for int8 AFFINE / ADD), the kernel table each ISA level fills (`rlck_kernels`), and the
+ * CPU feature probe the runtime uses to pick a level once per session.
  *
  * The per-ISA kernel modules (Sources/RelConKernelsV3, Sources/RelConKernelsV4) and the portable kernels inside
- * RelConRuntime all take a `rlck_conv` by value, so the runtime can call whichever module the CPU supports
- * without the modules sharing any Swift type. */
+ * RelConRuntime all take these blocks by pointer and publish their entry points as one `rlck_kernels` table of C
+ * function pointers, so the runtime can call whichever module the CPU supports without the modules sharing any
+ * Swift type (Sources/RelConRuntime/Kernels/Dispatch.swift; docs/runtime.md, "Kernel tables"). */
 #ifndef RELCON_KERNELS_H
 #define RELCON_KERNELS_H
+
+/* Function-pointer nullability for Swift (clang: the table's CONV1D entries import as non-optional, the others as
+ * optional); GCC, which compiles this header for the ARM C units, has none. The other pointers of this header stay
+ * unannotated (clang's completeness warning is silenced for this header). */
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wnullability-completeness"
+#pragma clang diagnostic ignored "-Wnullability-completeness-on-arrays"
+#pragma clang diagnostic ignored "-Wnullability-extension"
+#define RLCK_NONNULL _Nonnull
+#define RLCK_NULLABLE _Nullable
+#else
+#define RLCK_NONNULL
+#define RLCK_NULLABLE
+#endif
 
 #include <stdint.h>
 
@@ -48,6 +65,43 @@ typedef struct rlck_conv {
     int32_t out_lo, out_hi;
     int32_t x_max;       /* int8: 0, or a proven bound 1..127 of the u8 x elements (see above) */
 } rlck_conv;
+
+/* One int8 AFFINE or ADD call (docs/quantization.md §2), channels-last [length][channels], per channel c:
+ *   AFFINE  y = clamp((x*A + B + 2^(s-1)) >> s, out_lo, out_hi)      mult = A, bias = B; r, mult_r NULL
+ *   ADD     y = clamp((x*M + r*Mr + 2^(s-1)) >> s, out_lo, out_hi)   mult = M, r, mult_r = Mr; bias NULL
+ * in 64-bit. x i8 (x_signed = 1) or u8; r i8 (r_signed = 1) or u8; y i8/u8 (the clamp decides); mult, bias,
+ * mult_r, shift: i32 [channels]. */
+typedef struct rlck_eltwise {
+    const void *x;
+    const void *r;
+    void *y;
+    const int32_t *mult;
+    const int32_t *bias;
+    const int32_t *mult_r;
+    const int32_t *shift;
+    int64_t length, channels;
+    int32_t x_signed, r_signed;
+    int32_t out_lo, out_hi;
+} rlck_eltwise;
+
+/* The precision of a CONV1D, for rlck_kernels.keeps. */
+enum { RLCK_CONV_F32 = 0, RLCK_CONV_F16 = 1, RLCK_CONV_I8 = 2 };
+
+/* One ISA level's kernels: what the runtime calls for the operators whose speed depends on the CPU. Every level
+ * has all three CONV1D entries; affine_i8 / add_i8 NULL run the fallback level's, else the runtime's portable
+ * loops (Kernels/Affine+I8.swift, Add+I8.swift).
+ * keeps NULL: every CONV1D runs this level's lanes; otherwise keeps(a, kind) == 0 sends that call to the
+ * entries of level `fallback` (a lower level of the same CPU, whose lanes were measured faster for that shape:
+ * a static rule of the shape, so every call of a session takes the same path). */
+typedef struct rlck_kernels {
+    void (*RLCK_NONNULL conv_f32)(const rlck_conv *RLCK_NONNULL);
+    void (*RLCK_NONNULL conv_f16)(const rlck_conv *RLCK_NONNULL);
+    void (*RLCK_NONNULL conv_i8)(const rlck_conv *RLCK_NONNULL);
+    void (*RLCK_NULLABLE affine_i8)(const rlck_eltwise *RLCK_NONNULL);
+    void (*RLCK_NULLABLE add_i8)(const rlck_eltwise *RLCK_NONNULL);
+    int32_t (*RLCK_NULLABLE keeps)(const rlck_conv *RLCK_NONNULL, int32_t kind);
+    int32_t fallback;
+} rlck_kernels;
 
 /* ISA levels, in increasing order. */
 enum {
@@ -125,5 +179,9 @@ static inline int32_t rlck_isa_cap(void) {
     return 2;
 #endif
 }
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 #endif

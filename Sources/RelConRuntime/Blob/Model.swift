@@ -59,6 +59,13 @@ struct Model {
         return try quant(v &- 1).outDtype
     }
 
+    /// Type of value `v` for the planner and the executor, once the validator has checked the raw field
+    /// (GraphValidator); a code that is no value type is RELCON_E_BLOB_GRAPH, as the validator says.
+    func valueType(ofValue v: UInt32) throws(RelConError) -> ValueType {
+        guard let t = ValueType(rawValue: try dtype(ofValue: v)) else { throw .blobGraph }
+        return t
+    }
+
     /// Bytes per element of value `v` (4 for f32, 1 for i8/u8/u7).
     func elementBytes(ofValue v: UInt32) throws(RelConError) -> UInt64 {
         try dtype(ofValue: v) == BlobFormat.dtypeF32 ? 4 : 1

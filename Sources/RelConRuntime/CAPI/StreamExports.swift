@@ -38,11 +38,11 @@ public func relcon_resample(_ inRate: Double, _ outRate: Double, _ input: Unsafe
         guard m <= UInt64(outCapacity) else { throw .bufferTooSmall }
         // 3·n floats must be addressable (32-bit targets): larger counts cannot be real buffers
         guard UInt64(nIn) &* 3 <= UInt64(Int.max), m &* 3 <= UInt64(Int.max) else { throw .invalidArgument }
-        guard Session.allFinite(input, count: Int(nIn) &* 3) else { throw .inputNotFinite }
+        guard Executor.allFinite(input, count: Int(nIn) &* 3) else { throw .inputNotFinite }
         d.fill(table)
         ResampleKernel.segment(d, table: UnsafePointer(table), scratch: table + Int(d.tableFloats),
                                input: input, count: nIn, output: output)
-        guard Session.allFinite(UnsafePointer(output), count: Int(m) &* 3) else { throw .outputNotFinite }
+        guard Executor.allFinite(UnsafePointer(output), count: Int(m) &* 3) else { throw .outputNotFinite }
         outN.pointee = UInt32(truncatingIfNeeded: m)
     }
 }

@@ -1,13 +1,26 @@
-// Run-time ISA dispatch. relcon_session_init picks the level once (CPUID + XGETBV through relcon_kernels.h,
-// capped by RELCON_ISA) and records it in the session's checksummed control block; every CONV1D of that
-// session then goes to the same module:
+// Run-time ISA dispatch through one kernel table per ISA level. relcon_session_init picks the level once
+// (rlck_detect_isa in relcon_kernels.h: CPUID + XGETBV on x86-64, capped by RELCON_ISA) and records it in the
+// session's checksummed control block; every inference of that session then resolves that level's table once
+// (`KernelTable`) and calls its entries:
 //
-//   portable  this module's own kernels (Kernels/ISA+Portable.swift), x86-64 baseline: runs anywhere
-//   v3        RelConKernelsV3 (AVX2, FMA, F16C)
-//   v4        RelConKernelsV4 (AVX-512 + VNNI)
+//   level     table                                  where the kernels live
+//   portable  Portable.kernels (Kernels/ISA+Portable)  this module (x86-64 baseline, or any other CPU): runs anywhere
+//   v3        v3Kernels()                              RelConKernelsV3 (AVX2, FMA, F16C)
+//   v4        v4Kernels()                              RelConKernelsV4 (AVX-512 + VNNI)
 //
-// Each per-ISA module is a separate Swift module compiled with its own -march (Swift has no per-function
-// target attribute); its entry points are @export(interface), so this module only calls their symbols.
+// A table (`rlck_kernels`, relcon_kernels.h) is C function pointers: the CONV1D entries (fp32, fp16, int8), the
+// int8 AFFINE / ADD entries (NULL: the level below's, else the portable loops of Affine+I8.swift and
+// Add+I8.swift), and an optional per-shape rule `keeps` that sends a CONV1D to the level below (`fallback`) where
+// that level's lanes were measured faster. Each per-ISA module is a separate Swift module compiled with its own
+// CPU flags (Swift has no per-function target attribute) and the runtime calls only its table function
+// (@export(interface), a name of its own), so this file lists no wrapper per entry point, and the hosted test
+// build and the Embedded build share every line.
+//
+// A new ISA level (docs/runtime.md, "Kernel tables"; docs/architecture.md, "Where a new ISA goes"):
+//   1. one module with its lanes and one table function (`xyzKernels() -> rlck_kernels`), or, for lanes that need
+//      no flags beyond the target's, one file in Kernels/ with a `static var kernels: rlck_kernels`;
+//   2. one `case` in `ISA` below and one line in `ISA.kernels`, inside its architecture's `#if arch(...)`;
+//   3. one detection branch in rlck_detect_isa (relcon_kernels.h) returning the case's raw value.
 
 import CRelConKernels
 #if arch(x86_64)
@@ -20,8 +33,23 @@ import RelConKernelsV4
 #endif
 #endif
 
+/// The kernel levels of this architecture, in increasing order (raw value = rlck_detect_isa's level).
 enum ISA: UInt32, CaseIterable {
-    case portable = 0, v3 = 1, v4 = 2
+    case portable = 0
+    #if arch(x86_64)
+    case v3 = 1, v4 = 2
+    #endif
+
+    /// This level's kernel table: one line per level.
+    var kernels: rlck_kernels {
+        switch self {
+        case .portable: return Portable.kernels
+        #if arch(x86_64)
+        case .v3: return v3Kernels()
+        case .v4: return v4Kernels()
+        #endif
+        }
+    }
 
     /// The highest level this CPU and OS support, capped by RELCON_ISA.
     static func detect() -> ISA {
@@ -33,104 +61,77 @@ enum ISA: UInt32, CaseIterable {
     static var hardware: ISA { ISA(rawValue: UInt32(clamping: rlck_detect_isa())) ?? .portable }
 }
 
-enum Kernels {
-    /// The precisions of `route`.
-    enum Conv { case f32, f16, i8 }
+/// A level's table together with its fallback level's, resolved once per inference (two calls into the modules'
+/// table functions) and then read by every step of that inference.
+struct KernelTable {
+    let own: rlck_kernels
+    /// The fallback level's table (the level's own when it names none, or itself).
+    let lower: rlck_kernels
 
-    /// The level one CONV1D runs at on a session of level `isa` (a static rule of the shape, the same for every
-    /// call: docs/performance.md, "ISA levels"). The run is K·Cin elements with dilation 1, else Cin. v4 takes
-    ///   fp32/fp16  Cout a multiple of 4 (every channel then in a 4 × 4 block, whose last partial chunk is a masked
-    ///              load) or runs that are a multiple of 16 floats (whole zmm chunks). Otherwise the last Cout mod 4
-    ///              channels would end each output with a scalar tail where v3's 8-float chunks may fit;
-    ///   int8       runs of at least 16 bytes (shorter ones take the same zero-filled-copy path on both levels).
-    /// Everything else runs v3's lanes. `make bench-shapes`, v4 ÷ v3 per call, paired: every CONV1D of the
-    /// reference, compact and tiny encoders that the rule keeps on v4 at 0.22–0.97 (fp32/fp16 0.22–0.94, int8
-    /// 0.53–0.97); int8 tiny proj 8>16 k1 (run 8) 1.02 → v3. Before the float 4 × 4 blocks (3-channel blocks, so
-    /// Cout 8 left 2 channels to the scalar-tail path) the tiny 8>8 k3 fp32 was 1.95 on v4.
+    init(_ isa: ISA) {
+        own = isa.kernels
+        if let f = ISA(rawValue: UInt32(bitPattern: own.fallback)), f != isa { lower = f.kernels } else { lower = own }
+    }
+
+    /// The table whose CONV1D entry runs this call: `own` unless its rule sends the shape below.
     @inline(__always)
+    func conv(_ a: UnsafePointer<rlck_conv>, _ kind: Kernels.Conv, routed: Bool) -> rlck_kernels {
+        guard routed, let keeps = own.keeps, keeps(a, kind.rawValue) == 0 else { return own }
+        return lower
+    }
+
+    func convF32(_ a: UnsafePointer<rlck_conv>, routed: Bool = true) { conv(a, .f32, routed: routed).conv_f32(a) }
+    func convF16(_ a: UnsafePointer<rlck_conv>, routed: Bool = true) { conv(a, .f16, routed: routed).conv_f16(a) }
+    func convI8(_ a: UnsafePointer<rlck_conv>, routed: Bool = true) { conv(a, .i8, routed: routed).conv_i8(a) }
+
+    /// int8 AFFINE / ADD: the level's entry, else its fallback's; false when neither has one (the caller then
+    /// runs Int8Ops' portable loops).
+    func affineI8(_ a: UnsafePointer<rlck_eltwise>) -> Bool {
+        guard let f = own.affine_i8 ?? lower.affine_i8 else { return false }
+        f(a)
+        return true
+    }
+
+    func addI8(_ a: UnsafePointer<rlck_eltwise>) -> Bool {
+        guard let f = own.add_i8 ?? lower.add_i8 else { return false }
+        f(a)
+        return true
+    }
+}
+
+/// One-call forms of the table for the tests and the float helpers (each resolves the table; the executor
+/// resolves it once per inference instead).
+enum Kernels {
+    /// The precisions of a CONV1D (`kind` of rlck_kernels.keeps).
+    enum Conv: Int32 {
+        case f32 = 0, f16 = 1, i8 = 2   // RLCK_CONV_F32, _F16, _I8
+    }
+
+    /// The level one CONV1D runs at on a session of level `isa`: `isa`, or its fallback where its table's rule
+    /// sends the shape there (v4 → v3: RelConKernelsV4/ISA.swift, v4Keeps).
     static func route(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, _ kind: Conv) -> ISA {
-        guard isa == .v4 else { return isa }
-        let p = a.pointee
-        let run = p.dilation == 1 || p.kernel == 1 ? p.kernel &* p.channels_in : p.channels_in
-        switch kind {
-        case .f32, .f16: return p.channels_out % 4 == 0 || run % 16 == 0 ? .v4 : .v3
-        case .i8: return run >= 16 ? .v4 : .v3
-        }
+        let t = isa.kernels
+        guard let keeps = t.keeps, keeps(a, kind.rawValue) == 0,
+              let f = ISA(rawValue: UInt32(bitPattern: t.fallback)) else { return isa }
+        return f
     }
 
     /// `routed`: false runs `isa`'s own lanes whatever the shape (the tests cover every lane on every shape).
     static func convF32(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
-        switch routed ? route(isa, a, .f32) : isa {
-        case .portable: Portable.convF32(a)
-        case .v3: v3ConvF32(a)
-        case .v4: v4ConvF32(a)
-        }
+        KernelTable(isa).convF32(a, routed: routed)
     }
 
     static func convF16(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
-        switch routed ? route(isa, a, .f16) : isa {
-        case .portable: Portable.convF16(a)
-        case .v3: v3ConvF16(a)
-        case .v4: v4ConvF16(a)
-        }
+        KernelTable(isa).convF16(a, routed: routed)
     }
 
     static func convI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, routed: Bool = true) {
-        switch routed ? route(isa, a, .i8) : isa {
-        case .portable: Portable.convI8(a)
-        case .v3: v3ConvI8(a)
-        case .v4: v4ConvI8(a)
-        }
+        KernelTable(isa).convI8(a, routed: routed)
     }
 
-    /// int8 AFFINE / ADD on v3 and v4 CPUs (the v3 module's AVX2 loops; v4 implies v3). Returns false on the
-    /// portable level: the caller runs Int8Ops' scalar loops.
-    static func affineI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) -> Bool {
-        #if arch(x86_64)
-        guard isa != .portable else { return false }
-        v3AffineI8(a)
-        return true
-        #else
-        return false
-        #endif
-    }
+    /// int8 AFFINE / ADD on `isa`'s table (v3 and v4: the v3 module's AVX2 loops). Returns false on the portable
+    /// level: the caller runs Int8Ops' scalar loops.
+    static func affineI8(_ isa: ISA, _ a: UnsafePointer<rlck_eltwise>) -> Bool { KernelTable(isa).affineI8(a) }
 
-    static func addI8(_ isa: ISA, _ a: UnsafePointer<rlck_conv>) -> Bool {
-        #if arch(x86_64)
-        guard isa != .portable else { return false }
-        v3AddI8(a)
-        return true
-        #else
-        return false
-        #endif
-    }
+    static func addI8(_ isa: ISA, _ a: UnsafePointer<rlck_eltwise>) -> Bool { KernelTable(isa).addI8(a) }
 }
-
-#if !arch(x86_64)
-// Off x86-64 there are no per-ISA modules (Cortex-M, aarch64: docs/embedded.md) and rlck_detect_isa() returns
-// portable, so a session never records v3/v4; these keep the switches above total.
-@inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { Portable.convF32(a) }
-@inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { Portable.convF16(a) }
-@inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { Portable.convI8(a) }
-@inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { Portable.convF32(a) }
-@inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { Portable.convF16(a) }
-@inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { Portable.convI8(a) }
-#elseif RELCON_HOSTED
-@inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convF32(a) }
-@inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convF16(a) }
-@inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.convI8(a) }
-@inline(__always) private func v3AffineI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.affineI8(a) }
-@inline(__always) private func v3AddI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3Hosted.addI8(a) }
-@inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convF32(a) }
-@inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convF16(a) }
-@inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4Hosted.convI8(a) }
-#else
-@inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convF32(a) }
-@inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convF16(a) }
-@inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.convI8(a) }
-@inline(__always) private func v3AffineI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.affineI8(a) }
-@inline(__always) private func v3AddI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV3.addI8(a) }
-@inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convF32(a) }
-@inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convF16(a) }
-@inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsV4.convI8(a) }
-#endif

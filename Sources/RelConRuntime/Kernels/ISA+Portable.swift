@@ -5,6 +5,14 @@
 import CRelConKernels
 
 enum Portable {
+    /// The portable level's kernel table (Kernels/Dispatch.swift): the CONV1D lanes below; int8 AFFINE / ADD
+    /// have no entry (Int8Ops' loops run them), no shape goes elsewhere.
+    static var kernels: rlck_kernels {
+        rlck_kernels(conv_f32: { Portable.convF32($0) }, conv_f16: { Portable.convF16($0) },
+                     conv_i8: { Portable.convI8($0) }, affine_i8: nil, add_i8: nil, keeps: nil,
+                     fallback: Int32(RLCK_ISA_PORTABLE))
+    }
+
     #if RELCON_INT8_ONLY
     // Unreachable in an int8-only library: its validator rejects f32/f16 blobs (RELCON_E_BLOB_VERSION) and the
     // f32 tail of an int8 blob has no CONV1D (GraphValidator). Leaving the float lanes out saves ~80 KB of code.

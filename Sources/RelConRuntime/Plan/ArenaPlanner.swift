@@ -22,7 +22,7 @@ struct ValuePlacement {
     var bytes: UInt64
     var form: LengthForm
     var channels: UInt32
-    var dtype: UInt32        // f32, i8 or u8
+    var dtype: ValueType     // f32, i8, u8 or u7
 }
 
 /// The sizes a session needs for windows of up to `window` samples.
@@ -64,9 +64,9 @@ enum ArenaPlanner {
                 throws(RelConError) -> Int64
             {
                 guard let length = form.length(window: t) else { throw .blobGraph }
-                let dtype = try model.dtype(ofValue: v)
+                let dtype = try model.valueType(ofValue: v)
                 let (elements, o1) = UInt64(length).multipliedReportingOverflow(by: UInt64(channels))
-                let (raw, o2) = elements.multipliedReportingOverflow(by: dtype == BlobFormat.dtypeF32 ? 4 : 1)
+                let (raw, o2) = elements.multipliedReportingOverflow(by: dtype.elementBytes)
                 guard !o1, !o2, raw <= maxBufferBytes else { throw .invalidArgument }
                 let bytes = align64(raw)
                 let offset = live.firstFit(bytes: bytes)

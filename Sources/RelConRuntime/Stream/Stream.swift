@@ -307,10 +307,10 @@ enum Stream {
         var filledHeads: UInt32 = 0
         var filledOutputs = 0
         do throws(RelConError) {
-            _ = try Session.forward(session, header: h, samples: window, n: s.window, through: target, all: true)
+            _ = try Executor.forward(session, header: h, samples: window, n: s.window, through: target, all: true)
             { (v: UInt32, y: Value) throws(RelConError) in
                 if v == h.embedSteps {
-                    guard y.length == 1, y.channels == dim, y.dtype == BlobFormat.dtypeF32 else { throw .sessionInvalid }
+                    guard y.length == 1, y.channels == dim, y.dtype == .f32 else { throw .sessionInvalid }
                     out.update(from: y.f32, count: dim)
                 }
                 var j: UInt32 = 0
@@ -318,7 +318,7 @@ enum Stream {
                 while v > h.embedSteps, j < s.heads {
                     let head = try Session.head(UnsafeRawPointer(session), h, j)
                     if head.value == v {
-                        guard y.length == 1, y.channels == Int(head.outputs), y.dtype == BlobFormat.dtypeF32,
+                        guard y.length == 1, y.channels == Int(head.outputs), y.dtype == .f32,
                               at &+ y.channels <= dim &+ Int(s.headOutputs)
                         else { throw .sessionInvalid }
                         let k = y.channels

@@ -1,6 +1,6 @@
-// Pooling over time, fp32, channels-last: MAXPOOL (op 3) and MEAN (op 5).
+// MAXPOOL (op 3), fp32, channels-last, over time.
 
-enum PoolF32 {
+extension PoolF32 {
     /// MAXPOOL with −∞ padding, dilation 1: y[t][c] = max_{k < kernel} x[t·stride − padLeft + k][c] over the
     /// taps inside [0, lengthIn). The validator guarantees pads < kernel, so every window has a real tap.
     static func maxpool(x: UnsafePointer<Float>, lengthIn: Int, channels: Int, kernel: Int, stride: Int,
@@ -26,18 +26,5 @@ enum PoolF32 {
             }
             t &+= 1
         }
-    }
-
-    /// MEAN over time: y[c] = (Σ_{t < length} x[t][c]) / length, summed in f32 in increasing t.
-    static func mean(x: UnsafePointer<Float>, length: Int, channels: Int, y: UnsafeMutablePointer<Float>) {
-        for c in 0..<channels { y[c] = 0 }
-        var t = 0
-        while t < length {
-            let xr = x + t &* channels
-            for c in 0..<channels { y[c] += xr[c] }
-            t &+= 1
-        }
-        let n = Float(length)
-        for c in 0..<channels { y[c] = y[c] / n }
     }
 }
