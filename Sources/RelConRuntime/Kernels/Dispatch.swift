@@ -19,6 +19,14 @@ import RelConKernelsV3
 import RelConKernelsV4
 #endif
 #endif
+#if arch(arm64) && RELCON_A64_KERNELS
+// aarch64 (mk/arm-a64.mk): the raw values 1 and 2 are the levels neon (RelConKernelsA64: baseline Advanced SIMD)
+// and dotprod (RelConKernelsA64Dot: FEAT_DotProd), from getauxval(AT_HWCAP) (relcon_kernels.h); the v3/v4 calls
+// below go to them. `route` keeps every shape on the session's level there (v4 → v3 is an x86 rule), except that
+// fp32/fp16 on dotprod run the neon module (the extension adds nothing to them).
+import RelConKernelsA64
+import RelConKernelsA64Dot
+#endif
 
 enum ISA: UInt32, CaseIterable {
     case portable = 0, v3 = 1, v4 = 2
@@ -49,6 +57,9 @@ enum Kernels {
     /// Cout 8 left 2 channels to the scalar-tail path) the tiny 8>8 k3 fp32 was 1.95 on v4.
     @inline(__always)
     static func route(_ isa: ISA, _ a: UnsafePointer<rlck_conv>, _ kind: Conv) -> ISA {
+        #if arch(arm64)
+        return isa
+        #else
         guard isa == .v4 else { return isa }
         let p = a.pointee
         let run = p.dilation == 1 || p.kernel == 1 ? p.kernel &* p.channels_in : p.channels_in
@@ -56,6 +67,7 @@ enum Kernels {
         case .f32, .f16: return p.channels_out % 4 == 0 || run % 16 == 0 ? .v4 : .v3
         case .i8: return run >= 16 ? .v4 : .v3
         }
+        #endif
     }
 
     /// `routed`: false runs `isa`'s own lanes whatever the shape (the tests cover every lane on every shape).
@@ -106,7 +118,14 @@ enum Kernels {
     }
 }
 
-#if !arch(x86_64)
+#if arch(arm64) && RELCON_A64_KERNELS
+@inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsA64.convF32(a) }
+@inline(__always) private func v3ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsA64.convF16(a) }
+@inline(__always) private func v3ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsA64.convI8(a) }
+@inline(__always) private func v4ConvF32(_ a: UnsafePointer<rlck_conv>) { RelConKernelsA64.convF32(a) }
+@inline(__always) private func v4ConvF16(_ a: UnsafePointer<rlck_conv>) { RelConKernelsA64.convF16(a) }
+@inline(__always) private func v4ConvI8(_ a: UnsafePointer<rlck_conv>) { RelConKernelsA64Dot.convI8(a) }
+#elseif !arch(x86_64)
 // Off x86-64 there are no per-ISA modules (Cortex-M, aarch64: docs/embedded.md) and rlck_detect_isa() returns
 // portable, so a session never records v3/v4; these keep the switches above total.
 @inline(__always) private func v3ConvF32(_ a: UnsafePointer<rlck_conv>) { Portable.convF32(a) }

@@ -1,0 +1,36 @@
+# The aarch64 kernel modules (issue 17): baseline NEON (Sources/RelConKernelsA64) and the dot-product module
+# (Sources/RelConKernelsA64Dot, -march=armv8.2-a+dotprod), each its own Embedded Swift module and object like the
+# x86 v3/v4 modules, linked into the aarch64 librelcon (mk/arm.mk's aarch64 variant imports them through
+# A64K_SWIFT and links A64K_OBJS). Included from mk/arm.mk before its variants are defined.
+#
+#   make test-aarch64-isa   the kernel test (targets/aarch64/test_kernels.c: every aarch64 level's CONV1D against
+#                           an Int64 / double reference, edge operands) and the harness's golden sets under
+#                           qemu-aarch64 -cpu cortex-a53 (no dot product: must pick neon and not SIGILL), -cpu max
+#                           (dotprod), and RELCON_ISA=portable / neon caps (part of test-aarch64)
+#   make a64-figures        instructions per relcon_embed under qemu-aarch64 per level (portable / neon / dotprod)
+#                           for the shipped models, written into docs/embedded.md
+
+A64K := $(ARM)/aarch64-kernels
+A64K_SHARED := Sources/KernelsShared/ConvDriver.swift Sources/KernelsShared/LanesA64.swift
+A64K_DEPS := $(A64K_SHARED) Sources/CRelConA64/rlck_a64.h Sources/CRelConKernels/include/relcon_kernels.h \
+	$(A64K)/include/module.modulemap $(ARM)/modules/module.modulemap mk/arm-a64.mk
+A64K_OBJS := $(A64K)/RelConKernelsA64.o $(A64K)/RelConKernelsA64Dot.o
+# What the aarch64 runtime build adds to its swiftc line: the two modules' interfaces, their C header's module,
+# and the condition that turns on their branch of Kernels/Dispatch.swift.
+A64K_SWIFT := -I $(A64K) -I $(A64K)/include -D RELCON_A64_KERNELS
+
+$(A64K)/include/module.modulemap:
+	@mkdir -p $(dir $@)
+	@printf 'module CRelConA64 {\n    header "%s"\n    export *\n}\n' "$(abspath Sources/CRelConA64/rlck_a64.h)" > $@.tmp && mv $@.tmp $@
+
+# $(call a64_kernel_module,NAME,EXTRA_SWIFT_FLAGS)
+define a64_kernel_module
+$(A64K)/$(1).o: Sources/$(1)/ISA.swift $(A64K_DEPS)
+	@mkdir -p $$(dir $$@)
+	nice $(SWIFTC) $(A64_SWIFT) $(A64_OPT) $(2) $(SWIFT_EMBEDDED) -I $(ARM)/modules -I $(A64K)/include \
+	  -module-name $(1) -emit-module -emit-module-path $(A64K)/$(1).swiftmodule \
+	  Sources/$(1)/ISA.swift $(A64K_SHARED) -c -o $$@.tmp.o
+	@mv $$@.tmp.o $$@
+endef
+$(eval $(call a64_kernel_module,RelConKernelsA64,))
+$(eval $(call a64_kernel_module,RelConKernelsA64Dot,-Xcc -march=armv8.2-a+dotprod))
