@@ -34,3 +34,23 @@ $(A64K)/$(1).o: Sources/$(1)/ISA.swift $(A64K_DEPS)
 endef
 $(eval $(call a64_kernel_module,RelConKernelsA64,))
 $(eval $(call a64_kernel_module,RelConKernelsA64Dot,-Xcc -march=armv8.2-a+dotprod))
+
+# ---- tests ---------------------------------------------------------------------------------------------------------
+# The kernel test links the two module objects directly (their rlck_a64_* C entry points; librelcon keeps them
+# local). QEMU CPUs: cortex-a53 (Armv8.0-A: no dot product), max (every extension QEMU has, dot product included).
+$(A64K)/test_kernels: targets/aarch64/test_kernels.c $(A64K_OBJS) Sources/CRelConKernels/include/relcon_kernels.h
+	$(A64_CC) $(C_WARN) -O2 -ISources/CRelConKernels/include $< $(A64K_OBJS) -static -Wl,--gc-sections -lm -o $@
+
+.PHONY: test-aarch64-isa a64-figures
+test-aarch64-isa: deps $(A64K)/test_kernels $(ARM)/aarch64/harness $(ARM)/plan-aarch64-isa.txt
+	@echo "test-aarch64-isa: the kernel modules on every level, and the level each CPU / RELCON_ISA gets"
+	$(QEMU_A64) -cpu cortex-a53 $(A64K)/test_kernels 1 1
+	RELCON_ISA=portable $(QEMU_A64) -cpu cortex-a53 $(A64K)/test_kernels 1 0
+	RELCON_ISA=dotprod $(QEMU_A64) -cpu cortex-a53 $(A64K)/test_kernels 1 1
+	$(QEMU_A64) -cpu max $(A64K)/test_kernels 2 2
+	RELCON_ISA=neon $(QEMU_A64) -cpu max $(A64K)/test_kernels 2 1
+	RELCON_ISA=portable $(QEMU_A64) -cpu max $(A64K)/test_kernels 2 0
+	@echo "test-aarch64-isa: the harness on Cortex-A53 (no dot product: the neon level)"
+	$(QEMU_A64) -cpu cortex-a53 $(ARM)/aarch64/harness $(ARM)/plan-aarch64-isa.txt
+	@echo "test-aarch64-isa: the harness at RELCON_ISA=portable"
+	RELCON_ISA=portable $(QEMU_A64) -cpu max $(ARM)/aarch64/harness $(ARM)/plan-aarch64-isa.txt

@@ -165,12 +165,14 @@ test-cortex-m4: deps $(ARM)/cortex-m4/harness.elf $(ARM)/cortex-m4-int8/harness.
 	$(QEMU_M4),arg=harness,arg=$(ARM)/plan-cortex-m4.txt -kernel $(ARM)/cortex-m4/harness.elf
 	$(QEMU_M4),arg=harness,arg=$(ARM)/plan-cortex-m4-int8.txt -kernel $(ARM)/cortex-m4-int8/harness.elf
 
-test-aarch64: deps $(ARM)/aarch64/harness $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64.txt $(ARM)/plan-aarch64-so.txt
+# The full plan on -cpu max (the dotprod level), the other levels in test-aarch64-isa (mk/arm-a64.mk).
+test-aarch64: deps $(ARM)/aarch64/harness $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64.txt $(ARM)/plan-aarch64-so.txt \
+		test-aarch64-isa
 	targets/check_lib.sh aarch64 $(ARM)/aarch64/librelcon.a $(A64_SO)
-	$(QEMU_A64) $(ARM)/aarch64/harness $(ARM)/plan-aarch64.txt
+	$(QEMU_A64) -cpu max $(ARM)/aarch64/harness $(ARM)/plan-aarch64.txt
 	@echo "test-aarch64: again through the shared library (librelcon.so.$(RELCON_SOVERSION), dynamic link)"
 	QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH=$(abspath $(ARM)/aarch64) \
-	  $(QEMU_A64) $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64-so.txt
+	  $(QEMU_A64) -cpu max $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64-so.txt
 
 test-arm: test-aarch64 test-cortex-m4 firmware-sim-m4 test-blob2c
 	@echo "test-arm: aarch64 and cortex-m4 suites passed"
