@@ -1,7 +1,8 @@
 # The aarch64 kernel modules (issue 17): baseline NEON (Sources/RelConKernelsA64) and the dot-product module
 # (Sources/RelConKernelsA64Dot, -march=armv8.2-a+dotprod), each its own Embedded Swift module and object like the
 # x86 v3/v4 modules, linked into the aarch64 librelcon (mk/arm.mk's aarch64 variant imports them through
-# A64K_SWIFT and links A64K_OBJS). Included from mk/arm.mk before its variants are defined.
+# A64K_SWIFT and links A64K_OBJS). Included from mk/arm.mk before its variants are defined (so only $(ARM) and
+# the A64_* flags are known here: paths of mk/arm.mk are spelled out).
 #
 #   make test-aarch64-isa   the kernel test (targets/aarch64/test_kernels.c: every aarch64 level's CONV1D against
 #                           an Int64 / double reference, edge operands) and the harness's golden sets under
@@ -54,3 +55,18 @@ test-aarch64-isa: deps $(A64K)/test_kernels $(ARM)/aarch64/harness $(ARM)/plan-a
 	$(QEMU_A64) -cpu cortex-a53 $(ARM)/aarch64/harness $(ARM)/plan-aarch64-isa.txt
 	@echo "test-aarch64-isa: the harness at RELCON_ISA=portable"
 	RELCON_ISA=portable $(QEMU_A64) -cpu max $(ARM)/aarch64/harness $(ARM)/plan-aarch64-isa.txt
+
+# ---- figures -------------------------------------------------------------------------------------------------------
+# The instruction-counting QEMU plugin (a host shared object), the measurement program (static, the aarch64
+# librelcon.a, the same real-recording slice as the Cortex-M4F figures), then targets/aarch64/figures.sh.
+A64_FIG_BLOBS ?= models/relcon-compact-int8.blob models/relcon-compact-f16.blob models/relcon-compact-f32.blob
+$(A64K)/insn_count.so: targets/aarch64/insn_count.c
+	@mkdir -p $(dir $@)
+	$(CC) $(C_WARN) -O2 -shared -fPIC $< -o $@
+$(A64K)/fig/fw_rec.c: $(ARM)/firmware_sim/recording.csv $(ARM)/tools/rec2c
+	@mkdir -p $(dir $@)
+	$(ARM)/tools/rec2c $< --name fw_rec --start 1500 --count 1000 --out-c $@ --out-h $(A64K)/fig/fw_rec.h
+$(A64K)/measure: targets/aarch64/measure.c $(A64K)/fig/fw_rec.c $(ARM)/aarch64/librelcon.a include/relcon.h
+	$(A64_CC) $(C_WARN) -O2 -Iinclude -I$(A64K)/fig $< $(A64K)/fig/fw_rec.c -static $(ARM)/aarch64/librelcon.a -o $@
+a64-figures: deps $(A64K)/measure $(A64K)/insn_count.so
+	QEMU_A64="$(QEMU_A64)" targets/aarch64/figures.sh $(A64K)/measure $(A64K)/insn_count.so $(A64_FIG_BLOBS)
