@@ -9,7 +9,8 @@
 //   LaneA64Bytes  int8 lanes on 16 bytes of activations and weights loaded as they are (signed i8, or u7 read as
 //             i8: the same bits); the module supplies `mad` (NEON: smull + smlal2 + sadalp; dotprod: sdot)
 //   LaneU8W   u8 activations that may exceed 127: both operands widened to i16, smlal + smlal2 into i32
-// The int8 epilogue is ConvDriver.swift's Epilogue.int8 per output: results bit-exact with every other level.
+// Epilogues: four channels at once where a register block ends (rlck_a64_requant4_store, rlck_a64_float4_store:
+// the same bytes / values as ConvDriver.swift's Epilogue.int8 / .float), Epilogue.int8 / .float elsewhere.
 
 import CRelConKernels
 import CRelConA64
@@ -58,6 +59,19 @@ extension LaneA64Float {
     static var sZero: Float { 0 }
     @inline(__always) static func context(_ a: UnsafePointer<rlck_conv>) -> FloatEpilogue? { Epilogue.floatContext(a) }
     @inline(__always) static func store(_ c: FloatEpilogue, _ t: Int, _ o: Int, _ dot: Float) { Epilogue.float(c, t, o, dot) }
+    /// Outputs (t, o…o+3): Epilogue.float's steps on four channels at once (the same values).
+    @inline(__always) static func storeRow4(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF4, _ a1: VF4,
+                                            _ a2: VF4, _ a3: VF4) {
+        let i = t &* c.cout &+ o
+        rlck_a64_float4_store(rlck_a64_reduce4_f32(a0, a1, a2, a3), c.bias.map { $0 + o }, c.residual.map { $0 + i },
+                              c.relu ? 1 : 0, c.y + i)
+    }
+    @inline(__always) static func storeRow4Pairs(_ c: FloatEpilogue, _ r: Void, _ t: Int, _ o: Int, _ a0: VF4, _ b0: VF4,
+                                                 _ a1: VF4, _ b1: VF4, _ a2: VF4, _ b2: VF4, _ a3: VF4, _ b3: VF4) {
+        let i = t &* c.cout &+ o
+        let d = rlck_a64_reduce4_f32(a0, a1, a2, a3) + rlck_a64_reduce4_f32(b0, b1, b2, b3)
+        rlck_a64_float4_store(d, c.bias.map { $0 + o }, c.residual.map { $0 + i }, c.relu ? 1 : 0, c.y + i)
+    }
 }
 
 enum LaneF32: LaneA64Float {
@@ -97,10 +111,32 @@ enum IntTailA64 {
     }
 }
 
+/// The int8 epilogue of four channels at once (rlck_a64_requant4_store: bit for bit Epilogue.int8), for every int8
+/// lane here (4-lane i32 accumulators, `cols` 4).
+protocol LaneA64I8Out: ConvLane where Acc == VI4, S == Int32, Ctx == Int8Epilogue, RowCtx == rlck_a64_rq4 {}
+
+extension LaneA64I8Out {
+    @inline(__always) static func rowContext4(_ c: Int8Epilogue, _ o: Int) -> rlck_a64_rq4 {
+        rlck_a64_rq4_make(c.bias.map { $0 + o }, c.mult + o, c.shift + o, c.multRes.map { $0 + o })
+    }
+    /// Only the 3-column blocks call this, which no lane here has (`cols` 4); kept total with the same constants.
+    @inline(__always) static func rowContext(_ c: Int8Epilogue, _ o: Int) -> rlck_a64_rq4 { rowContext4(c, o) }
+    @inline(__always) static func storeRow4(_ c: Int8Epilogue, _ r: rlck_a64_rq4, _ t: Int, _ o: Int, _ a0: VI4,
+                                            _ a1: VI4, _ a2: VI4, _ a3: VI4) {
+        let i = t &* c.cout &+ o
+        rlck_a64_requant4_store(rlck_a64_reduce4_s32(a0, a1, a2, a3), r, c.residual.map { $0 + i },
+                                c.residualSigned ? 1 : 0, c.lo, c.hi, c.y + i)
+    }
+    @inline(__always) static func storeRow4Pairs(_ c: Int8Epilogue, _ r: rlck_a64_rq4, _ t: Int, _ o: Int, _ a0: VI4,
+                                                 _ b0: VI4, _ a1: VI4, _ b1: VI4, _ a2: VI4, _ b2: VI4, _ a3: VI4,
+                                                 _ b3: VI4) {
+        storeRow4(c, r, t, o, a0 &+ b0, a1 &+ b1, a2 &+ b2, a3 &+ b3)
+    }
+}
+
 /// int8 lanes whose operands are 16 bytes loaded as they are: signed activations, or u8 activations with a proven
 /// bound ≤ 127 (rlck_conv.x_max), whose bytes read as i8 are the same values. Each module gives `mad`.
-protocol LaneA64Bytes: ConvLane where XV == VB16, WV == VB16, Acc == VI4, S == Int32, Ctx == Int8Epilogue,
-                                      RowCtx == Void {}
+protocol LaneA64Bytes: LaneA64I8Out where XV == VB16, WV == VB16 {}
 
 extension LaneA64Bytes {
     static var chunk: Int { 16 }
@@ -143,7 +179,7 @@ struct Wide16 {
 
 /// u8 activations without a bound ≤ 127: activations zero-extended and weights sign-extended to i16 (ushll/sshll),
 /// smlal + smlal2 into the i32 lanes per 8 products (each |x·w| ≤ 255·128; no i16 sums). 2 × 4 blocks.
-enum LaneU8W: ConvLane {
+enum LaneU8W: LaneA64I8Out {
     static var chunk: Int { 16 }
     static var rows: Int { 4 }
     static var cols: Int { 4 }

@@ -32,7 +32,7 @@ static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &g_insns, qemu_plugin_tb_n_insns(tb));
 }
 
-static void on_exit(qemu_plugin_id_t id, void *p) {
+static void report(qemu_plugin_id_t id, void *p) {
     (void)id; (void)p;
     fprintf(stderr, "insns %llu\n", (unsigned long long)g_insns);
 }
@@ -40,6 +40,6 @@ static void on_exit(qemu_plugin_id_t id, void *p) {
 EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
     (void)info; (void)argc; (void)argv;
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb);
-    qemu_plugin_register_atexit_cb(id, on_exit, NULL);
+    qemu_plugin_register_atexit_cb(id, report, NULL);
     return 0;
 }
