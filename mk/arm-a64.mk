@@ -43,8 +43,12 @@ $(A64K)/test_kernels: targets/aarch64/test_kernels.c $(A64K_OBJS) Sources/CRelCo
 	$(A64_CC) $(C_WARN) -O2 -ISources/CRelConKernels/include $< $(A64K_OBJS) -static -Wl,--gc-sections -lm -o $@
 
 .PHONY: test-aarch64-isa a64-figures
-test-aarch64-isa: deps $(A64K)/test_kernels $(ARM)/aarch64/harness $(ARM)/plan-aarch64-isa.txt
+test-aarch64-isa: deps $(A64K)/test_kernels $(ARM)/aarch64/harness $(ARM)/plan-aarch64-isa.txt $(ARM)/aarch64/RelConRuntime.o
 	@echo "test-aarch64-isa: the kernel modules on every level, and the level each CPU / RELCON_ISA gets"
+	@# Only the dotprod module may hold dot-product / i8mm instructions (the rest runs on any Armv8-A CPU).
+	@for o in $(ARM)/aarch64/RelConRuntime.o $(A64K)/RelConKernelsA64.o; do \
+	  n=$$(aarch64-linux-gnu-objdump -d $$o | grep -cE '\s(sdot|udot|usdot|sudot|smmla|ummla|usmmla)\s' || true); \
+	  [ "$$n" = 0 ] || { echo "test-aarch64-isa: FAIL: $$o has $$n dot-product instructions" >&2; exit 1; }; done
 	$(QEMU_A64) -cpu cortex-a53 $(A64K)/test_kernels 1 1
 	RELCON_ISA=portable $(QEMU_A64) -cpu cortex-a53 $(A64K)/test_kernels 1 0
 	RELCON_ISA=dotprod $(QEMU_A64) -cpu cortex-a53 $(A64K)/test_kernels 1 1
