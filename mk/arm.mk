@@ -35,6 +35,7 @@ A64_CC := aarch64-linux-gnu-gcc
 A64_SWIFT := -target aarch64-none-none-elf -Xcc -fPIC -Xcc -DRLCK_HOSTED_LIBC=1 \
 	-Xcc -isystem -Xcc /usr/aarch64-linux-gnu/include
 A64_OPT ?= -O
+include mk/arm-a64.mk
 C_WARN := -std=c11 -Wall -Wextra -Werror
 
 # QEMU runs get a wall-clock limit, so that a hang is a failure and not a stuck `make test`.
@@ -58,7 +59,8 @@ $(ARM)/modules/module.modulemap:
 	  "$(abspath include/relcon.h)" "$(abspath Sources/CRelConKernels/include/relcon_kernels.h)" > $@.tmp && mv $@.tmp $@
 
 # ---- one library build per variant --------------------------------------------------------------------------
-#   $(call arm_lib,VARIANT,SWIFTFLAGS,CC,CFLAGS,TOOLPREFIX)
+#   $(call arm_lib,VARIANT,SWIFTFLAGS,CC,CFLAGS,TOOLPREFIX[,KERNEL_OBJECTS])
+# KERNEL_OBJECTS: per-ISA kernel modules the runtime imports (built first) and the library links (aarch64).
 # RelConRuntime.o: the whole runtime module (-wmo); C: the CRC tables and the two ABI-check units.
 # librelcon.a: one relocatable pre-link (ld -r) with every section unreachable from relcon_* dropped
 # (--gc-sections: the Embedded allocator goes), every other global made local (objcopy --keep-global-symbols),
@@ -67,7 +69,7 @@ define arm_lib
 $(ARM)/$(1)/flags: FORCE_FLAGS
 	@mkdir -p $$(dir $$@)
 	@echo '$(2) | $(3) $(4)' > $$@.new; cmp -s $$@.new $$@ && rm $$@.new || mv $$@.new $$@
-$(ARM)/$(1)/RelConRuntime.o: $(RT_DEPS) $(ARM)/modules/module.modulemap $(ARM)/$(1)/flags
+$(ARM)/$(1)/RelConRuntime.o: $(RT_DEPS) $(ARM)/modules/module.modulemap $(ARM)/$(1)/flags $(6)
 	@mkdir -p $$(dir $$@)
 	nice $(SWIFTC) $(2) $(SWIFT_EMBEDDED) -I $(ARM)/modules -module-name RelConRuntime $(RT_SWIFT) -c -o $$@.tmp.o
 	@mv $$@.tmp.o $$@
@@ -77,7 +79,7 @@ $(ARM)/$(1)/%.o: Sources/CRelConKernels/%.c $(RT_DEPS) $(ARM)/$(1)/flags
 $(ARM)/$(1)/abi_checks.o: Sources/CRelCon/abi_checks.c $(RT_DEPS) $(ARM)/$(1)/flags
 	@mkdir -p $$(dir $$@)
 	$(3) $(4) $(C_WARN) -Os -Iinclude -c $$< -o $$@
-$(ARM)/$(1)/librelcon.a: $(ARM)/$(1)/RelConRuntime.o $(ARM)/$(1)/crc32_table.o $(ARM)/$(1)/kernels_abi.o $(ARM)/$(1)/abi_checks.o
+$(ARM)/$(1)/librelcon.a: $(ARM)/$(1)/RelConRuntime.o $(ARM)/$(1)/crc32_table.o $(ARM)/$(1)/kernels_abi.o $(ARM)/$(1)/abi_checks.o $(6)
 	$(5)nm --defined-only -g $(ARM)/$(1)/RelConRuntime.o | awk '$$$$3 ~ /^relcon_/ {print $$$$3}' | sort > $(ARM)/$(1)/librelcon.exports
 	$(5)ld -r --gc-sections $$$$(sed 's/^/-u /' $(ARM)/$(1)/librelcon.exports) $$^ -o $(ARM)/$(1)/librelcon-prelink.o
 	$(5)objcopy --keep-global-symbols=$(ARM)/$(1)/librelcon.exports --strip-unneeded \
@@ -90,12 +92,13 @@ $(eval $(call arm_lib,cortex-m4-int8,$(M4_SWIFT) $(M4_OPT) -D RELCON_INT8_ONLY,$
 # -O instead of -Osize (for docs/embedded.md's comparison; make embedded-figures)
 $(eval $(call arm_lib,cortex-m4-O,$(M4_SWIFT) -O,$(M4_CC),$(M4_CFLAGS),arm-none-eabi-))
 $(eval $(call arm_lib,cortex-m4-int8-O,$(M4_SWIFT) -O -D RELCON_INT8_ONLY,$(M4_CC),$(M4_CFLAGS),arm-none-eabi-))
-$(eval $(call arm_lib,aarch64,$(A64_SWIFT) $(A64_OPT),$(A64_CC),-fPIC -DRLCK_HOSTED_LIBC=1,aarch64-linux-gnu-))
+$(eval $(call arm_lib,aarch64,$(A64_SWIFT) $(A64_OPT) $(A64K_SWIFT),$(A64_CC),-fPIC -DRLCK_HOSTED_LIBC=1,aarch64-linux-gnu-,$(A64K_OBJS)))
 
 # aarch64 shared library: SONAME librelcon.so.0, only relcon_* exported (the x86 build's version script), no
 # unresolved symbol left, unused sections collected.
 A64_SO := $(ARM)/aarch64/librelcon.so.$(RELCON_VERSION)
-$(A64_SO): $(ARM)/aarch64/RelConRuntime.o $(ARM)/aarch64/crc32_table.o $(ARM)/aarch64/kernels_abi.o Sources/relcon-exports.map
+$(A64_SO): $(ARM)/aarch64/RelConRuntime.o $(ARM)/aarch64/crc32_table.o $(ARM)/aarch64/kernels_abi.o $(A64K_OBJS) \
+		Sources/relcon-exports.map
 	$(A64_CC) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=Sources/relcon-exports.map \
 	  -Wl,-soname,librelcon.so.$(RELCON_SOVERSION) -Wl,-z,defs -Wl,--gc-sections -Wl,--strip-all -Wl,-z,noexecstack
 	ln -sf $(notdir $@) $(ARM)/aarch64/librelcon.so.$(RELCON_SOVERSION)
@@ -162,12 +165,14 @@ test-cortex-m4: deps $(ARM)/cortex-m4/harness.elf $(ARM)/cortex-m4-int8/harness.
 	$(QEMU_M4),arg=harness,arg=$(ARM)/plan-cortex-m4.txt -kernel $(ARM)/cortex-m4/harness.elf
 	$(QEMU_M4),arg=harness,arg=$(ARM)/plan-cortex-m4-int8.txt -kernel $(ARM)/cortex-m4-int8/harness.elf
 
-test-aarch64: deps $(ARM)/aarch64/harness $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64.txt $(ARM)/plan-aarch64-so.txt
+# The full plan on -cpu max (the dotprod level), the other levels in test-aarch64-isa (mk/arm-a64.mk).
+test-aarch64: deps $(ARM)/aarch64/harness $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64.txt $(ARM)/plan-aarch64-so.txt \
+		test-aarch64-isa
 	targets/check_lib.sh aarch64 $(ARM)/aarch64/librelcon.a $(A64_SO)
-	$(QEMU_A64) $(ARM)/aarch64/harness $(ARM)/plan-aarch64.txt
+	$(QEMU_A64) -cpu max $(ARM)/aarch64/harness $(ARM)/plan-aarch64.txt
 	@echo "test-aarch64: again through the shared library (librelcon.so.$(RELCON_SOVERSION), dynamic link)"
 	QEMU_LD_PREFIX=/usr/aarch64-linux-gnu LD_LIBRARY_PATH=$(abspath $(ARM)/aarch64) \
-	  $(QEMU_A64) $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64-so.txt
+	  $(QEMU_A64) -cpu max $(ARM)/aarch64/harness-so $(ARM)/plan-aarch64-so.txt
 
 test-arm: test-aarch64 test-cortex-m4 firmware-sim-m4 test-blob2c
 	@echo "test-arm: aarch64 and cortex-m4 suites passed"

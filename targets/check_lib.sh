@@ -4,14 +4,14 @@
 # librelcon.a: its only global symbols are the relcon_* API (the Swift internals are local), every API function is
 # there, and what it needs from outside is only what the target's C environment provides: on Cortex-M the
 # freestanding string functions and the EABI compiler helpers (no allocator, no stdio, no getenv); on aarch64 Linux
-# also getenv (RELCON_ISA). The shared library: SONAME librelcon.so.<major>, only relcon_* exported, libc only.
+# also getenv (RELCON_ISA) and getauxval (the CPU features: the aarch64 ISA level). The shared library: SONAME librelcon.so.<major>, only relcon_* exported, libc only.
 set -euo pipefail
 target=${1:?usage: check_lib.sh TARGET librelcon.a [librelcon.so]}
 lib=${2:?usage: check_lib.sh TARGET librelcon.a [librelcon.so]}
 so=${3:-}
 case "$target" in
   cortex-m4) tp=arm-none-eabi-; allowed='^(memcpy|memmove|memset|memcmp|strlen|__aeabi_[a-z0-9_]+)$' ;;
-  aarch64) tp=aarch64-linux-gnu-; allowed='^(memcpy|memmove|memset|memcmp|strlen|getenv)$' ;;
+  aarch64) tp=aarch64-linux-gnu-; allowed='^(memcpy|memmove|memset|memcmp|strlen|getenv|getauxval)$' ;;
   *) echo "check_lib: unknown target $target" >&2; exit 2 ;;
 esac
 fail=0

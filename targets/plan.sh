@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes the device test plan (targets/common/harness.c commands) for one target to stdout:
-#   targets/plan.sh TARGET FIXTURES_DIR REF_DIR   TARGET: aarch64 | aarch64-so | cortex-m4 | cortex-m4-int8
+#   targets/plan.sh TARGET FIXTURES_DIR REF_DIR   TARGET: aarch64 | aarch64-so | aarch64-isa | cortex-m4 | cortex-m4-int8
 # Everything a target runs is listed here. Golden sets that `make fixtures` could not write (no data) and the
 # real-window references (REF_DIR/<model>.golden, written by the x86-64 build) are skipped when absent, with a
 # comment in the plan. The -so and -int8 variants run the same runtime code again (through librelcon.so, or
@@ -16,6 +16,9 @@ short=0
 case "$target" in
   aarch64) limit() { case "$1" in reference*) echo " 4" ;; compact_f16) echo " 8" ;; *) echo "" ;; esac; } ;;
   aarch64-so) short=1; limit() { echo " 2"; } ;;   # the same code through librelcon.so: a short pass
+  # the other aarch64 ISA levels (mk/arm-a64.mk: Cortex-A53's neon, RELCON_ISA=portable): every golden set and
+  # shipped model, fewer windows; no defect fixtures (the validator rejects them before any kernel runs)
+  aarch64-isa) limit() { case "$1" in compact_int8) echo " 8" ;; reference*) echo " 1" ;; *) echo " 2" ;; esac; } ;;
   cortex-m4) limit() { case "$1" in reference*) echo " 2" ;; compact_int8|relcon-*) echo "" ;; *) echo " 4" ;; esac; } ;;
   cortex-m4-int8) short=1; limit() { echo " 2"; } ;;   # the same int8 code as cortex-m4: a short pass
   *) echo "plan.sh: unknown target $target" >&2; exit 2 ;;
@@ -40,6 +43,17 @@ for s in compact_int8 reference_int8 compact compact_f16 reference reference_f16
   fi
   echo "golden $fix/$s.blob $fix/$s.golden$(limit $s)"
 done
+if [ "$target" = aarch64-isa ]; then
+  for t in tiny_int8_heads tiny_heads tiny_f16_heads; do
+    [ -f "$fix/$t.blob" ] && echo "heads $fix/$t.blob $fix/$t.heads.golden"
+  done
+  for b in models/*.blob; do
+    name=$(basename "$b" .blob)
+    echo "selftest $b"
+    [ -f "$ref/$name.golden" ] && echo "golden $b $ref/$name.golden$(limit $name)"
+  done
+  exit 0
+fi
 # Defect fixtures: each gives its own status (the f32 ones are not read by an int8-only library at all).
 dirs="Tests/Fixtures/bad_v2"
 [ $int8_only = 1 ] || dirs="Tests/Fixtures/bad $dirs $fix/bad_heads"

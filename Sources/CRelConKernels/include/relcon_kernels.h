@@ -109,6 +109,12 @@ enum {
     RLCK_ISA_V3 = 1,         /* x86-64-v3: AVX2, FMA, F16C, BMI2 */
     RLCK_ISA_V4_VNNI = 2     /* x86-64-v4 (AVX-512 F/BW/CD/DQ/VL) + AVX512-VNNI */
 };
+/* The same numbers on aarch64 (a session records one of them; Kernels/Dispatch.swift): 0 portable, 1 neon (baseline
+ * Advanced SIMD: Sources/RelConKernelsA64), 2 dotprod (FEAT_DotProd: Sources/RelConKernelsA64Dot). */
+enum {
+    RLCK_ISA_A64_NEON = 1,
+    RLCK_ISA_A64_DOTPROD = 2
+};
 
 #if defined(__x86_64__)
 static inline void rlck_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
@@ -152,6 +158,20 @@ static inline int32_t rlck_detect_isa(void) {
         return RLCK_ISA_V4_VNNI;
     return RLCK_ISA_V3;
 }
+#elif defined(__aarch64__) && RLCK_HOSTED_LIBC && !defined(__APPLE__)
+#include <sys/auxv.h>
+/* aarch64 Linux (mk/arm.mk: the aarch64-none-none-elf triple with RLCK_HOSTED_LIBC=1): the kernel's hardware
+ * capabilities (Advanced SIMD is part of Armv8-A, but a kernel that does not report it gets the portable level).
+ * HWCAP_ASIMDDP is FEAT_DotProd (sdot/udot): Cortex-A55/A75 and later, not Cortex-A53/A72. */
+static inline int32_t rlck_detect_isa(void) {
+    unsigned long hw = getauxval(AT_HWCAP);
+    if (!(hw & (1ul << 1))) return RLCK_ISA_PORTABLE;          /* HWCAP_ASIMD */
+    if (hw & (1ul << 20)) return RLCK_ISA_A64_DOTPROD;          /* HWCAP_ASIMDDP */
+    return RLCK_ISA_A64_NEON;
+}
+#elif defined(__aarch64__)
+/* aarch64 without an OS to ask: the baseline (Advanced SIMD is part of Armv8-A). */
+static inline int32_t rlck_detect_isa(void) { return RLCK_ISA_A64_NEON; }
 #else
 static inline int32_t rlck_detect_isa(void) { return RLCK_ISA_PORTABLE; }
 #endif
@@ -166,8 +186,8 @@ static inline void rlck_prefetch(const void *p, int64_t bytes) {
     for (int64_t i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i, 0, 3);
 }
 
-/* RELCON_ISA=portable|v3|v4 caps the level (for benchmarks and tests); unset or anything else: no cap. A cap
- * never raises the level above what the CPU supports. Without a hosted libc: no cap (and no getenv). */
+/* RELCON_ISA=portable|v3|v4 (aarch64: portable|neon|dotprod) caps the level (for benchmarks and tests); unset or
+ * anything else: no cap. A cap never raises the level above what the CPU supports. Without a hosted libc: no cap (and no getenv). */
 static inline int32_t rlck_isa_cap(void) {
 #if !RLCK_HOSTED_LIBC
     return 2;
@@ -175,7 +195,11 @@ static inline int32_t rlck_isa_cap(void) {
     const char *v = getenv("RELCON_ISA");
     if (!v) return 2;
     if (v[0] == 'p') return RLCK_ISA_PORTABLE;
+#if defined(__aarch64__)
+    if (v[0] == 'n' && v[1] == 'e' && v[2] == 'o' && v[3] == 'n' && v[4] == 0) return RLCK_ISA_A64_NEON;
+#else
     if (v[0] == 'v' && v[1] == '3' && v[2] == 0) return RLCK_ISA_V3;
+#endif
     return 2;
 #endif
 }

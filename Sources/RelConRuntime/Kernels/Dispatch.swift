@@ -7,6 +7,8 @@
 //   portable  Portable.kernels (Kernels/ISA+Portable)  this module (x86-64 baseline, or any other CPU): runs anywhere
 //   v3        v3Kernels()                              RelConKernelsV3 (AVX2, FMA, F16C)
 //   v4        v4Kernels()                              RelConKernelsV4 (AVX-512 + VNNI)
+//   neon      neonKernels()                            RelConKernelsA64 (aarch64 Advanced SIMD; raw value 1)
+//   dotprod   neonKernels() + A64Dot.convI8            RelConKernelsA64Dot (+ FEAT_DotProd SDOT; raw value 2)
 //
 // A table (`rlck_kernels`, relcon_kernels.h) is C function pointers: the CONV1D entries (fp32, fp16, int8), the
 // int8 AFFINE / ADD entries (NULL: the level below's, else the portable loops of Affine+I8.swift and
@@ -32,12 +34,21 @@ import RelConKernelsV3
 import RelConKernelsV4
 #endif
 #endif
+#if arch(arm64) && RELCON_A64_KERNELS
+// aarch64 (mk/arm-a64.mk): levels neon (RelConKernelsA64: baseline Advanced SIMD) and dotprod
+// (RelConKernelsA64Dot: FEAT_DotProd), from getauxval(AT_HWCAP) (relcon_kernels.h). The dotprod table is the neon
+// one with its int8 CONV1D replaced: the extension adds nothing to fp32/fp16.
+import RelConKernelsA64
+import RelConKernelsA64Dot
+#endif
 
 /// The kernel levels of this architecture, in increasing order (raw value = rlck_detect_isa's level).
 enum ISA: UInt32, CaseIterable {
     case portable = 0
     #if arch(x86_64)
     case v3 = 1, v4 = 2
+    #elseif arch(arm64) && RELCON_A64_KERNELS
+    case neon = 1, dotprod = 2
     #endif
 
     /// This level's kernel table: one line per level.
@@ -47,6 +58,13 @@ enum ISA: UInt32, CaseIterable {
         #if arch(x86_64)
         case .v3: return v3Kernels()
         case .v4: return v4Kernels()
+        #elseif arch(arm64) && RELCON_A64_KERNELS
+        case .neon: return neonKernels()
+        case .dotprod:
+            var t = neonKernels()                                  // fp32/fp16: the extension adds nothing
+            t.conv_i8 = { RelConKernelsA64Dot.convI8($0) }
+            t.fallback = Int32(RLCK_ISA_A64_NEON)
+            return t
         #endif
         }
     }

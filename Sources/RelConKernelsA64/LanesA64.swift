@@ -1,0 +1,1 @@
+../KernelsShared/LanesA64.swift
