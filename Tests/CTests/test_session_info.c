@@ -4,7 +4,7 @@
  * struct_bytes, refuse bad arguments and non-sessions, and do not validate the blob again (a weight byte
  * damaged after init fails the blob-level CRC but not the session queries).
  *   test_session_info BLOB [BLOB ...]      (blobs with and without heads) */
-#define _POSIX_C_SOURCE 200809L   /* setenv, unsetenv, strdup */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv, strdup */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,7 +58,7 @@ static void test_info_matches_inspect(void **state) {
         assert_int_equal(d.arena_bytes, o.info.arena_bytes);
         assert_int_equal(d.blob_bytes, o.info.blob_bytes);
         assert_int_equal(d.min_samples, o.info.min_samples);
-        assert_int_equal(d.max_samples, o.info.window_samples);   /* max_samples 0 = the contract's window */
+        assert_int_equal(d.max_samples, o.info.window_samples); /* max_samples 0 = the contract's window */
         assert_int_equal(d.window_samples, o.info.window_samples);
         assert_int_equal(d.input_channels, o.info.input_channels);
         assert_true(d.sample_rate_hz == o.info.sample_rate_hz);
@@ -176,7 +176,7 @@ static void test_bad_arguments(void **state) {
         assert_int_equal(relcon_session_head_class_name(bad[i], 0, 0, &name), RELCON_E_SESSION_INVALID);
     }
     assert_string_equal(name, "unchanged");
-    ((unsigned char *)o.arena)[40] ^= 1;   /* inside the checksummed header */
+    ((unsigned char *)o.arena)[40] ^= 1; /* inside the checksummed header */
     d.struct_bytes = sizeof d;
     assert_int_equal(relcon_session_info(o.s, &d), RELCON_E_SESSION_INVALID);
     ((unsigned char *)o.arena)[40] ^= 1;
@@ -224,7 +224,7 @@ static void test_heads_match_blob_queries(void **state) {
         memset(&hs, 0x33, sizeof hs);
         assert_int_equal(relcon_session_head_info(o.s, d.n_heads, &hs), RELCON_E_NO_SUCH_HEAD);
         assert_int_equal(relcon_session_head_info(o.s, UINT32_MAX, &hs), RELCON_E_NO_SUCH_HEAD);
-        assert_int_equal(hs.kind, 0x33333333u);   /* nothing written on an error */
+        assert_int_equal(hs.kind, 0x33333333u); /* nothing written on an error */
         assert_int_equal(relcon_session_head_class_name(o.s, d.n_heads, 0, &cs), RELCON_E_NO_SUCH_HEAD);
         if (d.n_heads) with_heads++;
         close_blob(&o);
@@ -242,7 +242,7 @@ static void test_no_blob_validation(void **state) {
     relcon_session_desc before = describe(o.s);
     uint32_t tensor_table;
     memcpy(&tensor_table, (const unsigned char *)o.blob + 28, 4);
-    uint32_t data_offset;   /* tensor 0's data_offset: field 5 of its 32-byte record */
+    uint32_t data_offset; /* tensor 0's data_offset: field 5 of its 32-byte record */
     memcpy(&data_offset, (const unsigned char *)o.blob + tensor_table + 20, 4);
     assert_true(data_offset < o.blob_bytes);
     ((unsigned char *)o.blob)[data_offset] ^= 0x01;
@@ -265,9 +265,12 @@ int main(int argc, char **argv) {
     g_blobs = (const char **)(argv + 1);
     g_n_blobs = argc - 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_info_matches_inspect), cmocka_unit_test(test_isa_level_follows_relcon_isa),
-        cmocka_unit_test(test_struct_bytes),         cmocka_unit_test(test_bad_arguments),
-        cmocka_unit_test(test_heads_match_blob_queries), cmocka_unit_test(test_no_blob_validation),
+        cmocka_unit_test(test_info_matches_inspect),
+        cmocka_unit_test(test_isa_level_follows_relcon_isa),
+        cmocka_unit_test(test_struct_bytes),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_heads_match_blob_queries),
+        cmocka_unit_test(test_no_blob_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
