@@ -33,7 +33,9 @@ public func relcon_session_info(_ session: OpaquePointer?, _ outInfo: UnsafeMuta
         d.n_heads = s.heads
         d.isa_name = UnsafeRawPointer(s.isa.name.utf8Start).assumingMemoryBound(to: CChar.self)
         withUnsafeBytes(of: &d) { field in
-            UnsafeMutableRawPointer(outInfo).copyMemory(from: field.baseAddress!, byteCount: min(n, field.count))
+            if let base = field.baseAddress {
+                UnsafeMutableRawPointer(outInfo).copyMemory(from: base, byteCount: min(n, field.count))
+            }
         }
     }
 }
