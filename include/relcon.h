@@ -86,12 +86,16 @@ extern "C" {
 #define RELCON_DEPRECATED(msg)
 #endif
 
-/* relcon_status is an open enum (0.5; before 0.5 it was declared closed): new values are only ever added, so
- * Swift imports it as a non-frozen enum and a `switch` over it needs `@unknown default`. No effect in C. */
+/* relcon_status is an open enum (0.5; before 0.5 it was declared with RELCON_CLOSED_ENUM): new values are only
+ * ever added, so Swift imports it as a non-frozen enum, which can hold a value a newer library returns, and a
+ * `switch` over it handles unknown values (`@unknown default`). No effect in C: same type, size and values.
+ * RELCON_CLOSED_ENUM stays defined (unused) for source compatibility. */
 #if defined(__clang__)
 #define RELCON_OPEN_ENUM __attribute__((enum_extensibility(open)))
+#define RELCON_CLOSED_ENUM __attribute__((enum_extensibility(closed)))
 #else
 #define RELCON_OPEN_ENUM
+#define RELCON_CLOSED_ENUM
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
