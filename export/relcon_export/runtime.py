@@ -5,6 +5,7 @@
     z = s.embed(windows)                                    # (N, T, 3) or (T, 3) float g -> (N, D) / (D,)
     probs, top = s.classify(windows, head="activity")       # or a head index
     s.selftest()                                            # max relative error; raises on failure
+    s.session_info().isa_name                               # the kernel level the session runs: "v4", "v3", ...
 
 This is what firmware executes (the same library, the same kernels, bit for bit for int8 blobs), not a NumPy
 re-implementation of the graph: use it to check a blob before it goes to a device. Every non-OK status is
