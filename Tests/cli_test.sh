@@ -61,6 +61,12 @@ if run "inspect tiny arena" 0 inspect "$FIX/tiny.blob" && grep -qE "arena bytes 
     ok "inspect tiny: arena 25600 bytes at 256 samples (docs/runtime.md)"; else bad "inspect tiny arena"; fi
 if run bench 0 bench "$FIX/tiny.blob" --runs 5 && grep -q "p50" "$T/out" && grep -q "arena 25600 B" "$T/out"; then
     ok "bench tiny"; else bad "bench tiny: $(cat "$T/out")"; fi
+# the kernel ISA level (relcon_session_info): the machine's by default, what RELCON_ISA selects otherwise
+if run "inspect kernels" 0 inspect "$FIX/tiny.blob" && grep -qE "^  kernels +(portable|v3|v4) " "$T/out" \
+    && RELCON_ISA=portable "$CLI" inspect "$FIX/tiny.blob" | grep -qE "^  kernels +portable " \
+    && RELCON_ISA=portable "$CLI" bench "$FIX/tiny.blob" --runs 2 | grep -q ", kernels portable$" \
+    && RELCON_ISA=portable "$CLI" inspect "$FIX/tiny.blob" --json | "$PY" -c "import json, sys; assert json.load(sys.stdin)['isa'] == 'portable'"
+then ok "inspect/bench print the kernels: $(grep -E '^  kernels' "$T/out" | tr -s ' ')"; else bad "inspect/bench kernels: $(grep kernels "$T/out")"; fi
 run "--version" 0 --version && ok "--version: $(cat "$T/out")"
 
 # ---- synthetic recordings (no data needed) --------------------------------------------------------------

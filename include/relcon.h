@@ -26,7 +26,13 @@
  * blob: NULL pointers, wrong sizes and damaged blobs come back as a status.
  *
  * Status values are pinned forever; new ones are only ever added. Released signatures never change (a new
- * behaviour gets a new _v2 function).
+ * behaviour gets a new _v2 function; an old one may be marked RELCON_DEPRECATED, never removed within a major
+ * version). Each function says since which version it exists ("Since 0.3."; CHANGELOG.md has the history).
+ * Exception: the declarations in the "Experimental" section at the end (the streaming API) may still change.
+ *
+ * After relcon_session_init, ask the session (relcon_session_info, relcon_session_head_info,
+ * relcon_session_head_class_name: no blob validation) rather than the blob (every blob-level function
+ * validates the whole blob, a CRC over every byte, on every call).
  */
 #ifndef RELCON_H
 #define RELCON_H
@@ -55,9 +61,40 @@ extern "C" {
 /* The blob's first byte must be aligned to this many bytes (malloc, mmap and 16-aligned flash all qualify). */
 #define RELCON_BLOB_ALIGN 16
 
+/* ---- Declaration macros (0.5) ---------------------------------------------------------------------- */
+
+/* RELCON_API is on every function of this header: default symbol visibility, so the API stays visible when
+ * the library (or a program that links it statically into a shared object) is compiled with
+ * -fvisibility=hidden. Define RELCON_API before including this header to replace it (e.g. with nothing, or
+ * with __declspec(dllimport) on Windows). */
+#ifndef RELCON_API
+#if defined(__GNUC__) || defined(__clang__)
+#define RELCON_API __attribute__((visibility("default")))
+#else
+#define RELCON_API
+#endif
+#endif
+
+/* RELCON_DEPRECATED(msg) marks a function that a newer one replaces. A deprecated function keeps its
+ * signature and behaviour for the rest of the major version; compilers warn at every use, with msg saying what
+ * to call instead. No function is deprecated in 0.5. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RELCON_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define RELCON_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#define RELCON_DEPRECATED(msg)
+#endif
+
+/* relcon_status is an open enum (0.5; before 0.5 it was declared with RELCON_CLOSED_ENUM): new values are only
+ * ever added, so Swift imports it as a non-frozen enum, which can hold a value a newer library returns, and a
+ * `switch` over it handles unknown values (`@unknown default`). No effect in C: same type, size and values.
+ * RELCON_CLOSED_ENUM stays defined (unused) for source compatibility. */
 #if defined(__clang__)
+#define RELCON_OPEN_ENUM __attribute__((enum_extensibility(open)))
 #define RELCON_CLOSED_ENUM __attribute__((enum_extensibility(closed)))
 #else
+#define RELCON_OPEN_ENUM
 #define RELCON_CLOSED_ENUM
 #endif
 
@@ -70,7 +107,7 @@ extern "C" {
 /* ---- Status ---------------------------------------------------------------------------------------- */
 
 /* Grouped by decade: 1x arguments, 2x blob, 3x arena/session, 4x input data, 5x lookups. Pinned forever. */
-typedef enum RELCON_CLOSED_ENUM relcon_status {
+typedef enum RELCON_OPEN_ENUM relcon_status {
     RELCON_OK = 0,
 
     RELCON_E_NULL_ARGUMENT = 10,      /* a required pointer was NULL */
@@ -140,15 +177,15 @@ typedef struct relcon_model_info {
 
 /* ---- Functions ------------------------------------------------------------------------------------- */
 
-/* Library version as MAJOR*10000 + MINOR*100 + PATCH. Never fails. */
-uint32_t relcon_version(void);
+/* Library version as MAJOR*10000 + MINOR*100 + PATCH. Never fails. Since 0.2. */
+RELCON_API uint32_t relcon_version(void);
 
-/* Library version as "MAJOR.MINOR.PATCH", a static string. Never NULL. */
-const char *relcon_version_string(void);
+/* Library version as "MAJOR.MINOR.PATCH", a static string. Never NULL. Since 0.2. */
+RELCON_API const char *relcon_version_string(void);
 
 /* A static English description of a status, e.g. "blob checksum mismatch". Never NULL, also for values
- * that are not in the enum ("unknown status"). */
-const char *relcon_status_string(relcon_status status);
+ * that are not in the enum ("unknown status"). Since 0.2. */
+RELCON_API const char *relcon_status_string(relcon_status status);
 
 /* Validates a blob completely (checksum over every byte, bounds, tensors, graph, contract, metadata) and
  * describes it. n_samples is the longest window the caller will run (it sizes arena_bytes and macs);
@@ -158,17 +195,17 @@ const char *relcon_status_string(relcon_status status);
  *   out_info:   written on RELCON_OK only.
  * Blob defects are reported in the order of docs/blob-format.md, "Validation order and status codes"
  * (0.5: a malformed `input_clip` metadata value, not a decimal number in (0, 1e30), is RELCON_E_BLOB_METADATA).
- * Reentrant. Costs one pass over the blob (CRC-32) and one over its tensor values (all must be finite). */
-RELCON_NODISCARD relcon_status relcon_inspect(const void *blob, size_t blob_bytes, uint32_t n_samples,
-                                              relcon_model_info *out_info);
+ * Reentrant. Costs one pass over the blob (CRC-32) and one over its tensor values (all must be finite). Since 0.2. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_inspect(const void *blob, size_t blob_bytes, uint32_t n_samples,
+                                                         relcon_model_info *out_info);
 
 /* Looks up a metadata string of the blob (keys such as "model_name", "training_data", "source_commit").
  *   key:       NUL-terminated; at most 64 bytes of it are read.
  *   out_value: set to a NUL-terminated UTF-8 string inside the blob (valid as long as the blob is).
  * Validates the blob first, like relcon_inspect. Reentrant. Returns RELCON_E_NOT_FOUND for a missing key
- * (also for "" and for keys longer than 63 bytes, which no blob can hold). */
-RELCON_NODISCARD relcon_status relcon_meta(const void *blob, size_t blob_bytes, const char *key,
-                                           const char **out_value);
+ * (also for "" and for keys longer than 63 bytes, which no blob can hold). Since 0.2. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_meta(const void *blob, size_t blob_bytes, const char *key,
+                                                      const char **out_value);
 
 /* Opaque session; it lives inside the caller's arena. */
 typedef struct relcon_session relcon_session;
@@ -181,10 +218,10 @@ typedef struct relcon_session relcon_session;
  * Statuses: blob defects as relcon_inspect; RELCON_E_WINDOW_TOO_SHORT when max_samples < min_samples;
  * RELCON_E_ARENA_MISALIGNED, RELCON_E_ARENA_TOO_SMALL. The session's control block sits at the start of the
  * arena and is checksummed; the rest of the arena is scratch for relcon_embed.
- * The blob must outlive the session. Never allocates. */
-RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob_bytes, uint32_t max_samples,
-                                                   void *arena, size_t arena_bytes,
-                                                   relcon_session **out_session);
+ * The blob must outlive the session. Never allocates. Since 0.2. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob_bytes, uint32_t max_samples,
+                                                              void *arena, size_t arena_bytes,
+                                                              relcon_session **out_session);
 
 /* Embeds one window.
  *   samples:        n_samples interleaved x,y,z floats (3*n_samples values), in g, in the contract's axis
@@ -200,9 +237,10 @@ RELCON_NODISCARD relcon_status relcon_session_init(const void *blob, size_t blob
  * (x*input_scale + input_offset, clamped to the contract's input_clip field when it is > 0). Any NaN or
  * infinite value computed on the way (possible only with weights that overflow f32, e.g. a damaged or
  * adversarial blob) is RELCON_E_OUTPUT_NOT_FINITE. So on RELCON_OK every output is finite.
- * Never allocates; one session at a time per thread. On error out_embedding is left unchanged. */
-RELCON_NODISCARD relcon_status relcon_embed(relcon_session *session, const float *samples, uint32_t n_samples,
-                                            float *out_embedding, uint32_t embedding_capacity);
+ * Never allocates; one session at a time per thread. On error out_embedding is left unchanged. Since 0.2. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_embed(relcon_session *session, const float *samples,
+                                                       uint32_t n_samples, float *out_embedding,
+                                                       uint32_t embedding_capacity);
 
 /* ---- Heads (0.3) ----------------------------------------------------------------------------------- */
 /*
@@ -228,19 +266,19 @@ typedef struct relcon_head_desc {
     uint32_t n_outputs;       /* classes (classifier, >= 2) or 1 (regressor) */
 } relcon_head_desc;
 
-/* Number of heads in the blob (0 for a blob without heads). Validates the blob first. Reentrant. */
-RELCON_NODISCARD relcon_status relcon_head_count(const void *blob, size_t blob_bytes, uint32_t *out_count);
+/* Number of heads in the blob (0 for a blob without heads). Validates the blob first. Reentrant. Since 0.3. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_head_count(const void *blob, size_t blob_bytes, uint32_t *out_count);
 
 /* Describes head `head` (0 .. count-1; RELCON_E_NO_SUCH_HEAD otherwise). The strings point into the blob
- * (valid as long as the blob is). Validates the blob first. Reentrant. */
-RELCON_NODISCARD relcon_status relcon_head_info(const void *blob, size_t blob_bytes, uint32_t head,
-                                                relcon_head_desc *out_info);
+ * (valid as long as the blob is). Validates the blob first. Reentrant. Since 0.3. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_head_info(const void *blob, size_t blob_bytes, uint32_t head,
+                                                           relcon_head_desc *out_info);
 
 /* Name of class `class_index` of classifier `head`: a NUL-terminated UTF-8 string inside the blob.
  * RELCON_E_NO_SUCH_HEAD for a head index out of range; RELCON_E_INVALID_ARGUMENT when the head is a
- * regressor or class_index >= n_outputs. Validates the blob first. Reentrant. */
-RELCON_NODISCARD relcon_status relcon_head_class_name(const void *blob, size_t blob_bytes, uint32_t head,
-                                                      uint32_t class_index, const char **out_name);
+ * regressor or class_index >= n_outputs. Validates the blob first. Reentrant. Since 0.3. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_head_class_name(const void *blob, size_t blob_bytes, uint32_t head,
+                                                                 uint32_t class_index, const char **out_name);
 
 /* Classifies one window: embeds it (as relcon_embed) and runs classifier `head`.
  *   out_probs:  receives n_outputs softmax probabilities (f32, summing to 1 up to rounding);
@@ -249,16 +287,16 @@ RELCON_NODISCARD relcon_status relcon_head_class_name(const void *blob, size_t b
  * Checks, in order: NULL pointers; the session; the head (RELCON_E_NO_SUCH_HEAD; RELCON_E_INVALID_ARGUMENT
  * for a regressor head); probs_capacity; then n_samples and the samples exactly as relcon_embed, including
  * the clamping and RELCON_E_OUTPUT_NOT_FINITE (a non-finite logit: 0.5; before 0.5 this was
- * RELCON_E_SESSION_INVALID). Outputs are written on RELCON_OK only. Never allocates. */
-RELCON_NODISCARD relcon_status relcon_classify(relcon_session *session, const float *samples, uint32_t n_samples,
-                                               uint32_t head, float *out_probs, uint32_t probs_capacity,
-                                               uint32_t *out_top);
+ * RELCON_E_SESSION_INVALID). Outputs are written on RELCON_OK only. Never allocates. Since 0.3. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_classify(relcon_session *session, const float *samples,
+                                                          uint32_t n_samples, uint32_t head, float *out_probs,
+                                                          uint32_t probs_capacity, uint32_t *out_top);
 
 /* Regresses one window: embeds it and runs regressor `head`; *out_value is in the head's unit.
  * Checks as relcon_classify (RELCON_E_INVALID_ARGUMENT for a classifier head), RELCON_E_OUTPUT_NOT_FINITE
- * for a non-finite value. Never allocates. */
-RELCON_NODISCARD relcon_status relcon_regress(relcon_session *session, const float *samples, uint32_t n_samples,
-                                              uint32_t head, float *out_value);
+ * for a non-finite value. Never allocates. Since 0.3. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_regress(relcon_session *session, const float *samples,
+                                                         uint32_t n_samples, uint32_t head, float *out_value);
 
 /* Recording-level classification by majority vote, without allocation.
  *   samples:          n_total_samples interleaved x,y,z floats (a whole recording, contract rate and units).
@@ -273,18 +311,21 @@ RELCON_NODISCARD relcon_status relcon_regress(relcon_session *session, const flo
  * Checks as relcon_classify; n_total_samples < W is RELCON_E_WINDOW_TOO_SHORT; every sample of the recording
  * is checked for NaN/inf (RELCON_E_INPUT_NOT_FINITE) before any window runs; RELCON_E_OUTPUT_NOT_FINITE
  * when any window computes a non-finite value (no vote is returned). Costs one relcon_classify per window
- * (no softmax). Never allocates. */
-RELCON_NODISCARD relcon_status relcon_classify_recording(relcon_session *session, const float *samples,
-                                                         uint32_t n_total_samples, uint32_t hop, uint32_t head,
-                                                         uint32_t *votes, uint32_t votes_capacity,
-                                                         uint32_t *out_top, uint32_t *out_windows);
+ * (no softmax). Never allocates. Since 0.3. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_classify_recording(relcon_session *session, const float *samples,
+                                                                    uint32_t n_total_samples, uint32_t hop,
+                                                                    uint32_t head, uint32_t *votes,
+                                                                    uint32_t votes_capacity, uint32_t *out_top,
+                                                                    uint32_t *out_windows);
 
 /* Recording-level regression: the mean of regressor `head` over the same windows as
  * relcon_classify_recording (accumulated in double). Statuses as relcon_classify_recording
- * (RELCON_E_OUTPUT_NOT_FINITE also when the mean overflows f32). Outputs on RELCON_OK only. Never allocates. */
-RELCON_NODISCARD relcon_status relcon_regress_recording(relcon_session *session, const float *samples,
-                                                        uint32_t n_total_samples, uint32_t hop, uint32_t head,
-                                                        float *out_mean, uint32_t *out_windows);
+ * (RELCON_E_OUTPUT_NOT_FINITE also when the mean overflows f32). Outputs on RELCON_OK only. Never allocates.
+ * Since 0.3. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_regress_recording(relcon_session *session, const float *samples,
+                                                                   uint32_t n_total_samples, uint32_t hop,
+                                                                   uint32_t head, float *out_mean,
+                                                                   uint32_t *out_windows);
 
 /* ---- Self-test (0.3) ------------------------------------------------------------------------------- */
 
@@ -297,9 +338,76 @@ RELCON_NODISCARD relcon_status relcon_regress_recording(relcon_session *session,
  * +inf; the self-test never returns RELCON_E_OUTPUT_NOT_FINITE), RELCON_E_NOT_FOUND when the blob has
  * no self-test vector, RELCON_E_WINDOW_TOO_LONG when the vector is longer than the session's max_samples
  * (the exporter uses the contract's window_samples, so a session with max_samples 0 always fits).
- * Uses the session's arena like relcon_embed. Never allocates. */
-RELCON_NODISCARD relcon_status relcon_selftest(relcon_session *session, float *out_max_rel_error);
+ * Uses the session's arena like relcon_embed. Never allocates. Since 0.3. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_selftest(relcon_session *session, float *out_max_rel_error);
 
+
+
+/* ---- Session queries (0.5) ------------------------------------------------------------------------- */
+/*
+ * What a session was planned with, the kernels it runs and its heads, read from the session: its
+ * checksummed control block, and the blob's header and metadata through bounds-checked reads. The blob is not
+ * validated again (no CRC over it): each call costs about what the session check of relcon_embed costs, so
+ * firmware can ask after boot instead of keeping copies (the blob-level relcon_head_* functions validate the
+ * whole blob on every call). The blob must be the unchanged blob the session was made from, as for every
+ * session function; answers that no longer fit the session's records are RELCON_E_SESSION_INVALID.
+ * Session rules as relcon_embed (one thread at a time per session). Never allocate.
+ */
+
+/* Kernel ISA levels (relcon_session_desc.isa_level). New levels are only ever added; print isa_name. */
+#define RELCON_ISA_PORTABLE 0         /* the portable kernels: any CPU of the target */
+#define RELCON_ISA_X86_64_V3 1        /* x86-64-v3: AVX2, FMA, F16C */
+#define RELCON_ISA_X86_64_V4 2        /* x86-64-v4 (AVX-512 F/BW/CD/DQ/VL) + AVX512-VNNI */
+/* The same numbers on aarch64 (isa_name tells them apart): */
+#define RELCON_ISA_AARCH64_NEON 1     /* Armv8-A Advanced SIMD (every aarch64 CPU) */
+#define RELCON_ISA_AARCH64_DOTPROD 2  /* + FEAT_DotProd (SDOT), from getauxval(AT_HWCAP) */
+
+/* The size of the first (0.5) layout of relcon_session_desc, the smallest struct_bytes accepted. */
+#define RELCON_SESSION_DESC_V1_BYTES 64
+
+/* A session's description. Extensible: later versions only append fields, and struct_bytes says how many
+ * bytes of the struct a library filled. (Not called relcon_session_info: in C that name is the function's.) */
+typedef struct relcon_session_desc {
+    uint32_t struct_bytes;     /* in: sizeof(relcon_session_desc) of the caller's header; out: bytes written */
+    uint32_t isa_level;        /* RELCON_ISA_*: the level this session's kernels run at (chosen by
+                                * relcon_session_init from the CPU, capped by the RELCON_ISA environment
+                                * variable where there is one) */
+    uint64_t arena_bytes;      /* bytes of the arena the session uses: relcon_inspect(..., max_samples)'s
+                                * arena_bytes; the rest of a larger arena is never touched */
+    uint64_t blob_bytes;       /* total_bytes of the session's blob */
+    uint32_t min_samples;      /* shortest window relcon_embed accepts */
+    uint32_t max_samples;      /* longest window: what the session was planned for */
+    uint32_t window_samples;   /* sensor contract: the window the model was trained on */
+    uint32_t input_channels;   /* axes per sample (3) */
+    float sample_rate_hz;      /* sensor contract: samples per second */
+    uint32_t embedding_dim;    /* floats written by relcon_embed */
+    uint32_t precision;        /* RELCON_DTYPE_F32, _F16 or _I8: the blob's precision */
+    uint32_t n_heads;          /* heads of the blob (0 .. n_heads-1 for the session head queries) */
+    const char *isa_name;      /* static, NUL-terminated name of isa_level: "portable", "v3", "v4" (the value of
+                                * RELCON_ISA that selects the level) */
+} relcon_session_desc;
+
+/* Describes a session.
+ *   out_info:  set out_info->struct_bytes = sizeof(relcon_session_desc) first (RELCON_E_INVALID_ARGUMENT
+ *              below RELCON_SESSION_DESC_V1_BYTES). The library writes min(struct_bytes, the size it knows)
+ *              bytes, struct_bytes included (set to that count); fields past it are left as they were.
+ * Statuses: RELCON_E_NULL_ARGUMENT; RELCON_E_SESSION_INVALID (as relcon_embed); RELCON_E_INVALID_ARGUMENT.
+ * Writes out_info on RELCON_OK only. Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_session_info(const relcon_session *session,
+                                                              relcon_session_desc *out_info);
+
+/* Describes head `head` of the session's blob, as relcon_head_info (0 .. n_heads-1; RELCON_E_NO_SUCH_HEAD
+ * otherwise); the strings point into the blob. Checks, in order: NULL pointers; the session; the head.
+ * Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_session_head_info(const relcon_session *session, uint32_t head,
+                                                                   relcon_head_desc *out_info);
+
+/* Name of class `class_index` of classifier `head` of the session's blob, as relcon_head_class_name
+ * (RELCON_E_NO_SUCH_HEAD for a head out of range; RELCON_E_INVALID_ARGUMENT for a regressor head or
+ * class_index >= n_outputs); a NUL-terminated UTF-8 string inside the blob. Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_session_head_class_name(const relcon_session *session, uint32_t head,
+                                                                         uint32_t class_index,
+                                                                         const char **out_name);
 
 /* ---- Resampling (0.5) ------------------------------------------------------------------------------ */
 /*
@@ -325,22 +433,33 @@ typedef struct relcon_resample_desc {
 
 /* Describes the resampler from in_rate_hz to out_rate_hz. RELCON_E_INVALID_ARGUMENT when a rate is not finite,
  * in_rate_hz is outside [RELCON_RESAMPLE_MIN_RATE_HZ, RELCON_RESAMPLE_MAX_RATE_HZ], out_rate_hz is outside
- * (0, 100000], or the tap table would exceed 64 MiB. Reentrant. */
-RELCON_NODISCARD relcon_status relcon_resample_info(double in_rate_hz, double out_rate_hz,
-                                                    relcon_resample_desc *out_desc);
+ * (0, 100000], or the tap table would exceed 64 MiB. Reentrant. Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_resample_info(double in_rate_hz, double out_rate_hz,
+                                                               relcon_resample_desc *out_desc);
 
 /* Resamples n_in interleaved x,y,z samples (a whole segment: both ends are extended by odd reflection, which
  * continues constants and lines exactly) to n_out = floor((n_in - 1)*up/down) + 1 samples (n_in for identity).
  *   work:         work_bytes of relcon_resample_info (tap table, then 12*taps bytes of scratch),
- *                 16-byte aligned (RELCON_E_ARENA_MISALIGNED / RELCON_E_ARENA_TOO_SMALL otherwise); NULL is allowed when work_bytes is 0.
+ *                 16-byte aligned (RELCON_E_ARENA_MISALIGNED / RELCON_E_ARENA_TOO_SMALL otherwise); NULL is
+ *                 allowed when work_bytes is 0.
  *   out_capacity: in samples (RELCON_E_BUFFER_TOO_SMALL when < n_out); *out_n receives n_out.
  * RELCON_E_INPUT_NOT_FINITE for a NaN or infinite sample; RELCON_E_INVALID_ARGUMENT for n_in == 0 or rates as
- * relcon_resample_info. Outputs on RELCON_OK only (out may be partly written otherwise). Never allocates. */
-RELCON_NODISCARD relcon_status relcon_resample(double in_rate_hz, double out_rate_hz, const float *in,
-                                               uint32_t n_in, void *work, size_t work_bytes, float *out,
-                                               uint32_t out_capacity, uint32_t *out_n);
+ * relcon_resample_info. Outputs on RELCON_OK only (out may be partly written otherwise). Never allocates. Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_resample(double in_rate_hz, double out_rate_hz, const float *in,
+                                                          uint32_t n_in, void *work, size_t work_bytes, float *out,
+                                                          uint32_t out_capacity, uint32_t *out_n);
 
-/* ---- Streaming (0.5) ------------------------------------------------------------------------------- */
+/* ==== Experimental ================================================================================== */
+/*
+ * The declarations from here to the end of the experimental section are the streaming API. They work and are
+ * tested like the rest, but they are not yet under the rule above: until a release declares them stable, a
+ * minor release may change their signatures or struct layouts (each change listed in CHANGELOG.md, never in a
+ * patch release). Status values stay pinned everywhere. Define RELCON_NO_EXPERIMENTAL before including this
+ * header to leave them out (and catch any use of them at compile time).
+ */
+#ifndef RELCON_NO_EXPERIMENTAL
+
+/* ---- Streaming (0.5, experimental) ----------------------------------------------------------------- */
 /*
  * A stream takes the sensor's samples at the sensor's own rate, in chunks of any length, resamples them to
  * the contract rate (the resampler above), keeps a ring of the last window (the contract's window_samples)
@@ -400,15 +519,17 @@ typedef struct relcon_stream_result {
  * (relcon_inspect's arena_bytes for the contract window) plus the stream's state, tap table, input history,
  * window ring and outputs. Validates the blob (as relcon_inspect) and the configuration
  * (RELCON_E_INVALID_ARGUMENT: rate as relcon_resample_info, hop > window_samples, reserved fields not 0,
- * count_scale not finite; RELCON_E_BLOB_CONTRACT when the contract's window exceeds 65536 samples). Reentrant. */
-RELCON_NODISCARD relcon_status relcon_stream_arena_bytes(const void *blob, size_t blob_bytes,
-                                                         const relcon_stream_config *config, uint64_t *out_bytes);
+ * count_scale not finite; RELCON_E_BLOB_CONTRACT when the contract's window exceeds 65536 samples). Reentrant.
+ * Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_stream_arena_bytes(const void *blob, size_t blob_bytes,
+                                                                    const relcon_stream_config *config,
+                                                                    uint64_t *out_bytes);
 
 /* Creates a stream (and its session) inside the arena. Statuses as relcon_stream_arena_bytes, plus
- * RELCON_E_ARENA_MISALIGNED / RELCON_E_ARENA_TOO_SMALL. The blob must outlive the stream. */
-RELCON_NODISCARD relcon_status relcon_stream_init(const void *blob, size_t blob_bytes,
-                                                  const relcon_stream_config *config, void *arena,
-                                                  size_t arena_bytes, relcon_stream **out_stream);
+ * RELCON_E_ARENA_MISALIGNED / RELCON_E_ARENA_TOO_SMALL. The blob must outlive the stream. Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_stream_init(const void *blob, size_t blob_bytes,
+                                                             const relcon_stream_config *config, void *arena,
+                                                             size_t arena_bytes, relcon_stream **out_stream);
 
 /* Pushes up to n_samples interleaved x,y,z floats in g (contract axis order). *out_consumed receives the
  * samples taken (< n_samples only when a result became ready); out_result is always written (ready 0 or 1).
@@ -417,22 +538,28 @@ RELCON_NODISCARD relcon_status relcon_stream_init(const void *blob, size_t blob_
  * pointer that is not a stream (or whose state was overwritten); RELCON_E_INPUT_NOT_FINITE for a NaN or
  * infinite sample (the samples before it are consumed, *out_consumed says how many; that sample is not);
  * RELCON_E_OUTPUT_NOT_FINITE when the window's result is not finite (the window is dropped, the stream goes
- * on: push again). Never allocates. */
-RELCON_NODISCARD relcon_status relcon_stream_push_f32(relcon_stream *stream, const float *samples,
-                                                      uint32_t n_samples, double t_first,
-                                                      uint32_t *out_consumed, relcon_stream_result *out_result);
+ * on: push again). Never allocates. Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_stream_push_f32(relcon_stream *stream, const float *samples,
+                                                                 uint32_t n_samples, double t_first,
+                                                                 uint32_t *out_consumed,
+                                                                 relcon_stream_result *out_result);
 
-/* As relcon_stream_push_f32 for raw int16 counts: g = count*count_scale[a] + count_offset[a] (the config's). */
-RELCON_NODISCARD relcon_status relcon_stream_push_i16(relcon_stream *stream, const int16_t *counts,
-                                                      uint32_t n_samples, double t_first,
-                                                      uint32_t *out_consumed, relcon_stream_result *out_result);
+/* As relcon_stream_push_f32 for raw int16 counts: g = count*count_scale[a] + count_offset[a] (the config's).
+ * Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_stream_push_i16(relcon_stream *stream, const int16_t *counts,
+                                                                 uint32_t n_samples, double t_first,
+                                                                 uint32_t *out_consumed,
+                                                                 relcon_stream_result *out_result);
 
-/* Declares missing data: the window and the resampler restart; the sample clock goes on. */
-RELCON_NODISCARD relcon_status relcon_stream_gap(relcon_stream *stream);
+/* Declares missing data: the window and the resampler restart; the sample clock goes on. Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_stream_gap(relcon_stream *stream);
 
 /* The stream's session (for relcon_selftest, or relcon_embed between pushes: it shares the arena's scratch,
- * the last result's pointers stay valid). */
-RELCON_NODISCARD relcon_status relcon_stream_session(relcon_stream *stream, relcon_session **out_session);
+ * the last result's pointers stay valid). Since 0.5. */
+RELCON_API RELCON_NODISCARD relcon_status relcon_stream_session(relcon_stream *stream, relcon_session **out_session);
+
+#endif /* RELCON_NO_EXPERIMENTAL */
+/* ==== End of the experimental section ================================================================= */
 
 #ifdef __cplusplus
 }

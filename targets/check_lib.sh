@@ -21,7 +21,7 @@ bad=$(echo "$globals" | grep -v '^relcon_' || true)
 if [ -n "$bad" ]; then echo "check_lib [$target]: $lib defines non-relcon_ globals:" >&2; echo "$bad" | head -20 >&2; fail=1; fi
 api="relcon_version relcon_version_string relcon_status_string relcon_inspect relcon_meta relcon_session_init relcon_embed
      relcon_head_count relcon_head_info relcon_head_class_name relcon_classify relcon_regress relcon_classify_recording
-     relcon_regress_recording relcon_selftest"
+     relcon_regress_recording relcon_selftest relcon_session_info relcon_session_head_info relcon_session_head_class_name"
 for f in $api; do grep -qx "$f" <<<"$globals" || { echo "check_lib [$target]: $lib lacks $f" >&2; fail=1; }; done
 undef=$(${tp}nm -u "$lib" | awk '{print $NF}' | grep -v ':$' | sort -u)
 extra=$(echo "$undef" | grep -Ev "$allowed" | grep -v '^$' || true)

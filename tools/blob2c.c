@@ -40,7 +40,10 @@ static void cleanup(void) {
 static FILE *open_tmp(const char *path, char *tmp) {
     if ((size_t)snprintf(tmp, 4096, "%s.tmp%ld", path, (long)getpid()) >= 4096) die("path too long: ", path);
     FILE *f = fopen(tmp, "w");
-    if (!f) { tmp[0] = 0; die("cannot write ", path); }
+    if (!f) {
+        tmp[0] = 0;
+        die("cannot write ", path);
+    }
     return f;
 }
 

@@ -16,8 +16,14 @@
 #include <unistd.h>
 
 static char g_tmp[2][4096];
-static void cleanup(void) { for (int i = 0; i < 2; i++) if (g_tmp[i][0]) remove(g_tmp[i]); }
-static void die(const char *msg, const char *arg) { fprintf(stderr, "rec2c: %s%s\n", msg, arg ? arg : ""); exit(2); }
+static void cleanup(void) {
+    for (int i = 0; i < 2; i++)
+        if (g_tmp[i][0]) remove(g_tmp[i]);
+}
+static void die(const char *msg, const char *arg) {
+    fprintf(stderr, "rec2c: %s%s\n", msg, arg ? arg : "");
+    exit(2);
+}
 
 static unsigned long count_arg(const char *s) {
     char *end;
@@ -30,7 +36,10 @@ static unsigned long count_arg(const char *s) {
 static FILE *open_tmp(int k, const char *path) {
     if ((size_t)snprintf(g_tmp[k], sizeof g_tmp[k], "%s.tmp%ld", path, (long)getpid()) >= sizeof g_tmp[k]) die("path too long: ", path);
     FILE *f = fopen(g_tmp[k], "w");
-    if (!f) { g_tmp[k][0] = 0; die("cannot write ", path); }
+    if (!f) {
+        g_tmp[k][0] = 0;
+        die("cannot write ", path);
+    }
     return f;
 }
 

@@ -34,5 +34,21 @@ _Static_assert(RELCON_ARENA_ALIGN == 64 && RELCON_BLOB_ALIGN == 16, "alignment c
 _Static_assert(RELCON_VERSION_NUMBER == RELCON_VERSION_MAJOR * 10000 + RELCON_VERSION_MINOR * 100 + RELCON_VERSION_PATCH,
                "version number");
 
+/* 0.5: relcon_session_desc (extensible: later versions only append, so these offsets never move). */
+_Static_assert(RELCON_SESSION_DESC_V1_BYTES == 64 && sizeof(relcon_session_desc) == 64,
+               "relcon_session_desc layout changed (the 0.5 layout is 64 bytes on 32- and 64-bit targets)");
+_Static_assert(offsetof(relcon_session_desc, struct_bytes) == 0 && offsetof(relcon_session_desc, isa_level) == 4 &&
+               offsetof(relcon_session_desc, arena_bytes) == 8 && offsetof(relcon_session_desc, blob_bytes) == 16 &&
+               offsetof(relcon_session_desc, min_samples) == 24 && offsetof(relcon_session_desc, max_samples) == 28 &&
+               offsetof(relcon_session_desc, window_samples) == 32 &&
+               offsetof(relcon_session_desc, input_channels) == 36 &&
+               offsetof(relcon_session_desc, sample_rate_hz) == 40 &&
+               offsetof(relcon_session_desc, embedding_dim) == 44 &&
+               offsetof(relcon_session_desc, precision) == 48 && offsetof(relcon_session_desc, n_heads) == 52 &&
+               offsetof(relcon_session_desc, isa_name) == 56, "relcon_session_desc layout changed");
+_Static_assert(RELCON_ISA_AARCH64_NEON == 1 && RELCON_ISA_AARCH64_DOTPROD == 2, "ISA levels are pinned");
+_Static_assert(RELCON_ISA_PORTABLE == 0 && RELCON_ISA_X86_64_V3 == 1 && RELCON_ISA_X86_64_V4 == 2,
+               "ISA levels are pinned");
+
 /* A translation unit must declare something (ISO C); a typedef emits no symbol. */
 typedef int relcon_abi_checks_translation_unit;

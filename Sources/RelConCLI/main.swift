@@ -132,6 +132,8 @@ struct Inspect: ParsableCommand {
         let info = try b.inspect(samples: samples)
         let meta = b.metadata()
         let heads = headsDescription(b)
+        // The kernel level a session on this machine runs at (relcon_session_info; capped by RELCON_ISA).
+        let isa = try Session(blob: b, maxSamples: samples).isaName()
         if json {
             var d: [String: Any] = [
                 "path": blob, "valid": true, "library_version": libraryVersion(),
@@ -145,7 +147,7 @@ struct Inspect: ParsableCommand {
                 "input_clip": Double(info.input_clip),
                 "n_layers": info.n_layers, "n_tensors": info.n_tensors, "n_parameters": info.n_parameters,
                 "n_samples": info.n_samples, "macs": info.macs, "blob_bytes": info.blob_bytes,
-                "file_bytes": b.fileBytes, "arena_bytes": info.arena_bytes,
+                "file_bytes": b.fileBytes, "arena_bytes": info.arena_bytes, "isa": isa,
             ]
             d["metadata"] = Dictionary(meta, uniquingKeysWith: { a, _ in a })
             d["heads"] = heads.json
@@ -164,6 +166,7 @@ struct Inspect: ParsableCommand {
         print("  MACs            \(info.macs) per \(info.n_samples)-sample window (\(fmt(Double(info.macs) / 1e6, 2)) M)")
         print("  blob bytes      \(info.blob_bytes)")
         print("  arena bytes     \(info.arena_bytes) (for \(info.n_samples) samples, \(RELCON_ARENA_ALIGN)-aligned)")
+        print("  kernels         \(isa) (the ISA level sessions run at here; RELCON_ISA caps it)")
         print("  metadata")
         for (k, v) in meta { print("    \(k.padding(toLength: max(k.count, 15), withPad: " ", startingAt: 0)) \(v)") }
         print("  heads           \(heads.text)")
@@ -373,6 +376,7 @@ struct Bench: ParsableCommand {
         if json {
             for (i, t) in inOrder.enumerated() { try JSONOut.line(["type": "run", "index": i, "latency_us": t]) }
             var d: [String: Any] = ["type": "summary", "blob": blob, "samples": n, "runs": runs, "warmup_runs": 3]
+            d["isa"] = try session.isaName()
             d["model_name"] = b.meta("model_name") ?? NSNull()
             d["weight_dtype"] = dtypeName(info.weight_dtype)
             d["latency_us"] = ["p50": p50, "p90": percentile(lat, 90), "max": lat.last ?? 0] as [String: Double]
@@ -383,7 +387,7 @@ struct Bench: ParsableCommand {
             try JSONOut.line(d)
             return
         }
-        print("\(blob): \(b.meta("model_name") ?? "?"), \(dtypeName(info.weight_dtype)), \(n) samples, \(runs) runs")
+        print("\(blob): \(b.meta("model_name") ?? "?"), \(dtypeName(info.weight_dtype)), \(n) samples, \(runs) runs, kernels \(try session.isaName())")
         print("latency us: p50 \(fmt(p50, 1))  p90 \(fmt(percentile(lat, 90), 1))  max \(fmt(lat.last ?? .nan, 1))")
         print("MACs \(info.macs) (\(fmt(Double(info.macs) / p50 / 1e3, 2)) GMAC/s at p50); arena \(info.arena_bytes) B; blob \(info.blob_bytes) B")
     }

@@ -12,13 +12,13 @@ public enum ResamplerError: Error, CustomStringConvertible {
     case failed(String)
     public var description: String {
         switch self {
-        case let .badRate(a, b):
+        case .badRate(let a, let b):
             return "cannot resample from \(a) Hz to \(b) Hz: input rates must be within "
                 + "\(Int(RELCON_RESAMPLE_MIN_RATE_HZ))–\(Int(RELCON_RESAMPLE_MAX_RATE_HZ)) Hz"
-        case let .tooLong(n, a, b, m):
+        case .tooLong(let n, let a, let b, let m):
             return "resampling \(n) samples from \(a) Hz to \(b) Hz would give \(m) samples, more than the "
                 + "\(Resampler.maxOutputSamples) the CLI holds (check --rate and the timestamps' unit)"
-        case let .failed(s): return "resampling failed: \(s)"
+        case .failed(let s): return "resampling failed: \(s)"
         }
     }
 }

@@ -16,14 +16,17 @@ if ldd "$so" | grep -qi swift; then echo "check_so: links a Swift library" >&2; 
 syms=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^$' || true)
 bad=$(echo "$syms" | grep -v '^relcon_' | grep -v '^RELCON_' || true)
 if [ -n "$bad" ]; then echo "check_so: non-relcon symbols exported:" >&2; echo "$bad" >&2; fail=1; fi
-for f in relcon_version relcon_version_string relcon_status_string relcon_inspect relcon_meta relcon_session_init relcon_embed \
-         relcon_head_count relcon_head_info relcon_head_class_name relcon_classify relcon_regress \
-         relcon_classify_recording relcon_regress_recording relcon_selftest relcon_resample_info relcon_resample \
-         relcon_stream_arena_bytes relcon_stream_init relcon_stream_push_f32 relcon_stream_push_i16 relcon_stream_gap \
-         relcon_stream_session; do
+# The API is every function include/relcon.h declares (each declaration starts with RELCON_API; check_header.sh
+# checks that): each one is exported, and nothing else is.
+header="$(dirname "$0")/../../include/relcon.h"
+api=$(sed -n 's/^RELCON_API .*[ *]\(relcon_[a-z0-9_]*\)(.*/\1/p' "$header" | sort -u)
+[ -n "$api" ] || { echo "check_so: no RELCON_API declarations in $header" >&2; fail=1; }
+for f in $api; do
   grep -qx "$f" <<<"$syms" || { echo "check_so: missing export $f" >&2; fail=1; }
 done
+extra=$(comm -13 <(echo "$api") <(echo "$syms" | grep '^relcon_' | sort -u) || true)
+if [ -n "$extra" ]; then echo "check_so: exported but not declared in relcon.h:" >&2; echo "$extra" >&2; fail=1; fi
 soname=$(readelf -d "$so" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')
 [ "$soname" = "librelcon.so" ] || { echo "check_so: SONAME is '$soname', want librelcon.so" >&2; fail=1; }
-[ $fail -eq 0 ] && echo "check_so: OK ($(stat -c %s "$so") bytes; deps: $(echo $deps | tr '\n' ' '); $(echo "$syms" | wc -l) relcon_* exports)"
+[ $fail -eq 0 ] && echo "check_so: OK ($(stat -c %s "$so") bytes; deps: $(echo $deps | tr '\n' ' '); $(echo "$syms" | wc -l) relcon_* exports = the $(echo "$api" | wc -l) functions of relcon.h)"
 exit $fail

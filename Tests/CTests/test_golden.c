@@ -21,7 +21,10 @@
 
 #include "test_util.h"
 
-typedef struct pair { const char *blob; const char *golden; } pair;
+typedef struct pair {
+    const char *blob;
+    const char *golden;
+} pair;
 
 static void test_golden_pair(void **state) {
     const pair *p = *state;

@@ -98,6 +98,20 @@ static void test_library_never_allocates(void **state) {
             if (relcon_classify(s, x, 256, n_heads, probs, 64, &top) != RELCON_E_NO_SUCH_HEAD)   /* error path */
                 st |= RELCON_E_INVALID_ARGUMENT;
         }
+        /* the session queries (0.5), also on their error paths */
+        relcon_session_desc sd;
+        sd.struct_bytes = sizeof sd;
+        st |= relcon_session_info(s, &sd);
+        for (uint32_t h = 0; st == RELCON_OK && h < sd.n_heads; h++) {
+            relcon_head_desc d;
+            const char *name = NULL;
+            st |= relcon_session_head_info(s, h, &d);
+            if (d.kind == RELCON_HEAD_CLASSIFIER) st |= relcon_session_head_class_name(s, h, d.n_outputs - 1, &name);
+        }
+        relcon_head_desc nd;
+        if (relcon_session_head_info(s, sd.n_heads, &nd) != RELCON_E_NO_SUCH_HEAD) st |= RELCON_E_INVALID_ARGUMENT;
+        sd.struct_bytes = 8;
+        if (relcon_session_info(s, &sd) != RELCON_E_INVALID_ARGUMENT) st |= RELCON_E_INVALID_ARGUMENT;
         (void)relcon_status_string(st);
         (void)relcon_version_string();
         /* error paths must not allocate either */
@@ -109,7 +123,8 @@ static void test_library_never_allocates(void **state) {
 
         assert_int_equal(st, RELCON_OK);
         if (g_calls != 0) fail_msg("%s: %ld heap calls inside librelcon.so", g_blobs[b], (long)g_calls);
-        printf("[ no-alloc ] %s: 0 heap calls over inspect + meta + init + 1000 embeds\n", g_blobs[b]);
+        printf("[ no-alloc ] %s: 0 heap calls over inspect + meta + init + 1000 embeds + session queries\n",
+               g_blobs[b]);
         free(arena);
         free(x);
         free(out);

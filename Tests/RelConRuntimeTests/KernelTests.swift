@@ -1,8 +1,8 @@
 // fp32 kernels against straightforward references (Double accumulation) over sweeps of shapes, strides,
 // dilations and paddings, asymmetric ones included.
 
-import Testing
 import CRelConKernels
+import Testing
 @testable import RelConRuntimeHosted
 
 /// |got − want| <= 1e-5 · (Σ|terms|) + 1e-6: the bound float summation of those terms obeys.

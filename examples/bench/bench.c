@@ -15,7 +15,8 @@
  *
  * The first line (text mode) and each JSON object ("isa") say which kernel level the sessions run: the one
  * relcon_session_init picks, i.e. the highest this CPU and OS support (CPUID + XGETBV) capped by RELCON_ISA
- * (portable, v3, v4), computed with the runtime's own probe (Sources/CRelConKernels/include/relcon_kernels.h).
+ * (portable, v3, v4): the first line from the runtime's own probe (Sources/CRelConKernels/include/relcon_kernels.h),
+ * the JSON field from each session (relcon_session_info).
  * On v4, the CONV1D shapes of Dispatch.swift's static rule still run the v3 kernels (docs/performance.md).
  *
  * Timings are figures, not pass/fail criteria: the machine may be shared.
@@ -185,6 +186,13 @@ int main(int argc, char **argv) {
             relcon_session *s = NULL;
             st = relcon_session_init(blob, blob_bytes, T, arena, info.arena_bytes, &s);
             if (st != RELCON_OK) { fprintf(stderr, "bench: session: %s\n", relcon_status_string(st)); return 1; }
+            /* the level this session's kernels run at, from the session itself (relcon_session_info, 0.5) */
+            relcon_session_desc sd;
+            memset(&sd, 0, sizeof sd);
+            sd.struct_bytes = sizeof sd;
+            st = relcon_session_info(s, &sd);
+            if (st != RELCON_OK) { fprintf(stderr, "bench: session_info: %s\n", relcon_status_string(st)); return 1; }
+            if (strcmp(sd.isa_name, isa) != 0) fprintf(stderr, "bench: the session runs %s, not %s\n", sd.isa_name, isa);
             float *x = malloc(sizeof(float) * 3 * T);
             for (uint32_t t = 0; t < T && input; t++)
                 for (int a = 0; a < 3; a++) x[3 * t + a] = input[3 * (t % input_samples) + a];
@@ -219,7 +227,7 @@ int main(int argc, char **argv) {
                        "\"arena_bytes\": %llu, \"macs\": %llu, \"iters\": %d, \"p50_ms\": %.4f, \"p90_ms\": %.4f, "
                        "\"p99_ms\": %.4f, \"max_ms\": %.4f, \"cpu_p50_ms\": %.4f, \"gmacs\": %.3f, "
                        "\"cpu_gmacs\": %.3f, \"peak_rss_kb\": %ld, \"embedding\": [",
-                       argv[b], isa, precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
+                       argv[b], sd.isa_name, precision_name(info.weight_dtype), T, (unsigned long long)info.blob_bytes,
                        (unsigned long long)info.arena_bytes, (unsigned long long)info.macs, iters, p50, p90, p99,
                        mx, c50, gmacs, cgmacs, peak_rss_kb());
             if (json) {

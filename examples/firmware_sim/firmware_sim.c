@@ -247,30 +247,38 @@ int main(int argc, char **argv) {
     if (relcon_resample_info(rate, info.sample_rate_hz, &rd) != RELCON_OK) die("resampler", NULL);
     if (hop == 0) hop = info.window_samples / 2;
 
-    uint32_t n_heads = 0, out_at = 0;
+    /* Heads and the kernels from the stream's session: no blob validation (the blob-level relcon_head_* would
+     * checksum the whole blob on every call). */
+    relcon_session *session = NULL;
+    st = relcon_stream_session(stream, &session);
+    if (st != RELCON_OK) die("stream_session: ", relcon_status_string(st));
+    relcon_session_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.struct_bytes = sizeof sd;
+    st = relcon_session_info(session, &sd);
+    if (st != RELCON_OK) die("session_info: ", relcon_status_string(st));
+    uint32_t n_heads = sd.n_heads, out_at = 0;
     relcon_head_desc head = {0};
-    st = relcon_head_count(flash, blob_bytes, &n_heads);
-    if (st != RELCON_OK) die("head_count: ", relcon_status_string(st));
     if (n_heads > 0 && head_index >= n_heads) die("--head: the model has fewer heads", NULL);
     for (uint32_t h = 0; h <= head_index && h < n_heads; h++) {
-        st = relcon_head_info(flash, blob_bytes, h, &head);
-        if (st != RELCON_OK) die("head_info: ", relcon_status_string(st));
+        st = relcon_session_head_info(session, h, &head);
+        if (st != RELCON_OK) die("session_head_info: ", relcon_status_string(st));
         if (h < head_index) out_at += head.n_outputs;
     }
     if (n_heads > 0 && head.kind == RELCON_HEAD_CLASSIFIER && head.n_outputs > FW_MAX_CLASSES) die("too many classes", NULL);
     const char *class_names[FW_MAX_CLASSES];
     for (uint32_t k = 0; n_heads > 0 && head.kind == RELCON_HEAD_CLASSIFIER && k < head.n_outputs; k++)
-        if (relcon_head_class_name(flash, blob_bytes, head_index, k, &class_names[k]) != RELCON_OK) class_names[k] = "?";
+        if (relcon_session_head_class_name(session, head_index, k, &class_names[k]) != RELCON_OK) class_names[k] = "?";
     const char *model_name = "?";
     if (relcon_meta(flash, blob_bytes, "model_name", &model_name) != RELCON_OK) model_name = "?";
     int classify = n_heads > 0 && head.kind == RELCON_HEAD_CLASSIFIER;
     int score = classify && labels_path;
 
     printf("boot: model %s (%s), window %u samples at %.0f Hz, hop %u; sensor %.4g Hz %s, resampled x%u/%u in the "
-           "stream; arena %llu of %u static bytes; blob %zu bytes in flash\n",
+           "stream; arena %llu of %u static bytes; blob %zu bytes in flash; kernels %s\n",
            model_name, n_heads ? head.name : "no heads: embedding norm", info.window_samples, info.sample_rate_hz, hop,
            rate, lsb_per_g > 0 ? "int16 counts" : "float g", rd.up, rd.down, (unsigned long long)need,
-           (unsigned)sizeof arena, blob_bytes);
+           (unsigned)sizeof arena, blob_bytes, sd.isa_name);
     if (!quiet)
         printf("%9s %9s  %-26s %-20s %10s\n", "start_s", "end_s",
                n_heads ? (classify ? "class (p)" : head.target) : "embedding_norm", score ? "annotated" : "",

@@ -60,12 +60,18 @@ int main(int argc, char **argv) {
     size_t init_stack = plat_stack_used();
     uint64_t i1 = plat_instructions();
     if (st != RELCON_OK) { line_status("relcon_session_init", st); return 2; }
-    uint32_t n_heads = 0, n_classes = 0;
+    /* Heads and the kernels from the session: no blob validation (a blob-level relcon_head_* call checksums the
+     * whole blob, every time). */
+    uint32_t n_classes = 0;
+    relcon_session_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.struct_bytes = sizeof sd;
+    st = relcon_session_info(s, &sd);
+    if (st != RELCON_OK) { line_status("relcon_session_info", st); return 2; }
     relcon_head_desc head;
     memset(&head, 0, sizeof head);
-    if (relcon_head_count(fw_model, FW_MODEL_BYTES, &n_heads) != RELCON_OK) n_heads = 0;
-    if (n_heads > 0 && relcon_head_info(fw_model, FW_MODEL_BYTES, 0, &head) == RELCON_OK &&
-        head.kind == RELCON_HEAD_CLASSIFIER && head.n_outputs <= FW_MAX_CLASSES)
+    if (sd.n_heads > 0 && relcon_session_head_info(s, 0, &head) == RELCON_OK && head.kind == RELCON_HEAD_CLASSIFIER &&
+        head.n_outputs <= FW_MAX_CLASSES)
         n_classes = head.n_outputs;
     const char *model = "?";
     if (relcon_meta(fw_model, FW_MODEL_BYTES, "model_name", &model) != RELCON_OK) model = "?";
@@ -86,6 +92,9 @@ int main(int argc, char **argv) {
     out_u64(&b, FW_MODEL_BYTES);
     out_str(&b, " bytes in flash; head ");
     out_str(&b, n_classes ? head.name : "(none: embedding norm)");
+    out_str(&b, "\n");
+    out_str(&b, "# kernels: ");
+    out_str(&b, sd.isa_name);
     out_str(&b, "\n");
     if (i1 > i0) {
         out_str(&b, "# session_init: ");
@@ -119,7 +128,7 @@ int main(int argc, char **argv) {
             st = relcon_classify(s, g_window, T, 0, probs, FW_MAX_CLASSES, &top);
             if (st != RELCON_OK) { out_flush(&b); line_status("relcon_classify", st); return 2; }
             const char *cls = "?";
-            if (relcon_head_class_name(fw_model, FW_MODEL_BYTES, 0, top, &cls) != RELCON_OK) cls = "?";
+            if (relcon_session_head_class_name(s, 0, top, &cls) != RELCON_OK) cls = "?";
             out_str(&b, cls);
             out_str(&b, " (");
             out_f(&b, probs[top], 3);
@@ -149,7 +158,7 @@ int main(int argc, char **argv) {
         uint32_t best = 0;
         for (uint32_t k = 1; k < n_classes; k++) if (votes[k] > votes[best]) best = k;
         const char *cls = "?";
-        if (relcon_head_class_name(fw_model, FW_MODEL_BYTES, 0, best, &cls) != RELCON_OK) cls = "?";
+        if (relcon_session_head_class_name(s, 0, best, &cls) != RELCON_OK) cls = "?";
         out_str(&b, "; recording: ");
         out_str(&b, head.name);
         out_str(&b, " = ");

@@ -7,6 +7,7 @@
     s.selftest()                                            # max relative error; raises on failure
     st = s.stream(input_rate_hz=50, hop=128)                # the device's stream: sensor-rate chunks in
     r = st.push(chunk_xyz_g)                                # -> StreamResults: embedding, head_outputs, t_start ...
+    s.session_info().isa_name                               # the kernel level the session runs: "v4", "v3", ...
 
 This is what firmware executes (the same library, the same kernels, bit for bit for int8 blobs), not a NumPy
 re-implementation of the graph: use it to check a blob before it goes to a device. Every non-OK status is
@@ -94,6 +95,33 @@ class _StreamResult(ctypes.Structure):
 class _HeadDesc(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("target", ctypes.c_char_p), ("unit", ctypes.c_char_p),
                 ("kind", ctypes.c_uint32), ("n_outputs", ctypes.c_uint32)]
+
+
+class _SessionDesc(ctypes.Structure):
+    _fields_ = [
+        ("struct_bytes", ctypes.c_uint32), ("isa_level", ctypes.c_uint32), ("arena_bytes", ctypes.c_uint64),
+        ("blob_bytes", ctypes.c_uint64), ("min_samples", ctypes.c_uint32), ("max_samples", ctypes.c_uint32),
+        ("window_samples", ctypes.c_uint32), ("input_channels", ctypes.c_uint32), ("sample_rate_hz", ctypes.c_float),
+        ("embedding_dim", ctypes.c_uint32), ("precision", ctypes.c_uint32), ("n_heads", ctypes.c_uint32),
+        ("isa_name", ctypes.c_char_p),
+    ]
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """relcon_session_desc (relcon_session_info, 0.5): what a session was planned with and runs at."""
+    isa_level: int                 # 0 portable, 1 x86-64-v3, 2 x86-64-v4 (+ VNNI); new levels may be added
+    isa_name: str                  # "portable", "v3", "v4": the RELCON_ISA value that selects the level
+    arena_bytes: int
+    blob_bytes: int
+    min_samples: int
+    max_samples: int
+    window_samples: int
+    input_channels: int
+    sample_rate_hz: float
+    embedding_dim: int
+    precision: int                 # 1 f32, 2 f16, 3 int8
+    n_heads: int
 
 
 @dataclass(frozen=True)
@@ -200,6 +228,9 @@ def _declare(L: ctypes.CDLL) -> ctypes.CDLL:
                                                   ctypes.POINTER(_StreamResult)]),
         "relcon_stream_gap": (ctypes.c_int, [P]),
         "relcon_stream_session": (ctypes.c_int, [P, ctypes.POINTER(P)]),
+        "relcon_session_info": (ctypes.c_int, [P, ctypes.POINTER(_SessionDesc)]),
+        "relcon_session_head_info": (ctypes.c_int, [P, u32, ctypes.POINTER(_HeadDesc)]),
+        "relcon_session_head_class_name": (ctypes.c_int, [P, u32, u32, ctypes.POINTER(ctypes.c_char_p)]),
     }
     for name, (res, args) in protos.items():
         fn = getattr(L, name)
@@ -260,24 +291,36 @@ class Session:
             raise RelconError(fn, st, self._lib.relcon_status_string(st).decode())
 
     def _read_heads(self) -> tuple:
-        n = ctypes.c_uint32()
-        self._check("relcon_head_count", self._lib.relcon_head_count(self._blob, self._n, ctypes.byref(n)))
+        # from the session (no blob validation; the blob-level relcon_head_* would CRC the blob on every call)
         heads = []
-        for h in range(n.value):
+        for h in range(self.session_info().n_heads):
             d = _HeadDesc()
-            self._check("relcon_head_info", self._lib.relcon_head_info(self._blob, self._n, h, ctypes.byref(d)))
+            self._check("relcon_session_head_info", self._lib.relcon_session_head_info(self._s, h, ctypes.byref(d)))
             if d.kind == HEAD_CLASSIFIER:
                 names = []
                 for k in range(d.n_outputs):
                     s = ctypes.c_char_p()
-                    self._check("relcon_head_class_name",
-                                self._lib.relcon_head_class_name(self._blob, self._n, h, k, ctypes.byref(s)))
+                    self._check("relcon_session_head_class_name",
+                                self._lib.relcon_session_head_class_name(self._s, h, k, ctypes.byref(s)))
                     names.append(s.value.decode())
                 heads.append(Head(h, d.name.decode(), "classifier", d.n_outputs, tuple(names)))
             else:
                 heads.append(Head(h, d.name.decode(), "regressor", d.n_outputs, (), d.target.decode(),
                                   d.unit.decode()))
         return tuple(heads)
+
+    def session_info(self) -> SessionInfo:
+        """relcon_session_info: the session's plan, the blob's contract and heads, and the kernel ISA level it
+        runs at (chosen at init from the CPU, capped by $RELCON_ISA)."""
+        d = _SessionDesc()
+        d.struct_bytes = ctypes.sizeof(_SessionDesc)
+        with self._lock:
+            self._check("relcon_session_info", self._lib.relcon_session_info(self._s, ctypes.byref(d)))
+        return SessionInfo(
+            isa_level=d.isa_level, isa_name=d.isa_name.decode(), arena_bytes=d.arena_bytes, blob_bytes=d.blob_bytes,
+            min_samples=d.min_samples, max_samples=d.max_samples, window_samples=d.window_samples,
+            input_channels=d.input_channels, sample_rate_hz=float(d.sample_rate_hz), embedding_dim=d.embedding_dim,
+            precision=d.precision, n_heads=d.n_heads)
 
     def head(self, head: int | str, kind: str | None = None) -> Head:
         """A head by index or name (ValueError naming the heads there are)."""

@@ -4,6 +4,7 @@ Needs the built library (`swift build -c release`, which `make test` runs before
 tests skip with that message when it is absent.
 """
 
+import ctypes
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ import pytest
 from relcon_export.format.golden import read_golden
 from relcon_export.data.recordings import read_hapt, resample
 from relcon_export.deploy.intref import embed_blob
-from relcon_export.runtime import RelconError, Session, Stream, StreamResults, load_library, resample_info, version
+from relcon_export.runtime import (RelconError, Session, Stream, StreamResults, _HeadDesc, load_library, resample_info,
+                                   version)
 from relcon_export.runtime import resample as rt_resample
 
 REPO = Path(__file__).resolve().parents[2]
@@ -247,3 +249,34 @@ def test_stream_statuses(hapt50):
     assert len(st.push(np.zeros((0, 3), np.float32))) == 0
     with pytest.raises(RelconError, match="RELCON_E_INVALID_ARGUMENT"):
         rt_resample(hapt50, 0.5, 100)
+
+
+@pytest.mark.parametrize("name", ["tiny", "tiny_int8", "tiny_f16"])
+def test_session_info_from_the_session(name, monkeypatch):
+    s = Session(FIXTURES / f"{name}.blob", 512)
+    d = s.session_info()
+    assert (d.max_samples, d.window_samples, d.min_samples) == (512, s.info.window_samples, s.info.min_samples)
+    assert d.arena_bytes == s.info.arena_bytes and d.blob_bytes == s.info.blob_bytes
+    assert d.embedding_dim == s.info.embedding_dim and d.input_channels == 3 and d.n_heads == 0
+    assert d.sample_rate_hz == s.info.sample_rate_hz and d.precision == s.info.weight_dtype
+    assert d.isa_name == ["portable", "v3", "v4"][d.isa_level]
+    monkeypatch.setenv("RELCON_ISA", "portable")                # read by relcon_session_init
+    p = Session(FIXTURES / f"{name}.blob").session_info()
+    assert (p.isa_level, p.isa_name) == (0, "portable")
+
+
+def test_heads_come_from_the_session():
+    blob = MODELS / "relcon-compact-int8.blob"
+    if not blob.is_file():
+        pytest.skip(f"{blob} not present")
+    s = Session(blob)
+    assert s.session_info().n_heads == len(s.heads) >= 1
+    lib = load_library()
+    for h in s.heads:                                            # the same answers as the blob-level queries
+        d = _HeadDesc()
+        assert lib.relcon_head_info(s._blob, s._n, h.index, ctypes.byref(d)) == 0
+        assert (d.name.decode(), d.n_outputs) == (h.name, h.n_outputs)
+        for k, c in enumerate(h.classes):
+            p = ctypes.c_char_p()
+            assert lib.relcon_head_class_name(s._blob, s._n, h.index, k, ctypes.byref(p)) == 0
+            assert p.value.decode() == c

@@ -320,6 +320,35 @@ static void cmd_selftest(const char *path) {
     out_flush(&b);
 }
 
+/* The session queries (0.5) on a heads fixture: the 64-byte relcon_session_desc (the same layout on 32- and 64-bit
+ * targets), the two heads and the classifier's class names. 0 when they agree with relcon_inspect and the blob. */
+static int check_session_queries(const char *path, const relcon_session *s, const relcon_model_info *info,
+                                 const char **isa) {
+    relcon_session_desc d;
+    memset(&d, 0, sizeof d);
+    d.struct_bytes = sizeof d;
+    relcon_status st = relcon_session_info(s, &d);
+    if (st != RELCON_OK) { fail_status(path, "relcon_session_info", st); return 1; }
+    if (d.struct_bytes != RELCON_SESSION_DESC_V1_BYTES || d.n_heads != 2 || d.embedding_dim != info->embedding_dim ||
+        d.max_samples != info->n_samples || d.arena_bytes != info->arena_bytes || d.window_samples != info->window_samples ||
+        d.precision != info->weight_dtype || !d.isa_name) {
+        fail_text(path, "relcon_session_info differs from relcon_inspect");
+        return 1;
+    }
+    relcon_head_desc h0;
+    const char *c = NULL, *cb = NULL;
+    if (relcon_session_head_info(s, 0, &h0) != RELCON_OK || memcmp(h0.name, "activity", 9) != 0 ||
+        h0.kind != RELCON_HEAD_CLASSIFIER || h0.n_outputs != 3 ||
+        relcon_session_head_class_name(s, 0, 2, &c) != RELCON_OK || !c ||
+        relcon_session_head_class_name(s, 0, 3, &cb) != RELCON_E_INVALID_ARGUMENT ||
+        relcon_session_head_info(s, 2, &h0) != RELCON_E_NO_SUCH_HEAD) {
+        fail_text(path, "relcon_session_head_info / _class_name");
+        return 1;
+    }
+    *isa = d.isa_name;
+    return 0;
+}
+
 static void cmd_heads(const char *path, const char *gpath) {
     g_checks++;
     golden g;
@@ -327,6 +356,8 @@ static void cmd_heads(const char *path, const char *gpath) {
     relcon_model_info info;
     relcon_session *s = open_session(path, g.n_samples, &info);
     if (!s) return;
+    const char *isa = "?";
+    if (check_session_queries(path, s, &info, &isa)) return;
     double worst = 0;
     for (uint32_t w = 0; w < g.n_windows; w++) {
         const float *x = g.inputs + (size_t)w * g.n_samples * 3;
@@ -382,6 +413,8 @@ static void cmd_heads(const char *path, const char *gpath) {
     out_u64(&b, g.n_windows);
     out_str(&b, " windows, max |p - p_python| ");
     out_g(&b, worst);
+    out_str(&b, "; session queries ok, kernels ");
+    out_str(&b, isa);
     out_str(&b, "\n");
     out_flush(&b);
 }
