@@ -12,7 +12,7 @@
 // the reference's results bit for bit.
 //
 // The epilogue is 32-bit work (no 64-bit shift, no library call): T = dot·M + (bias·M + 2^(s−1)) [+ r·Mr] with
-// SMLAL, then ⌊T / 2^s⌋ from T's two words (`MConv.put`). Entry point: `ArmI8.conv` (Portable.convI8 on arch(arm)).
+// SMLAL, then ⌊T / 2^s⌋ from T's two words (Kernels/ARM/Requant32.swift). Entry point: `ArmI8.conv` (Portable.convI8 on arch(arm)).
 
 #if arch(arm) && !RELCON_ARM_PORTABLE
 import CRelConKernels
@@ -102,8 +102,7 @@ enum MLaneS: MLane {
 }
 #endif
 
-/// One output channel's requantisation constants: T = dot·M + c [+ r·Mr], y = clamp(⌊T / 2^s⌋, lo, hi), with
-/// c = bias·M + 2^(s−1) (exact: |acc| < 2^31 and every int64 term stays below 2^63, docs/quantization.md §6).
+/// One output channel's requantisation constants (Requant32: c = bias·M + 2^(s−1)).
 struct MChan {
     var m: Int32
     var mr: Int32
@@ -165,32 +164,20 @@ enum MConv<L: MLane> {
     @inline(__always)
     static func chan(_ e: Int8Epilogue, _ o: Int) -> MChan {
         let m = e.mult[o], s = e.shift[o]
-        let bias = e.bias.map { Int64($0[o]) } ?? 0
         return MChan(m: m, mr: e.multRes.map { $0[o] } ?? 0,
-                     c: bias &* Int64(m) &+ ((1 as Int64) &<< Int64(s &- 1)), s: s)
+                     c: Requant32.constant(bias: e.bias.map { $0[o] } ?? 0, mult: m, shift: s), s: s)
     }
 
-    /// y[i] = clamp(⌊T / 2^s⌋, lo, hi) from T's words: s ≥ 32, the high word shifted by s − 32; s < 32, the low
-    /// word of ⌊T / 2^s⌋ (hi·2^(32−s) | lo >> s), saturated when its high word (hi >> s) is not its sign.
+    /// y[i] from the dot product of output i (channel constants `ch`): Requant32, bit-exact with Epilogue.int8.
     @inline(__always)
     static func put(_ e: Int8Epilogue, _ ch: MChan, _ i: Int, _ dot: Int32) {
-        var t = Int64(dot) &* Int64(ch.m) &+ ch.c
+        var res: Int32? = nil
         if let r = e.residual {
-            let rv = e.residualSigned ? Int32(r.load(fromByteOffset: i, as: Int8.self))
-                                      : Int32(r.load(fromByteOffset: i, as: UInt8.self))
-            t = t &+ Int64(rv) &* Int64(ch.mr)
+            res = e.residualSigned ? Int32(r.load(fromByteOffset: i, as: Int8.self))
+                                   : Int32(r.load(fromByteOffset: i, as: UInt8.self))
         }
-        let hi = Int32(truncatingIfNeeded: t &>> 32)
-        var q: Int32
-        if ch.s >= 32 {
-            q = hi &>> (ch.s &- 32)
-        } else {
-            let lo = UInt32(truncatingIfNeeded: t)
-            let ql = Int32(bitPattern: (UInt32(bitPattern: hi) &<< (32 &- ch.s)) | (lo &>> ch.s))
-            let qh = hi &>> ch.s
-            q = qh == (ql &>> 31) ? ql : (qh < 0 ? Int32.min : Int32.max)
-        }
-        q = min(max(q, e.lo), e.hi)
+        let q = Requant32.requantize(dot, mult: ch.m, constant: ch.c, shift: ch.s, residual: res, multRes: ch.mr,
+                                     lo: e.lo, hi: e.hi)
         e.y[i] = UInt8(truncatingIfNeeded: q)
     }
 
