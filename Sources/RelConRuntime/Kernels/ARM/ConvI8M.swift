@@ -4,7 +4,7 @@
 //   RELCON_ARM_DSP (mk/arm.mk sets it when the C compiler for the target defines __ARM_FEATURE_DSP: Cortex-M4/M7)
 //       four bytes per step: one word load per operand, SXTB16/UXTB16 into the even (b0, b2) and odd (b1, b3)
 //       16-bit halves, two SMLAD (dual 16 × 16 multiply-accumulate) per accumulator (relcon_kernels.h wrappers).
-//   otherwise (Cortex-M0/M3, or RELCON_ARM_DSP not given): the same blocks on the four bytes one by one.
+//   otherwise (Cortex-M0/M3, or RELCON_ARM_DSP not given): the same blocks one byte at a time.
 //
 // Register blocks of 2 time steps × 2 output channels (4 accumulators, 6 unpacked halves, 4 pointers and offsets:
 // 14 values in the 14 allocatable registers; one loop bound reloaded per step). Time steps whose taps reach into the padding run one by one
@@ -35,6 +35,9 @@ protocol MLane {
     /// acc + Σ_{j<4} x_j·w_j
     static func mac(_ acc: Int32, _ x: Q, _ w: Q) -> Int32
     static func xByte(_ p: UnsafeRawPointer) -> Int32
+    /// false: the blocks take every byte through their byte loop (cores without DSP: a byte load and a 32-bit
+    /// multiply-accumulate per element beat extracting bytes from words).
+    static var words: Bool { get }
 }
 
 #if RELCON_ARM_DSP
@@ -45,6 +48,7 @@ struct MPair {
 }
 
 extension MLane where Q == MPair {
+    static var words: Bool { true }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> MPair {
         let v = p.loadUnaligned(as: UInt32.self)
         return MPair(even: rlck_sxtb16_even(v), odd: rlck_sxtb16_odd(v))
@@ -69,8 +73,9 @@ enum MLaneS: MLane {
     @inline(__always) static func xByte(_ p: UnsafeRawPointer) -> Int32 { Int32(p.load(as: Int8.self)) }
 }
 #else
-/// No DSP extension: the four bytes one by one (word loads, byte extracts, 32-bit multiply-accumulates).
+/// No DSP extension: every byte through the blocks' byte loops (`words` false); `mac` is their word form.
 extension MLane where Q == UInt32 {
+    static var words: Bool { false }
     @inline(__always) static func loadX(_ p: UnsafeRawPointer) -> UInt32 { p.loadUnaligned(as: UInt32.self) }
     @inline(__always) static func loadW(_ p: UnsafeRawPointer) -> UInt32 { p.loadUnaligned(as: UInt32.self) }
 }
@@ -210,7 +215,7 @@ enum MConv<L: MLane> {
     static func block22(_ x0: UnsafeRawPointer, _ xStep: Int, _ w0: UnsafeRawPointer, _ wRow: Int, _ n: Int) -> MAcc4 {
         var a00: Int32 = 0, a01: Int32 = 0, a10: Int32 = 0, a11: Int32 = 0
         var px = x0, pw = w0
-        let end = w0 + (n & ~3)
+        let end = w0 + (L.words ? n & ~3 : 0)
         while pw < end {
             let v0 = L.loadW(pw), u0 = L.loadX(px)
             a00 = L.mac(a00, u0, v0)
@@ -236,7 +241,7 @@ enum MConv<L: MLane> {
     static func block12(_ x: UnsafeRawPointer, _ w0: UnsafeRawPointer, _ wRow: Int, _ n: Int) -> MAcc4 {
         var a0: Int32 = 0, a1: Int32 = 0
         var px = x, pw = w0
-        let end = w0 + (n & ~3)
+        let end = w0 + (L.words ? n & ~3 : 0)
         while pw < end {
             let u = L.loadX(px)
             a0 = L.mac(a0, u, L.loadW(pw))
