@@ -27,9 +27,13 @@ SWIFT_EMBEDDED := -enable-experimental-feature Embedded -wmo -parse-as-library -
 # Cortex-M4F, hard float (-eabi triple + -mfloat-abi=hard: the toolchain has no eabihf Embedded stdlib).
 M4_CFLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -fno-short-enums -Wa,--noexecstack
 M4_CC := arm-none-eabi-gcc
-M4_SWIFT := -target armv7em-none-none-eabi -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16 \
+M4_SWIFT_BASE := -target armv7em-none-none-eabi -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16 \
 	-Xcc -isystem -Xcc /usr/lib/arm-none-eabi/include
 M4_OPT ?= -Osize
+# The Cortex-M int8 kernel's SMLAD lane (Sources/RelConRuntime/Kernels/ARM/ConvI8M.swift) where the target's C
+# compiler says the core has the DSP extension (Cortex-M4/M7); without it (M0/M3) the kernel's scalar lane.
+M4_DSP := $(shell echo | $(M4_CC) $(M4_CFLAGS) -dM -E - 2>/dev/null | grep -q '__ARM_FEATURE_DSP 1' && echo '-D RELCON_ARM_DSP')
+M4_SWIFT := $(M4_SWIFT_BASE) $(M4_DSP)
 # aarch64 Linux: the aarch64-none-none-elf Embedded stdlib with the Linux headers (same AAPCS64/LP64 ABI).
 A64_CC := aarch64-linux-gnu-gcc
 A64_SWIFT := -target aarch64-none-none-elf -Xcc -fPIC -Xcc -DRLCK_HOSTED_LIBC=1 \
@@ -244,3 +248,6 @@ test-blob2c: cli $(BLOB2C)
 	[ -n "$$got" ] && [ "$$got" = "$$want" ] || { echo "test-blob2c: FAIL: TINY_MODEL_ARENA_BYTES '$$got', relcon inspect says '$$want'" >&2; exit 1; }; \
 	$(CC) $(C_WARN) -c -I$$d $$d/m.c -o $$d/m.o && \
 	echo "test-blob2c: OK ($$(cat $$d/err)); tiny_int8 at 512 samples: TINY_MODEL_ARENA_BYTES $$got (relcon-cli inspect: $${want:-?})"
+
+# Cortex-M int8 kernel variants, their tests and the lane benchmark (make arm-bench).
+include mk/arm-m.mk

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Writes the device test plan (targets/common/harness.c commands) for one target to stdout:
 #   targets/plan.sh TARGET FIXTURES_DIR REF_DIR   TARGET: aarch64 | aarch64-so | aarch64-isa | cortex-m4 | cortex-m4-int8
+#   | cortex-m4-int8-nodsp (the Cortex-M int8 kernel's scalar lane, the one for cores without the DSP extension)
 # Everything a target runs is listed here. Golden sets that `make fixtures` could not write (no data) and the
 # real-window references (REF_DIR/<model>.golden, written by the x86-64 build) are skipped when absent, with a
 # comment in the plan. The -so and -int8 variants run the same runtime code again (through librelcon.so, or
@@ -21,9 +22,10 @@ case "$target" in
   aarch64-isa) limit() { case "$1" in compact_int8) echo " 8" ;; reference*) echo " 1" ;; *) echo " 2" ;; esac; } ;;
   cortex-m4) limit() { case "$1" in reference*) echo " 2" ;; compact_int8|relcon-*) echo "" ;; *) echo " 4" ;; esac; } ;;
   cortex-m4-int8) short=1; limit() { echo " 2"; } ;;   # the same int8 code as cortex-m4: a short pass
+  cortex-m4-int8-nodsp) short=1; limit() { echo " 2"; } ;;   # the scalar int8 lane: a short pass
   *) echo "plan.sh: unknown target $target" >&2; exit 2 ;;
 esac
-[ "$target" = cortex-m4-int8 ] && int8_only=1
+case "$target" in cortex-m4-int8*) int8_only=1 ;; esac
 echo "# device test plan for $target (targets/plan.sh)"
 is_int8() { case "$1" in *int8*|*u7*) return 0 ;; *) return 1 ;; esac; }
 

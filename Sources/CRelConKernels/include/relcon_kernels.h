@@ -208,4 +208,22 @@ static inline int32_t rlck_isa_cap(void) {
 #pragma clang diagnostic pop
 #endif
 
+/* Armv7E-M DSP (Cortex-M4/M7, __ARM_FEATURE_DSP): the ACLE intrinsics the Cortex-M int8 lane
+ * (Sources/RelConRuntime/Kernels/ARM/ConvI8M.swift, Swift condition RELCON_ARM_DSP) multiply-accumulates with.
+ * A word of four bytes b0 b1 b2 b3 unpacks into two words of 16-bit halves: "even" (b0, b2) and "odd" (b1, b3),
+ * sign- (SXTB16) or zero-extended (UXTB16); SMLAD adds both 16 x 16 products of two such words to a 32-bit
+ * accumulator. The even and odd words of activations and weights pair up the same bytes, so no reordering of
+ * either is needed. Each wrapper is one instruction (the rotate, written portably: GCC 12's arm_acle.h has no __ror, becomes
+ * SXTB16's own ROR #8 operand). */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+static inline int32_t rlck_smlad(uint32_t a, uint32_t b, int32_t acc) {
+    return __smlad((int16x2_t)a, (int16x2_t)b, acc);
+}
+static inline uint32_t rlck_sxtb16_even(uint32_t v) { return (uint32_t)__sxtb16((int8x4_t)v); }
+static inline uint32_t rlck_sxtb16_odd(uint32_t v) { return (uint32_t)__sxtb16((int8x4_t)((v >> 8) | (v << 24))); }
+static inline uint32_t rlck_uxtb16_even(uint32_t v) { return (uint32_t)__uxtb16((int8x4_t)v); }
+static inline uint32_t rlck_uxtb16_odd(uint32_t v) { return (uint32_t)__uxtb16((int8x4_t)((v >> 8) | (v << 24))); }
+#endif
+
 #endif

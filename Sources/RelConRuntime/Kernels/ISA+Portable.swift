@@ -23,7 +23,13 @@ enum Portable {
     static func convF16(_ a: UnsafePointer<rlck_conv>) { ConvDriver.run(a, LaneF16.self) }
     #endif
     static func convI8(_ a: UnsafePointer<rlck_conv>) {
+        #if arch(arm) && !RELCON_ARM_PORTABLE
+        // 32-bit Arm: the Cortex-M kernel (Kernels/ARM/ConvI8M.swift; SMLAD with RELCON_ARM_DSP). The
+        // RELCON_ARM_PORTABLE build keeps these generic lanes (mk/arm.mk's cortex-m4-portable, for comparison).
+        ArmI8.conv(a)
+        #else
         if a.pointee.x_signed != 0 { ConvDriver.run(a, LaneI8S.self) } else { ConvDriver.run(a, LaneI8U.self) }
+        #endif
     }
 }
 
