@@ -92,6 +92,7 @@ $(CBUILD)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
 CTESTS := $(addprefix $(CBUILD)/,test_api test_blobs test_golden test_noalloc test_heads)
 include mk/stream.mk
 include mk/fuzz.mk
+include mk/sanitize-swift.mk
 
 test-c: build fixtures $(CTESTS)
 	Tests/CTests/check_so.sh $(LIB)
