@@ -85,7 +85,7 @@ test-python: venv
 test-swift:
 	swift test
 
-$(CBUILD)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
+$(CBUILD)/%: Tests/CTests/%.c Tests/CTests/test_util.h Tests/CTests/heap_count.h include/relcon.h $(LIB)
 	@mkdir -p $(CBUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lcmocka
 

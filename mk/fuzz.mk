@@ -54,7 +54,7 @@ fuzz: fixtures $(FUZZ)/fuzz_blob $(FUZZ)/corpus/.stamp
 	rm -f $(FUZZ)/corpus/.stamp && tar -C $(FUZZ) -cf - corpus | xz -9e > Tests/Fuzz/corpus.tar.xz.tmp \
 	  && mv Tests/Fuzz/corpus.tar.xz.tmp Tests/Fuzz/corpus.tar.xz && touch $(FUZZ)/corpus/.stamp
 
-$(SAN)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
+$(SAN)/%: Tests/CTests/%.c Tests/CTests/test_util.h Tests/CTests/heap_count.h include/relcon.h $(LIB)
 	@mkdir -p $(SAN)
 	$(FUZZ_CC) $(SAN_FLAGS) -std=c11 -DRELCON_NO_INTERPOSE -Iinclude -ITests/CTests $< -o $@ $(SAN_LD) -lcmocka
 
