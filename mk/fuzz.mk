@@ -82,8 +82,8 @@ test-sanitize: build fixtures $(addprefix $(SAN)/,test_api test_blobs test_heads
 test-c: test-sanitize
 
 # test_threads against the hosted twin built with -sanitize=thread: the library's own loads and stores are
-# instrumented (the shipped .so, Embedded Swift, cannot be). `swift test --sanitize=...` is not usable here: SwiftPM
-# applies the flag to every target, and the Embedded librelcon.so then fails to link (-z defs: __asan_* undefined).
+# instrumented (the shipped .so, Embedded Swift, cannot be). The Swift Testing suites under ASan/TSan:
+# mk/sanitize-swift.mk (RELCON_HOSTED_ONLY=1, the manifest without the Embedded targets).
 TSAN_TWIN := .build-tsan
 TSAN_OBJS = $(foreach m,RelConRuntimeHosted RelConKernelsV3Hosted RelConKernelsV4Hosted CRelConKernels CRelCon,$(wildcard $(TSAN_TWIN)/release/$(m).build/*.o))
 $(SAN)/tsan_twin.stamp: $(RUNTIME_SOURCES)
