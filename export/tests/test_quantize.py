@@ -434,8 +434,8 @@ def test_act_bits_config():
 def test_act_bits_8_reproduces_the_committed_u8_fixture(tmp_path):
     """act_bits = 8 gives the committed version-2 tiny_int8.blob (written before u7 existed) again: the same layers,
     records and tensor bytes; only the metadata's source_commit, calibration note and created_by (the exporter's
-    version) differ, and the new input_clip key (the default 16 g) is added. The default gives a version-3 blob with u7 values whose golden embeddings are the integer
-    reference's."""
+    version) differ, and the new input_clip key (the default 16 g) is added. The default gives a version-3 blob
+    with u7 values whose golden embeddings are the integer reference's."""
 
     try:
         path8, golden8, _ = make_golden_set("tiny", 1, 4, tmp_path, "u8", "int8", act_bits=8)

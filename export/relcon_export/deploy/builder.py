@@ -34,8 +34,9 @@ from relcon_export.deploy.quantize import QuantConfig, collect_stats, correct_bi
 from relcon_export.format.reader import read_blob
 from relcon_export.format.rules import format_input_clip
 from relcon_export.format.spec import (ACT_NONE, ACT_RELU, DEFAULT_INPUT_CLIP_G, DEFAULT_TOLERANCE, HEAD_KEY_RE,
-                                       INPUT_CLIP_KEY, LINEAR, MAX_CHAIN, MAX_HEADS, PRECISION_F16, PRECISION_F32, PRECISION_INT8, SELFTEST_KEYS, Blob, Contract,
-                                       Graph, Layer, QuantRecord, leading_layers)
+                                       INPUT_CLIP_KEY, LINEAR, MAX_CHAIN, MAX_HEADS, PRECISION_F16, PRECISION_F32,
+                                       PRECISION_INT8, SELFTEST_KEYS, Blob, Contract, Graph, Layer, QuantRecord,
+                                       leading_layers)
 from relcon_export.format.writer import graph_of, pack_valid, write_blob
 from relcon_export.io import REPO_ROOT, SOURCE_CHECKOUT
 
