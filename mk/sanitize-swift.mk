@@ -7,8 +7,9 @@
 # sanitizer in its own build path (debug, as `swift test`), so the normal .build is untouched.
 #   ASan: detect_leaks=0 (the Swift runtime's metadata caches and Swift Testing's globals live until exit).
 #   TSan: halt_on_error=1, so any reported race fails the run; Swift Testing runs the tests in parallel.
+#   SWIFT_BACKTRACE=enable=no: the Swift backtracer can hang on a trap under a sanitizer (seen with the fuzzers).
 SAN_SWIFT := .build-sanitize
-SAN_SWIFT_RUN = set -o pipefail; RELCON_HOSTED_ONLY=1
+SAN_SWIFT_RUN = set -o pipefail; RELCON_HOSTED_ONLY=1 SWIFT_BACKTRACE=enable=no
 # gold warns once per exported local __asan_/__tsan_ helper symbol (harmless, ~140 lines): not shown
 SAN_SWIFT_QUIET := grep -v "Cannot export local symbol" | tail -2
 
