@@ -85,7 +85,7 @@ test-python: venv
 test-swift:
 	swift test
 
-$(CBUILD)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
+$(CBUILD)/%: Tests/CTests/%.c Tests/CTests/test_util.h Tests/CTests/heap_count.h include/relcon.h $(LIB)
 	@mkdir -p $(CBUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS) -lcmocka
 
@@ -93,6 +93,7 @@ CTESTS := $(addprefix $(CBUILD)/,test_api test_blobs test_golden test_noalloc te
 include mk/stream.mk
 include mk/fuzz.mk
 include mk/capi.mk
+include mk/sanitize-swift.mk
 
 test-c: build fixtures $(CTESTS)
 	Tests/CTests/check_so.sh $(LIB)

@@ -12,6 +12,9 @@
 // (-march=x86-64-v4 + VNNI), all linked into the one librelcon.so, which still runs on any x86-64.
 // Optional: RELCON_MARCH=x86-64-v3 swift build -c release   adds -Xcc -march=<value> to the runtime module
 // (its portable kernels; the library then needs that CPU).
+// RELCON_HOSTED_ONLY=1 swift test --sanitize=address|thread   the manifest without the Embedded targets, the .so
+// and the CLI (SwiftPM applies --sanitize to every target, and the Embedded .so cannot take it): the hosted twin
+// and the Swift Testing suites only (mk/sanitize-swift.mk, docs/reliability.md).
 import Foundation
 import PackageDescription
 
@@ -107,3 +110,11 @@ let package = Package(
         ),
     ]
 )
+
+// RELCON_HOSTED_ONLY=1: hosted modules and test targets only (see the top of this file).
+if ProcessInfo.processInfo.environment["RELCON_HOSTED_ONLY"] == "1" {
+    let notHosted: Set<String> = ["RelConKernelsV3", "RelConKernelsV4", "RelConRuntime", "RelConCLI"]
+    package.targets.removeAll { notHosted.contains($0.name) }
+    package.products = []
+    package.dependencies = []
+}

@@ -467,12 +467,13 @@ assert s['latency_us']['p50'] <= s['latency_us']['max'] == max(r['latency_us'] f
 " && ok "bench --json: 7 run objects + summary" || bad "bench --json: $(cat "$T/out")"
 
 
-# ---- the CLI fuzz corpus (Tests/Fuzz/cli_corpus, mk/fuzz.mk) replayed through the binary: every input is a
+# ---- the CLI fuzz corpus (Tests/Fuzz/cli_corpus, mk/fuzz.mk) and every CLI crash and slow unit the fuzzer found
+# (Tests/Fuzz/crashes/cli-*) replayed through the binary: every input is a
 # recording (first byte: the harness's rate/unit selector, dropped here); exit 0 or 1, never a signal, one line
 # on stderr when it fails
 if [ -d Tests/Fuzz/cli_corpus ]; then
     n=0; badrc=0
-    for f in Tests/Fuzz/cli_corpus/* Tests/Fuzz/cli_seeds/*; do
+    for f in Tests/Fuzz/cli_corpus/* Tests/Fuzz/cli_seeds/* Tests/Fuzz/crashes/cli-*; do
         [ -f "$f" ] || continue
         tail -c +2 "$f" > "$T/fz.csv"
         "$CLI" resample "$T/fz.csv" --rate 50 --to 100 --out "$T/fz.out.csv" >/dev/null 2>"$T/fz.err"; rc=$?

@@ -13,6 +13,9 @@ SAN := .build/sanitize
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LD := -fuse-ld=lld -L$(LIBDIR) -lrelcon -Wl,-rpath,$(LIBDIR) -lm
 SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+# The Swift runtime's own crash backtracer (swift-backtrace) is turned off: it races ASan/libFuzzer's handlers on a
+# trap and once hung holding the pipe of `tee`; libFuzzer then writes the crashing input as usual.
+FUZZ_ENV := ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no
 FUZZ_SEEDS := Tests/Fixtures/*.blob Tests/Fixtures/bad/*.blob Tests/Fixtures/bad_v2/*.blob
 
 .PHONY: fuzz test-sanitize
@@ -44,14 +47,14 @@ $(FUZZ)/corpus/.stamp: Tests/Fuzz/corpus.tar.xz
 fuzz: fixtures $(FUZZ)/fuzz_blob $(FUZZ)/corpus/.stamp
 	@mkdir -p $(FUZZ)/seeds $(FUZZ)/work Tests/Fuzz/crashes
 	@cp $(FUZZ_SEEDS) $(wildcard $(FIX)/tiny*_heads.blob) $(FUZZ)/seeds/
-	cd $(FUZZ) && ASAN_OPTIONS=detect_leaks=0 nice ./fuzz_blob -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	cd $(FUZZ) && $(FUZZ_ENV) nice ./fuzz_blob -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(CURDIR)/Tests/Fuzz/crashes/ work seeds corpus \
 	  2>&1 | tee fuzz.log | grep -E "INITED|DONE|stat::|ERROR|SUMMARY"
-	ASAN_OPTIONS=detect_leaks=0 $(FUZZ)/fuzz_blob -merge=1 -max_len=65536 $(FUZZ)/corpus $(FUZZ)/work 2>&1 | tail -1
+	$(FUZZ_ENV) $(FUZZ)/fuzz_blob -merge=1 -max_len=65536 $(FUZZ)/corpus $(FUZZ)/work 2>&1 | tail -1
 	rm -f $(FUZZ)/corpus/.stamp && tar -C $(FUZZ) -cf - corpus | xz -9e > Tests/Fuzz/corpus.tar.xz.tmp \
 	  && mv Tests/Fuzz/corpus.tar.xz.tmp Tests/Fuzz/corpus.tar.xz && touch $(FUZZ)/corpus/.stamp
 
-$(SAN)/%: Tests/CTests/%.c Tests/CTests/test_util.h include/relcon.h $(LIB)
+$(SAN)/%: Tests/CTests/%.c Tests/CTests/test_util.h Tests/CTests/heap_count.h include/relcon.h $(LIB)
 	@mkdir -p $(SAN)
 	$(FUZZ_CC) $(SAN_FLAGS) -std=c11 -DRELCON_NO_INTERPOSE -Iinclude -ITests/CTests $< -o $@ $(SAN_LD) -lcmocka
 
@@ -79,8 +82,8 @@ test-sanitize: build fixtures $(addprefix $(SAN)/,test_api test_blobs test_heads
 test-c: test-sanitize
 
 # test_threads against the hosted twin built with -sanitize=thread: the library's own loads and stores are
-# instrumented (the shipped .so, Embedded Swift, cannot be). `swift test --sanitize=...` is not usable here: SwiftPM
-# applies the flag to every target, and the Embedded librelcon.so then fails to link (-z defs: __asan_* undefined).
+# instrumented (the shipped .so, Embedded Swift, cannot be). The Swift Testing suites under ASan/TSan:
+# mk/sanitize-swift.mk (RELCON_HOSTED_ONLY=1, the manifest without the Embedded targets).
 TSAN_TWIN := .build-tsan
 TSAN_OBJS = $(foreach m,RelConRuntimeHosted RelConKernelsV3Hosted RelConKernelsV4Hosted CRelConKernels CRelCon,$(wildcard $(TSAN_TWIN)/release/$(m).build/*.o))
 $(SAN)/tsan_twin.stamp: $(RUNTIME_SOURCES)
@@ -109,8 +112,8 @@ $(FUZZ)/fuzz_cli: Tests/Fuzz/fuzz_cli.swift $(wildcard Sources/RelConSwift/*.swi
 .PHONY: fuzz-cli
 fuzz-cli: $(FUZZ)/fuzz_cli
 	@mkdir -p $(FUZZ)/work_cli Tests/Fuzz/cli_corpus Tests/Fuzz/crashes
-	cd $(FUZZ) && ASAN_OPTIONS=detect_leaks=0 nice ./fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	cd $(FUZZ) && $(FUZZ_ENV) nice ./fuzz_cli -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 	  -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix=$(CURDIR)/Tests/Fuzz/crashes/cli- work_cli \
 	  $(CURDIR)/Tests/Fuzz/cli_seeds $(CURDIR)/Tests/Fuzz/cli_corpus 2>&1 | tee fuzz_cli.log | grep -E "INITED|DONE|stat::|ERROR"
-	ASAN_OPTIONS=detect_leaks=0 $(FUZZ)/fuzz_cli -merge=1 -max_len=16384 Tests/Fuzz/cli_corpus $(FUZZ)/work_cli 2>&1 | tail -1
+	$(FUZZ_ENV) $(FUZZ)/fuzz_cli -merge=1 -max_len=16384 Tests/Fuzz/cli_corpus $(FUZZ)/work_cli 2>&1 | tail -1
 test-sanitize: test-sanitize-twin

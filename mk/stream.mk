@@ -13,8 +13,15 @@ test-c: test-stream
 # D3: copies of a session refused) and the statuses of relcon_resample / relcon_stream_*.
 DEFINED_BLOBS = models/relcon-compact-f32.blob models/relcon-compact-f16.blob models/relcon-compact-int8.blob \
 	Tests/Fixtures/tiny.blob Tests/Fixtures/tiny_f16.blob Tests/Fixtures/tiny_int8.blob Tests/Fixtures/tiny_u7.blob
+# ... and a blob exported with --input-clip 2 (the exporter's metadata key): test_defined checks that librelcon
+# clamps ±1e38 g windows to exactly ±2 g on it (not the 16 g default).
+CLIP_BLOB := $(CBUILD)/tiny_clip2.blob
+$(CLIP_BLOB): $(VENV)/.stamp export/relcon_export/format/rules.py export/relcon_export/deploy/builder.py
+	@mkdir -p $(CBUILD)
+	$(EXPORT) export --random-init --config tiny --seed 1 --input-clip 2 --out $@ --model-name tiny-clip2 \
+	  --training-data "none (random init)" >/dev/null
 .PHONY: test-defined
-test-defined: build $(CBUILD)/test_defined
-	$(CBUILD)/test_defined $(DEFINED_BLOBS) 2>&1
+test-defined: build $(CBUILD)/test_defined $(CLIP_BLOB)
+	$(CBUILD)/test_defined $(DEFINED_BLOBS) $(CLIP_BLOB) 2>&1
 
 test-c: test-defined

@@ -56,7 +56,9 @@ public enum NPY {
             throw CLIError("\(path): NPY shape \(shapeText); expected (N, 3) x,y,z or (N, 4) t,x,y,z")
         }
         let (n, w) = (dims[0], dims[1])
-        guard bytes.count - dataStart >= n * w * itemSize else { throw CLIError("\(path): NPY data is truncated") }
+        // n from the file: negative, or so large that n·w·itemSize overflows, is refused before any arithmetic on it
+        guard n >= 0 else { throw CLIError("\(path): NPY shape \(shapeText) has a negative row count") }
+        guard n <= (bytes.count - dataStart) / (w * itemSize) else { throw CLIError("\(path): NPY data is truncated") }
         let isFortran = fortran == "True"
         var rows = [[Double]](repeating: [Double](repeating: 0, count: w), count: n)
         bytes.withUnsafeBytes { raw in

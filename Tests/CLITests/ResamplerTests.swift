@@ -191,4 +191,26 @@ private func ratio(_ fin: Double, _ fout: Double) throws -> (Int, Int) {
         try r.convert(units: .ms2, targetRate: 100)
         #expect(abs(r.y[0] - 1) < 1e-12 && abs(r.z[1] - 1) < 1e-12)
     }
+
+    /// A row count from the header that is negative, or whose n·w·itemSize overflows Int, is an error, not a trap
+    /// (found by fuzz_cli: Tests/Fuzz/crashes/cli-crash-78e62b94...: shape (-5, 3) trapped in Array(count:)).
+    @Test func npyShapeOutOfRange() throws {
+        let good = NPY.encode(rows: 2, cols: 3, values: [Double](repeating: 0.5, count: 6))
+        let text = String(decoding: good, as: UTF8.self)
+        #expect(text.contains("(2, 3)"))
+        for shape in ["(-5, 3)", "(-1, 4)", "(4611686018427387904, 3)", "(9223372036854775807, 4)", "(3, 3)"] {
+            // same header length: the shape text is padded with the header's spaces
+            var header = String(decoding: good[10..<(10 + Int(good[8]) + Int(good[9]) << 8)], as: UTF8.self)
+            header = header.replacingOccurrences(of: "(2, 3), }", with: shape + ", }")
+            let pad = (64 - (10 + header.utf8.count) % 64) % 64
+            header = header.trimmingCharacters(in: .whitespacesAndNewlines) + String(repeating: " ", count: pad) + "\n"
+            let hl = header.utf8.count
+            var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(hl & 0xff), UInt8(hl >> 8)])
+            data.append(contentsOf: Array(header.utf8))
+            data.append(good[(10 + Int(good[8]) + Int(good[9]) << 8)...])
+            #expect(throws: CLIError.self, "\(shape)") {
+                _ = try RecordingReader.parse(data, path: "shape.npy", rate: 100, timeUnit: .s)
+            }
+        }
+    }
 }

@@ -14,29 +14,7 @@
 
 #include "test_util.h"
 
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-
-static volatile long g_counting;   /* only calls made while this is set are counted */
-static volatile long g_calls;
-
-#define COUNT() do { if (g_counting) g_calls++; } while (0)
-void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { COUNT(); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
-void free(void *p) { COUNT(); __libc_free(p); }
-void *memalign(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
-void *aligned_alloc(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
-int posix_memalign(void **out, size_t a, size_t n) {
-    COUNT();
-    void *p = __libc_memalign(a, n);
-    if (!p) return 12;
-    *out = p;
-    return 0;
-}
+#include "heap_count.h"
 
 static const char **g_blobs;
 static int g_n_blobs;
@@ -44,12 +22,12 @@ static int g_n_blobs;
 static void test_counter_works(void **state) {
     (void)state;
     /* The interposer must see allocations, otherwise a zero below proves nothing. */
-    g_calls = 0;
-    g_counting = 1;
+    heap_count_calls = 0;
+    heap_count_on = 1;
     void *volatile p = malloc(16);
     free(p);
-    g_counting = 0;
-    assert_int_equal(g_calls, 2);
+    heap_count_on = 0;
+    assert_int_equal(heap_count_calls, 2);
 }
 
 static void test_library_never_allocates(void **state) {
@@ -65,8 +43,8 @@ static void test_library_never_allocates(void **state) {
         float *out = aligned_alloc(64, sizeof(float) * info.embedding_dim);
         for (int i = 0; i < 256 * 3; i++) x[i] = (float)cos(0.01 * i) * 0.8f;
 
-        g_calls = 0;
-        g_counting = 1;
+        heap_count_calls = 0;
+        heap_count_on = 1;
         relcon_session *s = NULL;
         const char *v = NULL;
         relcon_status st = relcon_inspect(blob, blob_bytes, 256, &info);
@@ -117,12 +95,12 @@ static void test_library_never_allocates(void **state) {
         /* error paths must not allocate either */
         relcon_status e1 = relcon_embed(s, x, 5, out, info.embedding_dim);
         relcon_status e2 = relcon_inspect(blob, 64, 256, &info);
-        g_counting = 0;
+        heap_count_on = 0;
         assert_int_equal(e1, RELCON_E_WINDOW_TOO_SHORT);
         assert_int_equal(e2, RELCON_E_BLOB_TOO_SMALL);
 
         assert_int_equal(st, RELCON_OK);
-        if (g_calls != 0) fail_msg("%s: %ld heap calls inside librelcon.so", g_blobs[b], (long)g_calls);
+        if (heap_count_calls != 0) fail_msg("%s: %ld heap calls inside librelcon.so", g_blobs[b], (long)heap_count_calls);
         printf("[ no-alloc ] %s: 0 heap calls over inspect + meta + init + 1000 embeds + session queries\n",
                g_blobs[b]);
         free(arena);

@@ -21,30 +21,7 @@
 
 /* RELCON_NO_INTERPOSE: the sanitizer builds (mk/fuzz.mk, test-sanitize) bring their own allocator; the
  * allocation count is then not checked (it is in the normal build). */
-#ifndef RELCON_NO_INTERPOSE
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-static volatile long g_counting, g_calls;
-#define COUNT() do { if (g_counting) g_calls++; } while (0)
-void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { COUNT(); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
-void free(void *p) { COUNT(); __libc_free(p); }
-void *memalign(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
-void *aligned_alloc(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
-int posix_memalign(void **out, size_t a, size_t n) {
-    COUNT();
-    void *p = __libc_memalign(a, n);
-    if (!p) return 12;
-    *out = p;
-    return 0;
-}
-#else
-static volatile long g_counting, g_calls;
-#endif
+#include "heap_count.h"
 
 static const char **g_blobs;
 static unsigned long g_windows;   /* results compared */
@@ -185,10 +162,10 @@ static void run_case(const model *m, double rate, const float *x, const int16_t 
     uint32_t want[2] = {expected_windows(&d, seg_len[0], w, hop), seg_len[1] ? expected_windows(&d, seg_len[1], w, hop) : 0};
 
     relcon_stream *st = NULL;
-    g_calls = 0;
-    g_counting = 1;
+    heap_count_calls = 0;
+    heap_count_on = 1;
     relcon_status init = relcon_stream_init(m->blob, m->blob_bytes, &cfg, arena, bytes, &st);
-    g_counting = 0;
+    heap_count_on = 0;
     assert_int_equal(init, RELCON_OK);
     uint32_t got[2] = {0, 0}, lcg = 12345u + (uint32_t)schedule;
     uint64_t results = 0;
@@ -205,11 +182,11 @@ static void run_case(const model *m, double rate, const float *x, const int16_t 
         while (pos < end) {
             relcon_stream_result r;
             uint32_t used = 0;
-            g_counting = 1;
+            heap_count_on = 1;
             relcon_status status = counts
                 ? relcon_stream_push_i16(st, counts + 3 * pos, end - pos, first_call ? t : RELCON_STREAM_NO_TIME, &used, &r)
                 : relcon_stream_push_f32(st, x + 3 * pos, end - pos, first_call ? t : RELCON_STREAM_NO_TIME, &used, &r);
-            g_counting = 0;
+            heap_count_on = 0;
             assert_int_equal(status, RELCON_OK);
             assert_true(used <= end - pos);
             first_call = 0;
@@ -233,7 +210,7 @@ static void run_case(const model *m, double rate, const float *x, const int16_t 
     if (got[0] != want[0] || got[1] != want[1])
         fail_msg("rate %.0f schedule %d gap %d: %u+%u windows, expected %u+%u", rate, schedule, gap, got[0], got[1],
                  want[0], want[1]);
-    assert_int_equal(g_calls, 0);
+    assert_int_equal(heap_count_calls, 0);
     free(ref[0]); free(ref[1]); free(arena);
 }
 

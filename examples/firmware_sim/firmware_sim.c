@@ -50,27 +50,7 @@
 #define FW_MAX_LABELLED (1u << 22)           /* samples with a label (84 min at 833 Hz) */
 
 /* ---- heap accounting: every malloc-family call after boot is counted (glibc; the .so binds to these too) --- */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-static volatile int g_booted;
-static volatile unsigned long g_heap_calls_after_boot;
-#define COUNT() do { if (g_booted) g_heap_calls_after_boot++; } while (0)
-void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { COUNT(); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { COUNT(); return __libc_realloc(p, n); }
-void free(void *p) { COUNT(); __libc_free(p); }
-void *memalign(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
-void *aligned_alloc(size_t a, size_t n) { COUNT(); return __libc_memalign(a, n); }
-int posix_memalign(void **out, size_t a, size_t n) {
-    COUNT();
-    void *p = __libc_memalign(a, n);
-    if (!p) return 12;
-    *out = p;
-    return 0;
-}
+#include "../../Tests/CTests/heap_count.h"
 
 /* ---- static memory: everything the firmware uses ---------------------------------------------------------- */
 static uint8_t flash[FW_FLASH_BYTES] __attribute__((aligned(64)));
@@ -285,11 +265,11 @@ int main(int argc, char **argv) {
                "latency_us");
     fflush(stdout);
     /* the counter must see allocations, otherwise its 0 below proves nothing */
-    g_booted = 1;
+    heap_count_on = 1;
     void *volatile probe = malloc(16);
     free(probe);
-    if (g_heap_calls_after_boot != 2) die("heap counter does not see malloc/free (not glibc?)", NULL);
-    g_heap_calls_after_boot = 0; /* from here on: no heap */
+    if (heap_count_calls != 2) die("heap counter does not see malloc/free (not glibc?)", NULL);
+    heap_count_calls = 0; /* from here on: no heap */
 
     /* ---- run ---- */
     uint64_t total = 0;
@@ -354,8 +334,8 @@ int main(int argc, char **argv) {
         n_fifo = 0;
         while (n_fifo < FW_FIFO_WATERMARK && sensor_read(&fifo_t[n_fifo], &fifo[3 * n_fifo])) n_fifo++;
     }
-    unsigned long heap_calls = g_heap_calls_after_boot;
-    g_booted = 0;
+    unsigned long heap_calls = heap_count_calls;
+    heap_count_on = 0;
 
     /* ---- report ---- */
     if (n_windows == 0) die("recording is shorter than one window", NULL);

@@ -434,8 +434,8 @@ def test_act_bits_config():
 def test_act_bits_8_reproduces_the_committed_u8_fixture(tmp_path):
     """act_bits = 8 gives the committed version-2 tiny_int8.blob (written before u7 existed) again: the same layers,
     records and tensor bytes; only the metadata's source_commit, calibration note and created_by (the exporter's
-    version) differ. The default gives a version-3 blob with u7 values whose golden embeddings are the integer
-    reference's."""
+    version) differ, and the new input_clip key (the default 16 g) is added. The default gives a version-3 blob
+    with u7 values whose golden embeddings are the integer reference's."""
 
     try:
         path8, golden8, _ = make_golden_set("tiny", 1, 4, tmp_path, "u8", "int8", act_bits=8)
@@ -446,7 +446,9 @@ def test_act_bits_8_reproduces_the_committed_u8_fixture(tmp_path):
     assert new.layers == old.layers and new.quant == old.quant
     assert [(r.dtype, r.dims) for r in new.records] == [(r.dtype, r.dims) for r in old.records]
     assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(new.tensors, old.tensors))
-    assert {k for k in new.metadata if new.metadata[k] != old.metadata[k]} <= {"source_commit", "calibration",
+    # input_clip: written by exporters since issue 13 (the default 16 g is what the runtime assumes without it)
+    assert set(new.metadata) - set(old.metadata) == {"input_clip"} and new.metadata["input_clip"] == "16"
+    assert {k for k in old.metadata if new.metadata[k] != old.metadata[k]} <= {"source_commit", "calibration",
                                                                                  "created_by"}
     # created_by is the exporter's version: the fixture was written by 0.2.0, the package is now the library's
     assert (old.metadata["created_by"], new.metadata["created_by"]) == ("relcon_export 0.2.0",

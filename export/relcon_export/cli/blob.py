@@ -33,7 +33,8 @@ from relcon_export.deploy.parity import make_split, run_parity
 from relcon_export.deploy.quantize import DEFAULT_METHOD, DEFAULT_PER_CHANNEL, QuantConfig, calibration_windows
 from relcon_export.format.defects import write_bad_blobs
 from relcon_export.format.reader import read_blob_file
-from relcon_export.format.spec import DTYPE_NAMES, NONE, PRECISIONS
+from relcon_export.format.rules import format_input_clip, input_clip_g
+from relcon_export.format.spec import DEFAULT_INPUT_CLIP_G, DTYPE_NAMES, INPUT_CLIP_KEY, NONE, PRECISIONS
 from relcon_export.train.checkpoints import load_encoder_checkpoint, load_state_dict
 from relcon_export.train.model import EncoderConfig, ResNet1D, config_from_state_dict, named_config
 
@@ -78,6 +79,7 @@ def register(subparsers) -> None:
     p.add_argument("--training-data", required=True, help="metadata training_data: what the weights saw")
     p.add_argument("--sample-rate", type=float, default=100.0, help="contract sample rate in Hz (default 100)")
     p.add_argument("--window", type=int, default=256, help="contract window_samples (default 256)")
+    add_input_clip_arg(p)
     add_precision_args(p)
     p.set_defaults(func=cmd_export)
 
@@ -152,6 +154,23 @@ def add_precision_args(p) -> None:
                    help="int8: per-channel scales for the signed values (residual stream, projections); default: "
                         "quantize.DEFAULT_PER_CHANNEL")
     add_act_bits_arg(p)
+
+
+def _input_clip(text: str) -> float:
+    try:
+        g = float(text)
+        format_input_clip(g)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return g
+
+
+def add_input_clip_arg(p) -> None:
+    """--input-clip G: the sensor's full-scale range, the metadata key input_clip (format.spec.INPUT_CLIP_KEY)."""
+    p.add_argument("--input-clip", type=_input_clip, default=DEFAULT_INPUT_CLIP_G, metavar="G",
+                   help="the sensor's full-scale range in g, written as metadata input_clip: the runtime clamps "
+                        "every input sample to +-G before the contract's scale and offset (default "
+                        f"{DEFAULT_INPUT_CLIP_G:g}, a +-{DEFAULT_INPUT_CLIP_G:g} g accelerometer)")
 
 
 def add_act_bits_arg(p) -> None:
@@ -244,7 +263,8 @@ def cmd_export(args) -> int:
         raise ValueError("--window must be >= 1")
     if args.precision == "f32":
         blob = export_encoder(model.eval(), args.out, model_name=args.model_name, training_data=args.training_data,
-                              sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)
+                              sample_rate_hz=args.sample_rate, window_samples=args.window,
+                              full_scale_g=args.input_clip, extra_metadata=extra)
     else:
         cal, note = calibration_from_args(args) if args.precision == "int8" else (None, "")
         per_channel = DEFAULT_PER_CHANNEL if args.per_channel_residual is None else args.per_channel_residual
@@ -252,7 +272,8 @@ def cmd_export(args) -> int:
                              per_channel_residual=per_channel, act_bits=args.act_bits)
         blob = export_quantized(model.eval(), args.out, args.precision, cal, config=config, calibration_note=note,
                                 model_name=args.model_name, training_data=args.training_data,
-                                sample_rate_hz=args.sample_rate, window_samples=args.window, extra_metadata=extra)
+                                sample_rate_hz=args.sample_rate, window_samples=args.window,
+                                full_scale_g=args.input_clip, extra_metadata=extra)
     print(f"wrote {args.out}: {blob.total_bytes} bytes, {len(blob.layers)} layers, {blob.n_parameters} "
           f"parameters, embedding {blob.embedding_dim}, min_samples {blob.min_samples}"
           + (f", precision {args.precision}, arena {blob.arena_bytes(blob.contract.window_samples)['arena_bytes']} "
@@ -275,6 +296,9 @@ def format_blob(blob) -> str:
         f"contract: {c.sample_rate_hz:g} Hz, window {c.window_samples} samples, {c.input_channels} channels in g, "
         f"axis order {c.axis_order!r}, scale {tuple(c.input_scale)}, offset {tuple(c.input_offset)}, "
         f"clip {c.input_clip:g}",
+        f"input clamp: +-{input_clip_g(blob.metadata):g} g per sample before scale and offset ("
+        + (f"metadata {INPUT_CLIP_KEY}" if INPUT_CLIP_KEY in blob.metadata
+           else f"no {INPUT_CLIP_KEY} key: the runtime's default") + ")",
         f"output value {blob.output_value}: embedding_dim {blob.embedding_dim}",
         f"parameters {blob.n_parameters}, min_samples {blob.min_samples}, MACs at T={t}: {blob.macs(t)}",
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from relcon_export.cli.blob import add_act_bits_arg
+from relcon_export.cli.blob import add_act_bits_arg, add_input_clip_arg
 from relcon_export.deploy.ship import ship
 
 
@@ -16,7 +16,7 @@ def _run(args: argparse.Namespace) -> int:
     rep = ship(args.checkpoint, args.out_dir, args.name, seed=args.seed, data_dir=args.data_dir,
                max_windows=args.max_windows, act_bits=args.act_bits, trust_checkpoint=args.trust_checkpoint,
                own_heads=[_head_spec(h) for h in args.head or ()], public_heads=args.public_heads,
-               check_device=args.device_check)
+               check_device=args.device_check, full_scale_g=args.input_clip)
     for h, r in rep["heads"].items():
         if "macro_f1" in r["relcon"]:
             val = r["relcon"].get("val_f1")
@@ -68,4 +68,5 @@ def register(sub) -> None:
                    help="run every written blob in librelcon.so (self-test vector, heads vs the fitted probes on "
                         "held-out windows); default on, needs `swift build -c release`")
     add_act_bits_arg(p)
+    add_input_clip_arg(p)
     p.set_defaults(func=_run)

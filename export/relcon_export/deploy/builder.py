@@ -32,9 +32,11 @@ from relcon_export.deploy.heads import Head, default_selftest_window
 from relcon_export.deploy.intref import run_blob
 from relcon_export.deploy.quantize import QuantConfig, collect_stats, correct_biases, quantize_graph, to_float16
 from relcon_export.format.reader import read_blob
-from relcon_export.format.spec import (ACT_NONE, ACT_RELU, DEFAULT_TOLERANCE, HEAD_KEY_RE, LINEAR, MAX_CHAIN, MAX_HEADS,
-                                       PRECISION_F16, PRECISION_F32, PRECISION_INT8, SELFTEST_KEYS, Blob, Contract,
-                                       Graph, Layer, QuantRecord, leading_layers)
+from relcon_export.format.rules import format_input_clip
+from relcon_export.format.spec import (ACT_NONE, ACT_RELU, DEFAULT_INPUT_CLIP_G, DEFAULT_TOLERANCE, HEAD_KEY_RE,
+                                       INPUT_CLIP_KEY, LINEAR, MAX_CHAIN, MAX_HEADS, PRECISION_F16, PRECISION_F32,
+                                       PRECISION_INT8, SELFTEST_KEYS, Blob, Contract, Graph, Layer, QuantRecord,
+                                       leading_layers)
 from relcon_export.format.writer import graph_of, pack_valid, write_blob
 from relcon_export.io import REPO_ROOT, SOURCE_CHECKOUT
 
@@ -114,14 +116,21 @@ class BlobBuilder:
                      model_name: str, training_data: str, config: QuantConfig = QuantConfig(),
                      sample_rate_hz: float = 100.0, window_samples: int = 256, axis_order: str = "xyz",
                      input_scale=(1.0, 1.0, 1.0), input_offset=(0.0, 0.0, 0.0), input_clip: float = 0.0,
+                     full_scale_g: float | None = DEFAULT_INPUT_CLIP_G,
                      extra_metadata: Mapping[str, str] | None = None, calibration_note: str = "") -> "BlobBuilder":
         """A ResNet1D folded (BatchNorm eval statistics, deploy.fold): precision None -> version 1; "f32", "f16",
         "int8" -> version 2 (3 for int8 with u7 activations, config.act_bits = 7, the default). int8 needs
-        calibration windows (n, T, 3) in g, time-major (deploy.quantize.calibration_windows gives real ones)."""
+        calibration windows (n, T, 3) in g, time-major (deploy.quantize.calibration_windows gives real ones).
+        full_scale_g: the sensor's full-scale range (+-g), written as the metadata key input_clip (the runtime
+        clamps every input sample to it; default 16, a +-16 g accelerometer); None writes no key (the runtime then
+        uses 16 g). input_clip: the header's clamp of the scaled input (0 = none), a different thing."""
+        clip_text = None if full_scale_g is None else format_input_clip(full_scale_g)   # ValueError before work
         layers, tensors = fold_encoder(model)
         contract = _contract(model, sample_rate_hz, window_samples, axis_order, input_scale, input_offset,
                              input_clip)
         metadata = encoder_metadata(model, model_name, training_data)
+        if clip_text is not None:
+            metadata[INPUT_CLIP_KEY] = clip_text
         if precision is None:
             _add_extra(metadata, extra_metadata)
             return cls(layers, tensors, contract, metadata)
@@ -252,6 +261,7 @@ def export_encoder(model, path: str | os.PathLike, *, model_name: str, training_
                    sample_rate_hz: float = 100.0, window_samples: int = 256, axis_order: str = "xyz",
                    input_scale: tuple[float, float, float] = (1.0, 1.0, 1.0),
                    input_offset: tuple[float, float, float] = (0.0, 0.0, 0.0), input_clip: float = 0.0,
+                   full_scale_g: float | None = DEFAULT_INPUT_CLIP_G,
                    extra_metadata: Mapping[str, str] | None = None) -> Blob:
     """Folds a `ResNet1D` (BatchNorm eval statistics, deploy.fold) and writes it as a v1 blob.
 
@@ -261,13 +271,14 @@ def export_encoder(model, path: str | os.PathLike, *, model_name: str, training_
     return BlobBuilder.from_encoder(
         model, None, model_name=model_name, training_data=training_data, sample_rate_hz=sample_rate_hz,
         window_samples=window_samples, axis_order=axis_order, input_scale=input_scale, input_offset=input_offset,
-        input_clip=input_clip, extra_metadata=extra_metadata).write(path)
+        input_clip=input_clip, full_scale_g=full_scale_g, extra_metadata=extra_metadata).write(path)
 
 
 def export_quantized(model, path: str | os.PathLike, precision: str, calibration: np.ndarray | None = None, *,
                      model_name: str, training_data: str, config: QuantConfig = QuantConfig(),
                      sample_rate_hz: float = 100.0, window_samples: int = 256, axis_order: str = "xyz",
                      input_scale=(1.0, 1.0, 1.0), input_offset=(0.0, 0.0, 0.0), input_clip: float = 0.0,
+                     full_scale_g: float | None = DEFAULT_INPUT_CLIP_G,
                      extra_metadata: dict | None = None, calibration_note: str = "") -> Blob:
     """Folds a ResNet1D and writes it as a blob of precision "f32", "f16" or "int8": format version 2, or 3 for
     int8 with u7 activations (config.act_bits = 7, the default).
@@ -275,8 +286,8 @@ def export_quantized(model, path: str | os.PathLike, precision: str, calibration
     return BlobBuilder.from_encoder(
         model, precision, calibration, model_name=model_name, training_data=training_data, config=config,
         sample_rate_hz=sample_rate_hz, window_samples=window_samples, axis_order=axis_order,
-        input_scale=input_scale, input_offset=input_offset, input_clip=input_clip, extra_metadata=extra_metadata,
-        calibration_note=calibration_note).write(path)
+        input_scale=input_scale, input_offset=input_offset, input_clip=input_clip, full_scale_g=full_scale_g,
+        extra_metadata=extra_metadata, calibration_note=calibration_note).write(path)
 
 
 def attach_heads(data: bytes | bytearray, heads: Sequence[Head], *, selftest: bool = True,

@@ -37,6 +37,8 @@ from relcon_export.deploy.heads import Head
 from relcon_export.deploy.quantize import DEFAULT_ACT_BITS, QuantConfig, calibration_windows
 from relcon_export.evaluate import metrics, probes
 from relcon_export.evaluate.sources import embed, load_checkpoint, make_source
+from relcon_export.format.rules import format_input_clip
+from relcon_export.format.spec import DEFAULT_INPUT_CLIP_G
 from relcon_export.io import atomic_write, cache_dir as cache_root, resolve_data_dir
 from relcon_export.runtime import Session, load_library
 
@@ -236,13 +238,15 @@ def model_card(rep: dict) -> str:
 def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: str | None = None,
          cache_dir: str | None = "", max_windows: int = 12000, act_bits: int | None = None,
          trust_checkpoint: bool = False, own_heads=(), public_heads: bool = True,
-         check_device: bool = True) -> dict:
+         check_device: bool = True, full_scale_g: float = DEFAULT_INPUT_CLIP_G) -> dict:
     """act_bits: the int8 blob's unsigned activations, 7 (u7, format version 3) or 8 (u8, version 2); None: the
     default, quantize.DEFAULT_ACT_BITS. own_heads: (head name, labelled corpus folder) pairs: classifier heads fitted
     on your labels (data.labelled.corpus_windowset) exactly like the public ones; the int8 blob is then calibrated on
     the first such corpus. public_heads=False ships only those (no public data needed). check_device: run every
-    blob in librelcon.so afterwards (device_check; FileNotFoundError up front when the library is not built)."""
+    blob in librelcon.so afterwards (device_check; FileNotFoundError up front when the library is not built).
+    full_scale_g: the sensor's full-scale range, the blobs' input_clip metadata (BlobBuilder.from_encoder)."""
     qconfig = QuantConfig(act_bits=DEFAULT_ACT_BITS if act_bits is None else act_bits)   # ValueError before work
+    format_input_clip(full_scale_g)                                                       # likewise
     if check_device:
         _require_runtime()
 
@@ -310,6 +314,7 @@ def ship(checkpoint: str, out_dir: str, name: str, *, seed: int = 0, data_dir: s
         path = out / f"{name}-{precision}.blob"
         builder = BlobBuilder.from_encoder(encoder.eval(), precision, calib if precision == "int8" else None,
                                            config=qconfig, model_name=name, training_data=training_data,
+                                           full_scale_g=full_scale_g,
                                            calibration_note=calib_note if precision == "int8" else "")
         blob = builder.set_heads(heads).add_selftest().write(path)          # packed once
         report["blobs"][precision] = {"file": path.name, "bytes": blob.total_bytes}

@@ -16,9 +16,10 @@ from typing import Sequence
 
 import numpy as np
 
-from relcon_export.format.spec import (ACT_NONE, ACT_RELU, ADD, AFFINE, BIAS_BOUND, CONV1D, DTYPE_F16, DTYPE_F32,
-                                       DTYPE_I8, DTYPE_I32, DTYPE_NAMES, DTYPE_U7, DTYPE_U8, E_GRAPH, E_METADATA,
-                                       FORMAT_VERSION_3, HEAD_KINDS, INDEX_RE, LINEAR, MAX_CHAIN, MAX_HEADS,
+from relcon_export.format.spec import (ACT_NONE, ACT_RELU, ADD, AFFINE, BIAS_BOUND, CONV1D, DEFAULT_INPUT_CLIP_G,
+                                       DTYPE_F16, DTYPE_F32, DTYPE_I8, DTYPE_I32, DTYPE_NAMES, DTYPE_U7, DTYPE_U8,
+                                       E_GRAPH, E_METADATA, FORMAT_VERSION_3, HEAD_KINDS, INDEX_RE, INPUT_CLIP_KEY,
+                                       INPUT_CLIP_LIMIT, LINEAR, MAX_CHAIN, MAX_HEADS,
                                        MAX_INT8_DOT, MAXPOOL, MEAN, NAME_RE, NONE, NUMBER_RE, OP_NAMES, PRECISION_F16,
                                        PRECISION_F32, PRECISION_INT8, QUANTIZE, RELU, SELFTEST_KEYS, SHIFT_MAX,
                                        SHIFT_MIN, U32_MAX, Graph, Layer, LengthForm, QuantRecord, fail, tensor_dtype_of)
@@ -425,3 +426,64 @@ def validate_heads(blob: Graph) -> None:
                 refs |= {q.out_scale, q.mult, q.shift, q.mult_res}
             if a in refs or b in refs:
                 raise fail(E_GRAPH, f"layer {j} uses a self-test tensor")
+    input_clip_g(m)
+
+
+def runtime_decimal(text: str) -> float | None:
+    """A decimal number (NUMBER_RE) parsed exactly as the runtime parses metadata numbers (MetaValue.decimalNumber
+    in Sources/RelConRuntime/Heads.swift): the digits accumulated in a double (m*10 + d), then multiplied or
+    divided by 10 once per unit of exponent (the exponent's magnitude capped at 10000); None when the text is
+    not such a number or the value is not finite. Not always the correctly rounded value, but the runtime's."""
+    if not NUMBER_RE.fullmatch(text):
+        return None
+    mant, _, exp_text = text.replace("E", "e").partition("e")
+    whole, _, frac = mant.partition(".")
+    v = 0.0
+    for ch in whole + frac:
+        v = v * 10 + float(ord(ch) - 48)
+    e = 0
+    for ch in exp_text.lstrip("+-"):
+        if e < 10000:
+            e = e * 10 + ord(ch) - 48
+    exponent = (-e if exp_text.startswith("-") else e) - len(frac)
+    for _ in range(max(exponent, 0)):
+        v *= 10
+    for _ in range(max(-exponent, 0)):
+        v /= 10
+    return v if np.isfinite(v) else None
+
+
+def input_clip_g(metadata) -> float:
+    """The input clamp in g of a blob's metadata, as the runtime takes it (Sources/RelConRuntime/InputClip.swift):
+    the key input_clip when present, else DEFAULT_INPUT_CLIP_G. The key must be a decimal number > 0 and
+    < INPUT_CLIP_LIMIT whose f32 value is > 0 and finite; otherwise BlobError(RELCON_E_BLOB_METADATA)."""
+    if INPUT_CLIP_KEY not in metadata:
+        return DEFAULT_INPUT_CLIP_G
+    text = metadata[INPUT_CLIP_KEY]
+    d = runtime_decimal(text)
+    if d is None or not 0 < d < INPUT_CLIP_LIMIT:
+        raise fail(E_METADATA, f"{INPUT_CLIP_KEY} = {text!r}: must be a decimal number of g, > 0 and < 1e30")
+    f = np.float32(d)
+    if not (f > 0 and np.isfinite(f)):
+        raise fail(E_METADATA, f"{INPUT_CLIP_KEY} = {text!r}: rounds to {float(f)} as f32, must be > 0")
+    return float(f)
+
+
+def format_input_clip(g: float) -> str:
+    """The metadata value for a full-scale range of g (e.g. 16 -> "16", 8.5 -> "8.5", 2e-3 -> "0.002"): the
+    shortest decimal that reads back as g, checked against input_clip_g. ValueError for a value the runtime
+    would refuse (not finite, <= 0, >= 1e30, or 0 as f32)."""
+    g = float(g)
+    if not (np.isfinite(g) and 0 < g < INPUT_CLIP_LIMIT):
+        raise ValueError(f"input clip {g!r} g: must be a finite number > 0 and < 1e30")
+    text = repr(g)
+    if text.endswith(".0"):
+        text = text[:-2]
+    if "e" in text:
+        mant, _, exp = text.partition("e")
+        text = f"{mant}e{int(exp)}"
+    try:
+        input_clip_g({INPUT_CLIP_KEY: text})
+    except ValueError as exc:      # BlobError is a ValueError
+        raise ValueError(f"input clip {g!r} g: {exc}") from None
+    return text

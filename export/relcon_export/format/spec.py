@@ -120,6 +120,15 @@ HEAD_KEY_RE = re.compile(r"head[0-9]+_.*")
 SELFTEST_KEYS = ("selftest_input", "selftest_output", "selftest_tolerance")
 DEFAULT_TOLERANCE = {1: "1e-4", 2: "1e-4", 3: "0"}   # by precision: f32, f16 (f32 compute), int8 bit-exact
 
+# The sensor's full-scale range (docs/blob-format.md "Metadata", docs/runtime.md "Input range"): metadata key
+# input_clip, a decimal number of g (NUMBER_RE) > 0 and < 1e30 whose f32 value is > 0. The runtime clamps every
+# input sample to +-input_clip g before the contract's scale and offset; without the key it uses 16 g, which is
+# also what the exporter writes by default (a +-16 g accelerometer). Not the header's input_clip (the clamp of the
+# scaled input, 0 = none).
+INPUT_CLIP_KEY = "input_clip"
+DEFAULT_INPUT_CLIP_G = 16.0
+INPUT_CLIP_LIMIT = 1e30
+
 
 class BlobError(ValueError):
     """A blob breaks a rule of docs/blob-format.md. `status` is the relcon.h status name, e.g.
