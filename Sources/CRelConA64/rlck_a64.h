@@ -70,11 +70,11 @@ static inline float32x4_t rlck_a64_reduce4_f32(float32x4_t a0, float32x4_t a1, f
 
 /* Per-channel constants of the int8 epilogue of channels o…o+3 (prepared once per output-channel block). */
 typedef struct rlck_a64_rq4 {
-    int32x4_t bias;          /* bias[o…o+3], or 0 */
-    int32x4_t mult;          /* M */
-    int32x4_t mult_res;      /* Mr, or 0 without a residual */
-    int64x2_t round_lo, round_hi;   /* 2^(s-1) of channels o, o+1 / o+2, o+3 */
-    int64x2_t shift_lo, shift_hi;   /* -s (sshl by -s: arithmetic shift right) */
+    int32x4_t bias; /* bias[o…o+3], or 0 */
+    int32x4_t mult; /* M */
+    int32x4_t mult_res; /* Mr, or 0 without a residual */
+    int64x2_t round_lo, round_hi; /* 2^(s-1) of channels o, o+1 / o+2, o+3 */
+    int64x2_t shift_lo, shift_hi; /* -s (sshl by -s: arithmetic shift right) */
 } rlck_a64_rq4;
 
 static inline rlck_a64_rq4 rlck_a64_rq4_make(const int32_t *bias, const int32_t *mult, const int32_t *shift,

@@ -12,8 +12,8 @@
 // Epilogues: four channels at once where a register block ends (rlck_a64_requant4_store, rlck_a64_float4_store:
 // the same bytes / values as ConvDriver.swift's Epilogue.int8 / .float), Epilogue.int8 / .float elsewhere.
 
-import CRelConKernels
 import CRelConA64
+import CRelConKernels
 
 typealias VF4 = SIMD4<Float>
 typealias VI4 = SIMD4<Int32>

@@ -5,8 +5,8 @@
 // copy of the body. The rlck_a64_neon_* C names are for the kernel test (targets/aarch64/test_kernels.c), which
 // links this module's object directly; librelcon does not export them.
 
-import CRelConKernels
 import CRelConA64
+import CRelConKernels
 
 /// This level's kernel table (relcon_kernels.h, `rlck_kernels`; Kernels/Dispatch.swift): CONV1D in every precision;
 /// int8 AFFINE / ADD stay on the portable loops; the level below is portable.

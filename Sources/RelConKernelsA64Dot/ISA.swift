@@ -7,8 +7,8 @@
 //   fp32/fp16: none here: the runtime routes them to RelConKernelsA64 (the dot-product extension adds nothing
 //         to them), which keeps this module's code to the int8 lanes.
 
-import CRelConKernels
 import CRelConA64
+import CRelConKernels
 
 /// sdot: lane i of acc += Σ_{j<4} x[4i+j]·w[4i+j].
 enum LaneI8Dot: LaneA64Bytes {

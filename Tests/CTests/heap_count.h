@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-static volatile int heap_count_on;               /* count while non-zero */
-static volatile unsigned long heap_count_calls;  /* calls counted so far */
+static volatile int heap_count_on; /* count while non-zero */
+static volatile unsigned long heap_count_calls; /* calls counted so far */
 
 #ifndef RELCON_NO_INTERPOSE
 extern void *__libc_malloc(size_t);
@@ -23,17 +23,38 @@ extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 extern void *__libc_memalign(size_t, size_t);
 
-#define HEAP_COUNT() do { if (heap_count_on) heap_count_calls++; } while (0)
-void *malloc(size_t n) { HEAP_COUNT(); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { HEAP_COUNT(); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { HEAP_COUNT(); return __libc_realloc(p, n); }
-void free(void *p) { HEAP_COUNT(); __libc_free(p); }
-void *memalign(size_t a, size_t n) { HEAP_COUNT(); return __libc_memalign(a, n); }
-void *aligned_alloc(size_t a, size_t n) { HEAP_COUNT(); return __libc_memalign(a, n); }
+#define HEAP_COUNT()                           \
+    do {                                       \
+        if (heap_count_on) heap_count_calls++; \
+    } while (0)
+void *malloc(size_t n) {
+    HEAP_COUNT();
+    return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b) {
+    HEAP_COUNT();
+    return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n) {
+    HEAP_COUNT();
+    return __libc_realloc(p, n);
+}
+void free(void *p) {
+    HEAP_COUNT();
+    __libc_free(p);
+}
+void *memalign(size_t a, size_t n) {
+    HEAP_COUNT();
+    return __libc_memalign(a, n);
+}
+void *aligned_alloc(size_t a, size_t n) {
+    HEAP_COUNT();
+    return __libc_memalign(a, n);
+}
 int posix_memalign(void **out, size_t a, size_t n) {
     HEAP_COUNT();
     void *p = __libc_memalign(a, n);
-    if (!p) return 12;   /* ENOMEM */
+    if (!p) return 12; /* ENOMEM */
     *out = p;
     return 0;
 }

@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
     relcon_model_info info;
     relcon_status st = relcon_inspect(blob, blob_bytes, 0, &info);
     if (st != RELCON_OK) die("invalid model: %s", relcon_status_string(st));
-    const char *name;   /* relcon_meta is RELCON_NODISCARD: gcc warns on a (void) cast, so the status is used */
+    const char *name; /* relcon_meta is RELCON_NODISCARD: gcc warns on a (void) cast, so the status is used */
     if (relcon_meta(blob, blob_bytes, "model_name", &name) != RELCON_OK) name = "?";
     const uint32_t win = info.window_samples;
     if (hop == 0) hop = win;

@@ -33,12 +33,15 @@ static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 }
 
 static void report(qemu_plugin_id_t id, void *p) {
-    (void)id; (void)p;
+    (void)id;
+    (void)p;
     fprintf(stderr, "insns %llu\n", (unsigned long long)g_insns);
 }
 
 EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
-    (void)info; (void)argc; (void)argv;
+    (void)info;
+    (void)argc;
+    (void)argv;
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb);
     qemu_plugin_register_atexit_cb(id, report, NULL);
     return 0;

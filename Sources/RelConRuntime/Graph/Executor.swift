@@ -127,7 +127,6 @@ enum Executor {
         }
     }
 
-
     // MARK: steps
 
     /// What one step's operator function reads: its record, its values (checked against the plan), the blob's
