@@ -46,7 +46,8 @@ def corpus(tmp_path_factory):
 def distance(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("distance")
     cfg = DistanceTrainConfig(corpus=str(corpus), out=str(out), window=128, hop=128, embed_dim=8, kernel_size=7,
-                              batch_size=8, steps=6, val_batches=1, progress=False, split="0.6,0.2,0.2")
+                              batch_size=8, steps=6, val_batches=1, progress=False, split="0.6,0.2,0.2",
+                              quality_anchors=8)
     train_distance(cfg)
     return out / "best.pt"
 
